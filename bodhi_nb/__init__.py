@@ -1,0 +1,38 @@
+"""bodhi_nb: BodhiApp's service layer inside a Jupyter kernel.
+
+``%load_ext bodhi_nb`` registers the ``%bodhi`` magic; ``bodhi_nb.app()`` returns this
+kernel's service registry. Importing the package is cheap: services, DuckDB, httpx and the
+Hub client are imported by the commands that need them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from bodhi_nb._version import __version__
+
+if TYPE_CHECKING:
+    from bodhi_nb.app import DefaultAppService
+
+__all__ = ["__version__", "app", "load_ipython_extension", "unload_ipython_extension"]
+
+
+def app(home: Any = None, overrides: Any = None) -> DefaultAppService:
+    """This kernel's service registry for BODHI_HOME (or ``home``), built on first use."""
+    from bodhi_nb.app import app as _app
+
+    return _app(home, overrides)
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext bodhi_nb``: register ``%bodhi`` and ``%%bodhi``."""
+    from bodhi_nb.notebook.magic import BodhiMagics
+
+    ipython.register_magics(BodhiMagics)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """``%unload_ext bodhi_nb``: hand the database back to other kernels."""
+    from bodhi_nb.app import reset_apps
+
+    reset_apps()

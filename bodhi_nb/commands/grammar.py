@@ -1,0 +1,138 @@
+"""One grammar for ``%bodhi`` and ``bodhi``.
+
+A command line is tokenised with ``shlex`` by the front end, parsed here into a typed request
+(a frozen dataclass), dispatched on the command, and answered with a result object
+(:mod:`bodhi_nb.commands.results`). Parse errors are ``CommandError``s, never ``SystemExit``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import shlex
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, NoReturn
+
+from bodhi_nb.errors import BadArgumentsError, UnknownCommandError
+
+__all__ = [
+    "COMMANDS",
+    "Command",
+    "Context",
+    "Parsed",
+    "command",
+    "parse",
+    "split_line",
+]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the front end knows that a command may need."""
+
+    #: how the user typed the command: ``%bodhi`` in a notebook, ``bodhi`` in a terminal.
+    prog: str = "bodhi"
+    #: the notebook's namespace (for ``{var}`` interpolation), when there is one.
+    user_ns: Mapping[str, Any] | None = None
+    #: the body of a ``%%bodhi`` cell.
+    cell: str | None = None
+    #: reads a secret without echo (``getpass`` in both front ends; tests inject one).
+    ask_secret: Callable[[str], str] | None = None
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of printing and exiting."""
+
+    def __init__(self, command: str, **kwargs: Any) -> None:
+        super().__init__(add_help=False, allow_abbrev=False, exit_on_error=False, **kwargs)
+        self.command = command
+
+    def error(self, message: str) -> NoReturn:
+        raise BadArgumentsError(command=self.command, reason=message)
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        raise BadArgumentsError(command=self.command, reason=(message or "").strip() or "exit")
+
+
+class Command:
+    """A command: a name, a one-line summary, its arguments and a typed request.
+
+    Subclasses declare ``Request`` (a frozen dataclass whose fields are the argparse
+    destinations), ``add_arguments`` and ``run``.
+    """
+
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    aliases: ClassVar[tuple[str, ...]] = ()
+    Request: ClassVar[type]
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        """Declare the arguments (none by default)."""
+
+    def parser(self, prog: str) -> argparse.ArgumentParser:
+        parser = _Parser(self.name, prog=f"{prog} {self.name}", description=self.summary)
+        self.add_arguments(parser)
+        return parser
+
+    def request(self, namespace: argparse.Namespace) -> Any:
+        names = {f.name for f in dataclasses.fields(self.Request)}
+        return self.Request(**{k: v for k, v in vars(namespace).items() if k in names})
+
+    def run(self, app: Any, request: Any, ctx: Context) -> Any:
+        raise NotImplementedError
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def command(cls: type[Command]) -> type[Command]:
+    """Class decorator: register a command under its name and aliases."""
+    instance = cls()
+    for name in (cls.name, *cls.aliases):
+        if name in COMMANDS:
+            raise RuntimeError(f"command {name!r} registered twice")
+        COMMANDS[name] = instance
+    return cls
+
+
+def command_names() -> list[str]:
+    return sorted({c.name for c in COMMANDS.values()})
+
+
+@dataclass(frozen=True)
+class Parsed:
+    command: Command
+    request: Any
+
+
+def split_line(line: str) -> list[str]:
+    """Tokenise a magic line like a shell would (quotes group words)."""
+    try:
+        return shlex.split(line)
+    except ValueError as exc:
+        raise BadArgumentsError(command="bodhi", reason=str(exc)) from None
+
+
+def parse(tokens: Sequence[str], prog: str = "bodhi") -> Parsed:
+    """Parse tokens (without the program name) into a command and its typed request."""
+    _load_commands()
+    tokens = list(tokens)
+    if not tokens or tokens[0] in ("-h", "--help"):
+        tokens = ["help"]
+    name, rest = tokens[0], tokens[1:]
+    found = COMMANDS.get(name)
+    if found is None:
+        raise UnknownCommandError(command=name, commands=command_names())
+    if "-h" in rest or "--help" in rest:
+        name, rest, found = "help", [found.name], COMMANDS["help"]
+    try:
+        namespace = found.parser(prog).parse_args(rest)
+    except argparse.ArgumentError as exc:
+        raise BadArgumentsError(command=found.name, reason=str(exc)) from None
+    return Parsed(found, found.request(namespace))
+
+
+def _load_commands() -> None:
+    # Importing the modules registers their commands; cheap after the first call.
+    from bodhi_nb.commands import core  # noqa: F401

@@ -1,0 +1,323 @@
+"""The error tree of bodhi_nb.
+
+Every error the package raises on purpose derives from :class:`BodhiError`. A branch per
+service (or layer) sits below it, and each concrete error is a leaf of exactly one branch::
+
+    BodhiError
+    ├── ObjValidationError        invalid_repo, out_of_range, invalid_value, invalid_enum
+    ├── SettingServiceError       unknown_key, invalid_value, read_only, file_error
+    ├── DbError                   busy, migration_tampered, migration_failed, query_failed,
+    │                             not_found, conflict, constraint
+    ├── LocalizationServiceError  unsupported_locale
+    ├── AppServiceError           service_not_available
+    ├── CommandError              unknown_command, bad_arguments, internal
+    └── (later issues add KeyringError, SecretError, SessionError, HubServiceError, ...)
+
+The error ``code`` is derived from the class names as BodhiApp does: the branch name and
+the leaf name in snake case, joined by ``-``, with the leaf's ``Error`` suffix dropped
+(``DbError`` + ``BusyError`` -> ``db_error-busy``). The code is also the message id in the
+Fluent catalogues under ``bodhi_nb/locales``; ``args`` fill the message's placeholders.
+
+``str(error)`` is the code and its arguments (stable, English-free, safe to log). Front ends
+render the localized line with :func:`bodhi_nb.commands.render.render_error`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any, ClassVar
+
+__all__ = [
+    "AppServiceError",
+    "BadArgumentsError",
+    "BodhiError",
+    "BusyError",
+    "CommandError",
+    "ConflictError",
+    "ConstraintError",
+    "DbError",
+    "ErrorType",
+    "FileError",
+    "InternalError",
+    "InvalidEnumError",
+    "InvalidRepoError",
+    "InvalidValueError",
+    "LocalizationServiceError",
+    "MigrationFailedError",
+    "MigrationTamperedError",
+    "NotFoundError",
+    "ObjValidationError",
+    "OutOfRangeError",
+    "QueryFailedError",
+    "ReadOnlyError",
+    "ServiceNotAvailableError",
+    "SettingInvalidValueError",
+    "SettingServiceError",
+    "UnknownCommandError",
+    "UnknownKeyError",
+    "UnsupportedLocaleError",
+    "all_error_classes",
+    "snake_case",
+]
+
+
+class ErrorType(StrEnum):
+    """Wire names of BodhiApp's error types; each maps to an HTTP status."""
+
+    INVALID_REQUEST = "invalid_request_error"
+    AUTHENTICATION = "authentication_error"
+    FORBIDDEN = "forbidden_error"
+    NOT_FOUND = "not_found_error"
+    CONFLICT = "conflict_error"
+    UNPROCESSABLE_ENTITY = "unprocessable_entity_error"
+    INTERNAL_SERVER = "internal_server_error"
+    SERVICE_UNAVAILABLE = "service_unavailable"
+
+    @property
+    def status(self) -> int:
+        return _STATUS[self]
+
+
+_STATUS = {
+    ErrorType.INVALID_REQUEST: 400,
+    ErrorType.AUTHENTICATION: 401,
+    ErrorType.FORBIDDEN: 403,
+    ErrorType.NOT_FOUND: 404,
+    ErrorType.CONFLICT: 409,
+    ErrorType.UNPROCESSABLE_ENTITY: 422,
+    ErrorType.INTERNAL_SERVER: 500,
+    ErrorType.SERVICE_UNAVAILABLE: 503,
+}
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+def snake_case(name: str) -> str:
+    """``HubServiceError`` -> ``hub_service_error``; ``DBBusy`` -> ``db_busy``."""
+    return _CAMEL.sub("_", name).lower()
+
+
+class BodhiError(Exception):
+    """Root of every error bodhi_nb raises on purpose.
+
+    Subclass a branch (a direct subclass of this class) to make a leaf; set ``error_type``
+    on the leaf or inherit the branch's. Arguments are keyword-only and become ``args``
+    for the message; never pass a secret value as an argument.
+    """
+
+    error_type: ClassVar[ErrorType] = ErrorType.INTERNAL_SERVER
+    code: ClassVar[str] = "bodhi_error"
+    #: True for branch classes (direct subclasses of BodhiError); leaves are concrete.
+    is_branch: ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if BodhiError in cls.__bases__:
+            cls.is_branch = True
+            cls.code = snake_case(cls.__name__)
+            return
+        cls.is_branch = False
+        branch = next(b for b in cls.__mro__[1:] if issubclass(b, BodhiError) and b.is_branch)
+        leaf = cls.__name__.removesuffix("Error")
+        # A leaf may repeat its branch's first word to stay unique in the module:
+        # SettingInvalidValueError under SettingServiceError reads as "invalid_value".
+        first_word = _CAMEL.split(branch.__name__)[0]
+        for prefix in (branch.__name__.removesuffix("Error"), first_word):
+            if leaf.startswith(prefix) and leaf != prefix:
+                leaf = leaf.removeprefix(prefix)
+                break
+        cls.code = f"{branch.code}-{snake_case(leaf)}"
+
+    def __init__(self, **args: Any) -> None:
+        self.params: dict[str, str] = {k: _to_arg(v) for k, v in args.items()}
+        super().__init__(self.code)
+
+    @property
+    def status(self) -> int:
+        return self.error_type.status
+
+    def __str__(self) -> str:
+        if not self.params:
+            return self.code
+        inner = ", ".join(f"{k}={v!r}" for k, v in sorted(self.params.items()))
+        return f"{self.code} ({inner})"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r})"
+
+    def to_envelope(self, message: str) -> dict[str, Any]:
+        """BodhiApp's OpenAI-compatible error envelope."""
+        body: dict[str, Any] = {"message": message, "type": str(self.error_type), "code": self.code}
+        if self.params:
+            body["params"] = dict(self.params)
+        return {"error": body}
+
+
+def _to_arg(value: Any) -> str:
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+# -- domain objects -------------------------------------------------------------------------
+
+
+class ObjValidationError(BodhiError):
+    error_type = ErrorType.INVALID_REQUEST
+
+
+class InvalidRepoError(ObjValidationError):
+    """args: value"""
+
+
+class OutOfRangeError(ObjValidationError):
+    """args: name, value, min, max"""
+
+
+class InvalidValueError(ObjValidationError):
+    """args: name, value, reason"""
+
+
+class InvalidEnumError(ObjValidationError):
+    """args: name, value, allowed"""
+
+
+# -- settings -------------------------------------------------------------------------------
+
+
+class SettingServiceError(BodhiError):
+    error_type = ErrorType.INVALID_REQUEST
+
+
+class UnknownKeyError(SettingServiceError):
+    """args: key, known"""
+
+
+class SettingInvalidValueError(SettingServiceError):
+    """args: key, value, expected"""
+
+
+class ReadOnlyError(SettingServiceError):
+    """args: key"""
+
+
+class FileError(SettingServiceError):
+    """args: path, reason"""
+
+    error_type = ErrorType.INTERNAL_SERVER
+
+
+# -- database -------------------------------------------------------------------------------
+
+
+class DbError(BodhiError):
+    error_type = ErrorType.INTERNAL_SERVER
+
+
+class BusyError(DbError):
+    """args: path, pid, seconds"""
+
+    error_type = ErrorType.SERVICE_UNAVAILABLE
+
+
+class MigrationTamperedError(DbError):
+    """args: version, name"""
+
+
+class MigrationFailedError(DbError):
+    """args: version, name, reason"""
+
+
+class QueryFailedError(DbError):
+    """args: reason"""
+
+
+class NotFoundError(DbError):
+    """args: table, id"""
+
+    error_type = ErrorType.NOT_FOUND
+
+
+class ConstraintError(DbError):
+    """A row broke a UNIQUE/CHECK/NOT NULL rule. args: reason"""
+
+    error_type = ErrorType.CONFLICT
+
+
+class ConflictError(DbError):
+    """args: table, id"""
+
+    error_type = ErrorType.CONFLICT
+
+
+# -- localization ---------------------------------------------------------------------------
+
+
+class LocalizationServiceError(BodhiError):
+    error_type = ErrorType.INVALID_REQUEST
+
+
+class UnsupportedLocaleError(LocalizationServiceError):
+    """args: locale, supported"""
+
+
+# -- registry -------------------------------------------------------------------------------
+
+
+class AppServiceError(BodhiError):
+    error_type = ErrorType.SERVICE_UNAVAILABLE
+
+
+class ServiceNotAvailableError(AppServiceError):
+    """args: service"""
+
+
+# -- command grammar ------------------------------------------------------------------------
+
+
+class CommandError(BodhiError):
+    error_type = ErrorType.INVALID_REQUEST
+
+
+class UnknownCommandError(CommandError):
+    """args: command, commands"""
+
+
+class BadArgumentsError(CommandError):
+    """args: command, reason"""
+
+
+class InternalError(CommandError):
+    """An unexpected exception escaped a command. args: kind"""
+
+    error_type = ErrorType.INTERNAL_SERVER
+
+
+def all_error_classes() -> list[type[BodhiError]]:
+    """Every concrete (leaf) error class defined anywhere in the package, sorted by code.
+
+    Imports the modules that define further branches so the list is complete.
+    """
+    import importlib
+    import pkgutil
+
+    import bodhi_nb
+
+    for mod in pkgutil.walk_packages(bodhi_nb.__path__, "bodhi_nb."):
+        if mod.name.startswith(("bodhi_nb.notebook", "bodhi_nb.testing")):
+            continue
+        importlib.import_module(mod.name)
+    seen: dict[str, type[BodhiError]] = {}
+    stack: list[type[BodhiError]] = [BodhiError]
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if not cls.is_branch:
+            seen[cls.code] = cls
+    return [seen[k] for k in sorted(seen)]
+
+
+def params_of(error: BaseException) -> Mapping[str, str]:
+    return error.params if isinstance(error, BodhiError) else {}

@@ -1,0 +1,30 @@
+# Messages for bodhi_nb errors. The message id is the error code; { $prog } is `%bodhi` in a
+# notebook and `bodhi` in a terminal.
+
+bodhi_error = Unexpected error ({ $code }). Run the command again with --debug to see the traceback.
+
+obj_validation_error-invalid_repo = Invalid repository format '{ $value }'. Expected 'username/repo'.
+obj_validation_error-out_of_range = { $name } must be between { $min } and { $max }, got { $value }.
+obj_validation_error-invalid_value = Invalid { $name } '{ $value }': { $reason }.
+obj_validation_error-invalid_enum = Invalid { $name } '{ $value }'; expected one of: { $allowed }.
+
+setting_service_error-unknown_key = Unknown setting '{ $key }'. Known settings: { $known }.
+setting_service_error-invalid_value = Setting { $key } = '{ $value }' is not valid: expected { $expected }. Fix it with `{ $prog } settings { $key } VALUE`.
+setting_service_error-read_only = Setting { $key } cannot be changed from here; set it in the environment before starting the kernel.
+setting_service_error-file_error = Cannot read the settings file { $path }: { $reason }. Fix or delete the file.
+
+db_error-busy = The database { $path } is busy, held by PID { $pid } for more than { $seconds } s. Close or idle the other notebook, then run the command again.
+db_error-migration_tampered = Migration { $version } ({ $name }) was changed after it was applied; upgrade bodhi_nb or restore the database from a backup.
+db_error-migration_failed = Migration { $version } ({ $name }) failed and was rolled back: { $reason }.
+db_error-query_failed = Database error: { $reason }.
+db_error-not_found = No { $table } with id '{ $id }'.
+db_error-constraint = The change was refused by the database: { $reason }.
+db_error-conflict = A { $table } with id '{ $id }' already exists.
+
+localization_service_error-unsupported_locale = Unsupported locale '{ $locale }'; supported: { $supported }.
+
+app_service_error-service_not_available = The { $service } service is not available yet in this version of bodhi_nb.
+
+command_error-unknown_command = Unknown command '{ $command }'. Commands: { $commands }.
+command_error-bad_arguments = { $command }: { $reason }. See `{ $prog } help { $command }`.
+command_error-internal = Unexpected { $kind } error. Run the command again with --debug to see the traceback.

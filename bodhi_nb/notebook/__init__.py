@@ -1,0 +1,1 @@
+"""The notebook front end: the ``%bodhi`` magic (widgets come in later issues)."""

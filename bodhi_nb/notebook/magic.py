@@ -1,0 +1,45 @@
+"""``%bodhi`` / ``%%bodhi``: the notebook front end over :mod:`bodhi_nb.commands`.
+
+Only IPython's magic machinery is imported here; the command layer and every service are
+imported on the first command, so ``%load_ext bodhi_nb`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from typing import Any
+
+from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
+
+__all__ = ["BodhiMagics"]
+
+
+@magics_class
+class BodhiMagics(Magics):  # type: ignore[misc]
+    @no_var_expand
+    @line_cell_magic
+    def bodhi(self, line: str, cell: str | None = None) -> Any:
+        """Run a bodhi command: ``%bodhi help`` lists them."""
+        from bodhi_nb.app import app
+        from bodhi_nb.commands import (
+            Context,
+            Invocation,
+            execute,
+            render_error,
+            split_line,
+        )
+
+        debug = "--debug" in line.split()
+        try:
+            invocation = Invocation.of(split_line(line))
+            ctx = Context(prog="%bodhi", user_ns=self.shell.user_ns if self.shell else None,
+                          cell=cell, ask_secret=getpass.getpass)
+            return execute(invocation.tokens, ctx, app)
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+        except Exception as exc:
+            if debug:
+                raise
+            print(render_error(exc, prog="%bodhi", app_factory=app), file=sys.stderr)
+        return None

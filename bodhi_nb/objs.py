@@ -1,0 +1,416 @@
+"""Domain objects shared by every layer: typed, validated, immutable where it makes sense.
+
+Each object round-trips through plain dicts (``to_dict``/``from_dict``), JSON and YAML, so
+aliases can live in YAML files and rows in DuckDB without a second schema.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Self
+
+from bodhi_nb.errors import (
+    InvalidEnumError,
+    InvalidRepoError,
+    InvalidValueError,
+    OutOfRangeError,
+)
+
+__all__ = [
+    "AliasSource",
+    "ApiAlias",
+    "ApiFormat",
+    "DownloadRequest",
+    "DownloadStatus",
+    "HubFile",
+    "OAIRequestParams",
+    "Repo",
+    "ResourceRole",
+    "Serializable",
+    "UserAccessRequest",
+    "UserAccessRequestStatus",
+    "UserAlias",
+    "new_ulid",
+]
+
+_REPO_PART = re.compile(r"^[a-zA-Z0-9_.-]+$")
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_ulid(now: datetime | None = None) -> str:
+    """A ULID: 48-bit millisecond timestamp + 80 random bits, Crockford base32, sortable."""
+    ms = int((now.timestamp() if now else time.time()) * 1000)
+    value = (ms << 80) | int.from_bytes(os.urandom(10), "big")
+    chars = []
+    for _ in range(26):
+        chars.append(_CROCKFORD[value & 31])
+        value >>= 5
+    return "".join(reversed(chars))
+
+
+def _enum(cls: type[StrEnum], name: str, value: Any) -> Any:
+    try:
+        return cls(value)
+    except ValueError:
+        raise InvalidEnumError(name=name, value=value, allowed=[m.value for m in cls]) from None
+
+
+def _ts(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(UTC)
+
+
+class Serializable:
+    """Mixin: dict/JSON/YAML round trips for frozen dataclasses."""
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            value = getattr(self, f.name)
+            if isinstance(value, StrEnum):
+                value = value.value
+            elif isinstance(value, datetime):
+                value = value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+            elif isinstance(value, Serializable):
+                value = value.to_dict()
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[f.name] = value
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Self:
+        return cls.from_dict(json.loads(text))
+
+    def to_yaml(self) -> str:
+        import yaml
+
+        return str(yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True))
+
+    @classmethod
+    def from_yaml(cls, text: str) -> Self:
+        import yaml
+
+        data = yaml.safe_load(text)
+        if not isinstance(data, Mapping):
+            raise InvalidValueError(name=cls.__name__, value=type(data).__name__,
+                                    reason="expected a mapping")
+        return cls.from_dict(data)
+
+
+@dataclass(frozen=True, order=True)
+class Repo(Serializable):
+    """A Hub repository id, ``owner/name``."""
+
+    owner: str
+    name: str
+
+    def __post_init__(self) -> None:
+        if not (_REPO_PART.match(self.owner) and _REPO_PART.match(self.name)):
+            raise InvalidRepoError(value=f"{self.owner}/{self.name}")
+
+    @classmethod
+    def parse(cls, value: str) -> Repo:
+        owner, sep, name = value.partition("/")
+        if not sep:
+            raise InvalidRepoError(value=value)
+        return cls(owner, name)
+
+    @property
+    def id(self) -> str:
+        return f"{self.owner}/{self.name}"
+
+    @property
+    def cache_folder(self) -> str:
+        """The folder name huggingface_hub uses in its cache."""
+        return f"models--{self.owner}--{self.name}"
+
+    def __str__(self) -> str:
+        return self.id
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"repo": self.id}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Repo:
+        return cls.parse(str(data["repo"]))
+
+
+@dataclass(frozen=True)
+class HubFile(Serializable):
+    """A file in the local HF cache: ``hf_cache/models--o--n/snapshots/{snapshot}/{filename}``."""
+
+    hf_cache: str
+    repo: str
+    filename: str
+    snapshot: str
+    size: int | None = None
+
+    def __post_init__(self) -> None:
+        Repo.parse(self.repo)
+
+    @property
+    def path(self) -> Path:
+        return (Path(self.hf_cache) / Repo.parse(self.repo).cache_folder / "snapshots"
+                / self.snapshot / self.filename)
+
+
+@dataclass(frozen=True)
+class OAIRequestParams(Serializable):
+    """Request defaults an alias applies where the request itself is silent."""
+
+    frequency_penalty: float | None = None
+    max_tokens: int | None = None
+    presence_penalty: float | None = None
+    seed: int | None = None
+    stop: tuple[str, ...] = ()
+    temperature: float | None = None
+    top_p: float | None = None
+    user: str | None = None
+    system_prompt: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "stop", tuple(self.stop or ()))
+        for name, low, high in (
+            ("frequency_penalty", -2.0, 2.0),
+            ("presence_penalty", -2.0, 2.0),
+            ("temperature", 0.0, 2.0),
+            ("top_p", 0.0, 1.0),
+        ):
+            value = getattr(self, name)
+            if value is not None and not (low <= float(value) <= high):
+                raise OutOfRangeError(name=name, value=value, min=low, max=high)
+        if self.max_tokens is not None and int(self.max_tokens) < 1:
+            raise OutOfRangeError(name="max_tokens", value=self.max_tokens, min=1, max="∞")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Only the parameters that are set (an alias file omits defaults)."""
+        out = super().to_dict()
+        return {k: v for k, v in out.items() if v not in (None, [], ())}
+
+    def is_default(self) -> bool:
+        return not self.to_dict()
+
+    def apply(self, request: dict[str, Any]) -> dict[str, Any]:
+        """BodhiApp's merge: each parameter only where the request does not set it."""
+        out = dict(request)
+        for key in ("frequency_penalty", "presence_penalty", "seed", "temperature", "top_p",
+                    "user"):
+            value = getattr(self, key)
+            if value is not None and key not in out:
+                out[key] = value
+        if self.stop and "stop" not in out:
+            out["stop"] = list(self.stop)
+        if (self.max_tokens is not None and "max_tokens" not in out
+                and "max_completion_tokens" not in out):
+            out["max_completion_tokens"] = self.max_tokens
+        if self.system_prompt is not None:
+            messages = list(out.get("messages") or [])
+            if not messages or messages[0].get("role") != "system":
+                out["messages"] = [{"role": "system", "content": self.system_prompt}, *messages]
+        return out
+
+
+class AliasSource(StrEnum):
+    USER = "user"
+    MODEL = "model"
+    API = "api"
+
+
+class ApiFormat(StrEnum):
+    OPENAI = "openai"
+    OPENAI_RESPONSES = "openai_responses"
+    ANTHROPIC = "anthropic"
+    GEMINI = "gemini"
+
+
+@dataclass(frozen=True)
+class UserAlias(Serializable):
+    """A named local model: a GGUF file in the HF cache plus request and context params."""
+
+    alias: str
+    repo: str
+    filename: str
+    snapshot: str = "main"
+    request_params: OAIRequestParams = field(default_factory=OAIRequestParams)
+    context_params: tuple[str, ...] = ()
+    source: AliasSource = AliasSource.USER
+
+    def __post_init__(self) -> None:
+        Repo.parse(self.repo)
+        if not self.alias.strip():
+            raise InvalidValueError(name="alias", value=self.alias, reason="empty")
+        if isinstance(self.request_params, Mapping):
+            object.__setattr__(self, "request_params", OAIRequestParams.from_dict(
+                self.request_params))
+        object.__setattr__(self, "context_params", tuple(self.context_params or ()))
+        object.__setattr__(self, "source", _enum(AliasSource, "source", self.source))
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        if self.request_params.is_default():
+            out.pop("request_params")
+        return out
+
+
+@dataclass(frozen=True)
+class ApiAlias(Serializable):
+    """A remote OpenAI-compatible API. The API key is never part of this object."""
+
+    id: str
+    base_url: str
+    api_format: ApiFormat = ApiFormat.OPENAI
+    models: tuple[str, ...] = ()
+    prefix: str | None = None
+    forward_all_with_prefix: bool = False
+    has_api_key: bool = False
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "api_format", _enum(ApiFormat, "api_format", self.api_format))
+        object.__setattr__(self, "models", tuple(self.models or ()))
+        object.__setattr__(self, "created_at", _ts(self.created_at))
+        object.__setattr__(self, "updated_at", _ts(self.updated_at))
+        if not self.base_url.startswith(("http://", "https://")):
+            raise InvalidValueError(name="base_url", value=self.base_url,
+                                    reason="must start with http:// or https://")
+
+    def supports(self, model: str) -> bool:
+        """BodhiApp's matching: forward-all by prefix, else ``prefix+id`` must be listed."""
+        prefix = self.prefix or ""
+        if self.forward_all_with_prefix:
+            return bool(prefix) and model.startswith(prefix)
+        return any(prefix + m == model for m in self.models)
+
+    def strip_prefix(self, model: str) -> str:
+        prefix = self.prefix or ""
+        return model[len(prefix):] if prefix and model.startswith(prefix) else model
+
+
+class DownloadStatus(StrEnum):
+    PENDING = "pending"
+    COMPLETED = "completed"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class DownloadRequest(Serializable):
+    id: str
+    repo: str
+    filename: str
+    status: DownloadStatus
+    created_at: datetime
+    updated_at: datetime
+    revision: str = "main"
+    error: str | None = None
+    total_bytes: int | None = None
+    downloaded_bytes: int = 0
+    started_at: datetime | None = None
+    archived_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        Repo.parse(self.repo)
+        object.__setattr__(self, "status", _enum(DownloadStatus, "status", self.status))
+        for name in ("created_at", "updated_at", "started_at", "archived_at"):
+            object.__setattr__(self, name, _ts(getattr(self, name)))
+
+    @property
+    def active(self) -> bool:
+        return self.status is DownloadStatus.PENDING and self.started_at is not None
+
+
+class UserAccessRequestStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class UserAccessRequest(Serializable):
+    id: str
+    username: str
+    user_id: str
+    status: UserAccessRequestStatus
+    created_at: datetime
+    updated_at: datetime
+    reviewer: str | None = None
+    reason: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", _enum(UserAccessRequestStatus, "status", self.status))
+        object.__setattr__(self, "created_at", _ts(self.created_at))
+        object.__setattr__(self, "updated_at", _ts(self.updated_at))
+
+
+class ResourceRole(StrEnum):
+    """anonymous < guest < user < power_user < manager < admin."""
+
+    ANONYMOUS = "resource_anonymous"
+    GUEST = "resource_guest"
+    USER = "resource_user"
+    POWER_USER = "resource_power_user"
+    MANAGER = "resource_manager"
+    ADMIN = "resource_admin"
+
+    @property
+    def rank(self) -> int:
+        return list(ResourceRole).index(self)
+
+    # str already defines the comparisons, so all four are spelled out (total_ordering
+    # would keep str's alphabetical ones).
+    def __lt__(self, other: object) -> bool:
+        return self.rank < _role(other).rank
+
+    def __le__(self, other: object) -> bool:
+        return self.rank <= _role(other).rank
+
+    def __gt__(self, other: object) -> bool:
+        return self.rank > _role(other).rank
+
+    def __ge__(self, other: object) -> bool:
+        return self.rank >= _role(other).rank
+
+    __hash__ = StrEnum.__hash__
+
+    def has_access_to(self, other: ResourceRole) -> bool:
+        return self >= other
+
+    @property
+    def assignable(self) -> bool:
+        return self >= ResourceRole.USER
+
+    @classmethod
+    def parse(cls, value: str) -> ResourceRole:
+        value = value if value.startswith("resource_") else f"resource_{value}"
+        return _enum(cls, "role", value)  # type: ignore[no-any-return]
+
+    @classmethod
+    def highest(cls, roles: list[str]) -> ResourceRole:
+        """The highest valid role among Keycloak's role strings; none means guest."""
+        found = [cls(r) for r in roles if r in cls._value2member_map_]
+        return max(found, default=cls.GUEST)
+
+
+def _role(value: object) -> ResourceRole:
+    if isinstance(value, ResourceRole):
+        return value
+    raise TypeError(f"cannot compare ResourceRole with {type(value).__name__}")

@@ -1,0 +1,1 @@
+"""Services: one module per service, each constructed with its collaborators."""
