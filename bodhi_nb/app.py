@@ -156,8 +156,17 @@ def build_app_service(
             busy_timeout=float(settings.get("BODHI_DB_BUSY_TIMEOUT_SECS")),
             idle_close=int(settings.get("BODHI_DB_IDLE_CLOSE_MS")) / 1000.0,
         )
+    # keyring -> secret -> session (issue 3) are built here.
     built.setdefault("cache", CacheService(time))
-    built.setdefault("localization", LocalizationService(str(settings.get("BODHI_LOCALE"))))
+    localization = built.setdefault(
+        "localization", LocalizationService(str(settings.get("BODHI_LOCALE"))))
+
+    def follow_locale(key: str, old: Any, new: Any) -> None:
+        if key == "BODHI_LOCALE":
+            localization.locale = str(new)
+
+    settings.add_listener(follow_locale)
+    # hub -> data (issue 4), auth, ai_api -> local_llm (issue 5) are built here.
     return DefaultAppService(**built)
 
 

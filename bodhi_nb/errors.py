@@ -295,6 +295,15 @@ class InternalError(CommandError):
     error_type = ErrorType.INTERNAL_SERVER
 
 
+# -- keyring, secrets, sessions (issue 3): KeyringError, SecretError, SessionError ---------
+
+# -- Hugging Face Hub and downloads (issue 4): HubServiceError -----------------------------
+
+# -- aliases, GGUF metadata, local models (issue 4): DataServiceError ----------------------
+
+# -- chat, API aliases, llama.cpp (issue 5): AiApiServiceError, LocalLlmServiceError -------
+
+
 def all_error_classes() -> list[type[BodhiError]]:
     """Every concrete (leaf) error class defined anywhere in the package, sorted by code.
 

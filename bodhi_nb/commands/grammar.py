@@ -136,3 +136,5 @@ def parse(tokens: Sequence[str], prog: str = "bodhi") -> Parsed:
 def _load_commands() -> None:
     # Importing the modules registers their commands; cheap after the first call.
     from bodhi_nb.commands import core  # noqa: F401
+
+    # Each feature's command module is imported here (one line each).

@@ -16,7 +16,7 @@ __all__ = ["BodhiMagics"]
 
 
 @magics_class
-class BodhiMagics(Magics):  # type: ignore[misc]
+class BodhiMagics(Magics):
     @no_var_expand
     @line_cell_magic
     def bodhi(self, line: str, cell: str | None = None) -> Any:

@@ -28,3 +28,11 @@ app_service_error-service_not_available = The { $service } service is not availa
 command_error-unknown_command = Unknown command '{ $command }'. Commands: { $commands }.
 command_error-bad_arguments = { $command }: { $reason }. See `{ $prog } help { $command }`.
 command_error-internal = Unexpected { $kind } error. Run the command again with --debug to see the traceback.
+
+## keyring, secrets, sessions (issue 3)
+
+## Hugging Face Hub and downloads (issue 4)
+
+## aliases, GGUF metadata, local models (issue 4)
+
+## chat, API aliases, llama.cpp (issue 5)

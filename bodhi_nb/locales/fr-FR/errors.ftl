@@ -28,3 +28,11 @@ app_service_error-service_not_available = Le service { $service } n'est pas enco
 command_error-unknown_command = Commande inconnue « { $command } ». Commandes : { $commands }.
 command_error-bad_arguments = { $command } : { $reason }. Voir `{ $prog } help { $command }`.
 command_error-internal = Erreur { $kind } inattendue. Relancez la commande avec --debug pour voir la trace.
+
+## keyring, secrets, sessions (issue 3)
+
+## Hugging Face Hub and downloads (issue 4)
+
+## aliases, GGUF metadata, local models (issue 4)
+
+## chat, API aliases, llama.cpp (issue 5)

@@ -1,0 +1,62 @@
+"""Shared fixtures: every test runs with its own BODHI_HOME, HF_HOME and Jupyter dirs."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bodhi_nb.app import build_app_service, reset_apps
+from bodhi_nb.services.settings import SettingService
+
+ISOLATED_ENV = ("BODHI_HOME", "HF_HOME", "BODHI_LOCALE", "BODHI_ENCRYPTION_KEY", "HF_TOKEN",
+                "HF_ENDPOINT", "PYTHON_KEYRING_BACKEND")
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Point every location bodhi or Jupyter could write to at a temp dir."""
+    for key in ISOLATED_ENV:
+        monkeypatch.delenv(key, raising=False)
+    home = tmp_path / "bodhi_home"
+    monkeypatch.setenv("BODHI_HOME", str(home))
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf_home"))
+    monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
+    monkeypatch.setenv("HF_HUB_DISABLE_XET", "1")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg_config"))
+    for var, sub in (("JUPYTER_CONFIG_DIR", "jupyter_config"), ("JUPYTER_DATA_DIR", "jupyter_data"),
+                     ("JUPYTER_RUNTIME_DIR", "jupyter_runtime"), ("IPYTHONDIR", "ipython")):
+        monkeypatch.setenv(var, str(tmp_path / sub))
+    yield home
+    reset_apps()
+
+
+@pytest.fixture
+def settings() -> SettingService:
+    return SettingService()
+
+
+@pytest.fixture
+def app(settings: SettingService):  # type: ignore[no-untyped-def]
+    """A fully built registry on the test's BODHI_HOME."""
+    registry = build_app_service(settings)
+    yield registry
+    registry.db.close()
+
+
+@pytest.fixture
+def subprocess_env() -> dict[str, str]:
+    """The environment for a child Python process running bodhi_nb from this checkout."""
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+@pytest.fixture
+def python() -> str:
+    return sys.executable
