@@ -11,6 +11,10 @@ service (or layer) sits below it, and each concrete error is a leaf of exactly o
     ├── LocalizationServiceError  unsupported_locale
     ├── AppServiceError           service_not_available
     ├── CommandError              unknown_command, bad_arguments, internal
+    ├── DataServiceError          alias_exists, alias_not_found, alias_file_conflict,
+    │                             invalid_alias_name, alias_file, gguf_invalid,
+    │                             quant_not_found, quant_ambiguous, local_file_not_found,
+    │                             invalid_local_filename, invalid_local_revision
     └── (later issues add KeyringError, SecretError, SessionError, HubServiceError, ...)
 
 The error ``code`` is derived from the class names as BodhiApp does: the branch name and
@@ -30,6 +34,10 @@ from enum import StrEnum
 from typing import Any, ClassVar
 
 __all__ = [
+    "AliasExistsError",
+    "AliasFileConflictError",
+    "AliasFileError",
+    "AliasNotFoundError",
     "AppServiceError",
     "BadArgumentsError",
     "BodhiError",
@@ -37,19 +45,27 @@ __all__ = [
     "CommandError",
     "ConflictError",
     "ConstraintError",
+    "DataServiceError",
     "DbError",
     "ErrorType",
     "FileError",
+    "GgufInvalidError",
     "InternalError",
+    "InvalidAliasNameError",
     "InvalidEnumError",
+    "InvalidLocalFilenameError",
+    "InvalidLocalRevisionError",
     "InvalidRepoError",
     "InvalidValueError",
+    "LocalFileNotFoundError",
     "LocalizationServiceError",
     "MigrationFailedError",
     "MigrationTamperedError",
     "NotFoundError",
     "ObjValidationError",
     "OutOfRangeError",
+    "QuantAmbiguousError",
+    "QuantNotFoundError",
     "QueryFailedError",
     "ReadOnlyError",
     "ServiceNotAvailableError",
@@ -300,6 +316,69 @@ class InternalError(CommandError):
 # -- Hugging Face Hub and downloads (issue 4): HubServiceError -----------------------------
 
 # -- aliases, GGUF metadata, local models (issue 4): DataServiceError ----------------------
+
+
+class DataServiceError(BodhiError):
+    error_type = ErrorType.INVALID_REQUEST
+
+
+class AliasExistsError(DataServiceError):
+    """args: alias"""
+
+    error_type = ErrorType.CONFLICT
+
+
+class AliasNotFoundError(DataServiceError):
+    """args: alias"""
+
+    error_type = ErrorType.NOT_FOUND
+
+
+class AliasFileConflictError(DataServiceError):
+    """Two names sanitise to the same alias file. args: alias, other, path"""
+
+    error_type = ErrorType.CONFLICT
+
+
+class InvalidAliasNameError(DataServiceError):
+    """args: alias, reason"""
+
+
+class AliasFileError(DataServiceError):
+    """An alias file cannot be read, parsed or written. args: path, reason"""
+
+    error_type = ErrorType.INTERNAL_SERVER
+
+
+class GgufInvalidError(DataServiceError):
+    """Not a GGUF file, or a truncated one. args: path, reason"""
+
+    error_type = ErrorType.UNPROCESSABLE_ENTITY
+
+
+class QuantNotFoundError(DataServiceError):
+    """args: quant, available"""
+
+    error_type = ErrorType.NOT_FOUND
+
+
+class QuantAmbiguousError(DataServiceError):
+    """args: quant, candidates"""
+
+
+class LocalFileNotFoundError(DataServiceError):
+    """args: repo, filename, revision"""
+
+    error_type = ErrorType.NOT_FOUND
+
+
+class InvalidLocalFilenameError(DataServiceError):
+    """args: filename, reason"""
+
+
+class InvalidLocalRevisionError(DataServiceError):
+    """args: revision, reason"""
+
 
 # -- chat, API aliases, llama.cpp (issue 5): AiApiServiceError, LocalLlmServiceError -------
 

@@ -34,5 +34,16 @@ command_error-internal = Unexpected { $kind } error. Run the command again with 
 ## Hugging Face Hub and downloads (issue 4)
 
 ## aliases, GGUF metadata, local models (issue 4)
+data_service_error-alias_exists = An alias named '{ $alias }' already exists. Pick another name, or remove it first with `{ $prog } alias rm { $alias }`.
+data_service_error-alias_not_found = No alias named '{ $alias }'. `{ $prog } alias ls` lists the aliases.
+data_service_error-alias_file_conflict = The alias '{ $alias }' would be stored in { $path }, which already holds the alias '{ $other }'. Pick a name that differs in more than spaces or the characters : < > " / \ | ? *.
+data_service_error-invalid_alias_name = '{ $alias }' cannot be an alias name: { $reason }. Use letters, digits and - _ . : /
+data_service_error-alias_file = Cannot use the alias file { $path }: { $reason }. Fix or delete the file, then run the command again.
+data_service_error-gguf_invalid = { $path } is not a readable GGUF model file: { $reason }. Download it again (`{ $prog } help pull`) or remove it.
+data_service_error-quant_not_found = No .gguf file with quantisation '{ $quant }'. Available quantisations: { $available }.
+data_service_error-quant_ambiguous = Quantisation '{ $quant }' matches several files: { $candidates }. Name the file instead of the quantisation.
+data_service_error-local_file_not_found = { $filename } from { $repo } (revision { $revision }) is not in the local Hugging Face cache. Download it first (`{ $prog } help pull`); `{ $prog } ls` lists the local models.
+data_service_error-invalid_local_filename = Invalid file name '{ $filename }': { $reason }. Give a path inside the repository, without '..' or '\'.
+data_service_error-invalid_local_revision = Invalid revision '{ $revision }': { $reason }. Give a branch, tag or commit hash such as 'main'.
 
 ## chat, API aliases, llama.cpp (issue 5)

@@ -34,5 +34,16 @@ command_error-internal = Erreur { $kind } inattendue. Relancez la commande avec 
 ## Hugging Face Hub and downloads (issue 4)
 
 ## aliases, GGUF metadata, local models (issue 4)
+data_service_error-alias_exists = Un alias nommé « { $alias } » existe déjà. Choisissez un autre nom, ou supprimez-le d'abord avec `{ $prog } alias rm { $alias }`.
+data_service_error-alias_not_found = Aucun alias nommé « { $alias } ». `{ $prog } alias ls` liste les alias.
+data_service_error-alias_file_conflict = L'alias « { $alias } » serait enregistré dans { $path }, qui contient déjà l'alias « { $other } ». Choisissez un nom qui diffère par autre chose que des espaces ou les caractères : < > " / \ | ? *.
+data_service_error-invalid_alias_name = « { $alias } » ne peut pas servir de nom d'alias : { $reason }. Utilisez des lettres, des chiffres et - _ . : /
+data_service_error-alias_file = Impossible d'utiliser le fichier d'alias { $path } : { $reason }. Corrigez ou supprimez le fichier, puis relancez la commande.
+data_service_error-gguf_invalid = { $path } n'est pas un fichier de modèle GGUF lisible : { $reason }. Téléchargez-le à nouveau (`{ $prog } help pull`) ou supprimez-le.
+data_service_error-quant_not_found = Aucun fichier .gguf avec la quantification « { $quant } ». Quantifications disponibles : { $available }.
+data_service_error-quant_ambiguous = La quantification « { $quant } » correspond à plusieurs fichiers : { $candidates }. Indiquez le fichier plutôt que la quantification.
+data_service_error-local_file_not_found = { $filename } de { $repo } (révision { $revision }) n'est pas dans le cache Hugging Face local. Téléchargez-le d'abord (`{ $prog } help pull`) ; `{ $prog } ls` liste les modèles locaux.
+data_service_error-invalid_local_filename = Nom de fichier invalide « { $filename } » : { $reason }. Donnez un chemin à l'intérieur du dépôt, sans « .. » ni « \ ».
+data_service_error-invalid_local_revision = Révision invalide « { $revision } » : { $reason }. Donnez une branche, une étiquette ou un hash de commit comme « main ».
 
 ## chat, API aliases, llama.cpp (issue 5)
