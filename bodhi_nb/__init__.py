@@ -7,21 +7,15 @@ Hub client are imported by the commands that need them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bodhi_nb._version import __version__
 
-if TYPE_CHECKING:
-    from bodhi_nb.app import DefaultAppService
+# Imported eagerly (it is light) so that the name ``bodhi_nb.app`` is the function, not the
+# submodule of the same name, whatever is imported later.
+from bodhi_nb.app import app
 
 __all__ = ["__version__", "app", "load_ipython_extension", "unload_ipython_extension"]
-
-
-def app(home: Any = None, overrides: Any = None) -> DefaultAppService:
-    """This kernel's service registry for BODHI_HOME (or ``home``), built on first use."""
-    from bodhi_nb.app import app as _app
-
-    return _app(home, overrides)
 
 
 def load_ipython_extension(ipython: Any) -> None:

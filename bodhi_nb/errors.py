@@ -48,7 +48,7 @@ __all__ = [
     "DataServiceError",
     "DbError",
     "ErrorType",
-    "FileError",
+    "UnreadableFileError",
     "GgufInvalidError",
     "InternalError",
     "InvalidAliasNameError",
@@ -219,7 +219,7 @@ class ReadOnlyError(SettingServiceError):
     """args: key"""
 
 
-class FileError(SettingServiceError):
+class UnreadableFileError(SettingServiceError):
     """args: path, reason"""
 
     error_type = ErrorType.INTERNAL_SERVER
@@ -312,6 +312,145 @@ class InternalError(CommandError):
 
 
 # -- keyring, secrets, sessions (issue 3): KeyringError, SecretError, SessionError ---------
+
+
+class KeyringError(BodhiError):
+    """The master key and the OS keyring. Never carries a key or a credential."""
+
+    error_type = ErrorType.INTERNAL_SERVER
+
+
+class KeyringUnavailableError(KeyringError):
+    """No usable keyring backend for a credential. args: reason"""
+
+    error_type = ErrorType.SERVICE_UNAVAILABLE
+
+
+class KeyringBackendFailedError(KeyringError):
+    """The keyring backend raised. args: backend, reason"""
+
+    error_type = ErrorType.SERVICE_UNAVAILABLE
+
+
+class EnvKeyTooShortError(KeyringError):
+    """BODHI_ENCRYPTION_KEY is too short. args: length, min"""
+
+    error_type = ErrorType.INVALID_REQUEST
+
+
+class EnvKeyPlaceholderError(KeyringError):
+    """BODHI_ENCRYPTION_KEY is a documentation placeholder. args: none"""
+
+    error_type = ErrorType.INVALID_REQUEST
+
+
+class EnvKeyRotationError(KeyringError):
+    """rotate-key while BODHI_ENCRYPTION_KEY already seals everything. args: none"""
+
+    error_type = ErrorType.INVALID_REQUEST
+
+
+class KeyFileInsecureError(KeyringError):
+    """The key file is readable by others. args: path, mode"""
+
+    error_type = ErrorType.FORBIDDEN
+
+
+class KeyFileInvalidError(KeyringError):
+    """args: path, reason"""
+
+
+class KeyFileAccessError(KeyringError):
+    """args: path, reason"""
+
+
+class KeyFileInsideHomeError(KeyringError):
+    """args: path, home"""
+
+    error_type = ErrorType.INVALID_REQUEST
+
+
+class SecretError(BodhiError):
+    """Encrypted values: envelopes, names, decryption. Never carries a secret value."""
+
+    error_type = ErrorType.UNPROCESSABLE_ENTITY
+
+
+class DecryptFailedError(SecretError):
+    """Wrong master key or a tampered value. args: name"""
+
+
+class MalformedEnvelopeError(SecretError):
+    """args: name, reason"""
+
+
+class UnsupportedEnvelopeError(SecretError):
+    """args: name, version"""
+
+
+class MasterKeyMissingError(SecretError):
+    """The key that sealed the stored secrets is nowhere to be found. args: key_id"""
+
+    error_type = ErrorType.INTERNAL_SERVER
+
+
+class SecretNotFoundError(SecretError):
+    """args: name"""
+
+    error_type = ErrorType.NOT_FOUND
+
+
+class SecretInvalidNameError(SecretError):
+    """args: name"""
+
+    error_type = ErrorType.INVALID_REQUEST
+
+
+class ValueOnCommandLineError(SecretError):
+    """A secret value was typed on the command line. args: name"""
+
+    error_type = ErrorType.INVALID_REQUEST
+
+
+class EmptyValueError(SecretError):
+    """args: name"""
+
+    error_type = ErrorType.INVALID_REQUEST
+
+
+class NoPromptError(SecretError):
+    """No way to ask for the value without echo. args: name"""
+
+    error_type = ErrorType.INVALID_REQUEST
+
+
+class SessionError(BodhiError):
+    error_type = ErrorType.AUTHENTICATION
+
+
+class SessionNotFoundError(SessionError):
+    """args: none (a session id is a credential and never appears in an error)"""
+
+
+class SessionExpiredError(SessionError):
+    """args: none"""
+
+
+class SessionInvalidDataError(SessionError):
+    """args: reason"""
+
+    error_type = ErrorType.INVALID_REQUEST
+
+
+__all__ += [  # issue 3's branch, kept beside its classes
+    "DecryptFailedError", "EmptyValueError", "EnvKeyPlaceholderError", "EnvKeyRotationError",
+    "EnvKeyTooShortError", "KeyFileAccessError", "KeyFileInsecureError",
+    "KeyFileInsideHomeError", "KeyFileInvalidError", "KeyringBackendFailedError",
+    "KeyringError", "KeyringUnavailableError", "MalformedEnvelopeError",
+    "MasterKeyMissingError", "NoPromptError", "SecretError", "SecretInvalidNameError",
+    "SecretNotFoundError", "SessionError", "SessionExpiredError", "SessionInvalidDataError",
+    "SessionNotFoundError", "UnsupportedEnvelopeError", "ValueOnCommandLineError",
+]
 
 # -- Hugging Face Hub and downloads (issue 4): HubServiceError -----------------------------
 

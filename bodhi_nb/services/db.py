@@ -27,7 +27,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -68,8 +67,7 @@ class Migration:
 
 def load_migrations(folder: Path | None = None) -> list[Migration]:
     """The migrations shipped with the package (or found in ``folder``), in order."""
-    root: Any = folder if folder is not None else resources.files(__package__).joinpath(
-        "migrations")
+    root = folder if folder is not None else Path(__file__).resolve().parent / "migrations"
     parts: dict[tuple[int, str], dict[str, str]] = {}
     for entry in root.iterdir():
         match = _MIGRATION_FILE.match(entry.name)
@@ -204,9 +202,10 @@ class DbService:
 
     def migrate(self) -> int:
         """Apply pending migrations; returns how many were applied."""
+        already = self._migrated
         with self.transaction():
             pass  # the first lease migrates
-        return self._applied_now
+        return 0 if already else self._applied_now
 
     def migrate_down(self, target: int = 0) -> int:
         """Undo migrations above ``target`` (newest first); returns how many were undone."""
@@ -215,6 +214,7 @@ class DbService:
         undone = 0
         with self._mutex:
             self._acquire_lease()
+            self._migrated = True
             try:
                 applied = self._applied_versions()
                 for migration in reversed(self.migrations):
@@ -233,7 +233,8 @@ class DbService:
                                                    reason=_first_line(exc)) from exc
                     undone += 1
             finally:
-                self._migrated = False
+                # This service stays at the lower version (no silent re-migration on its next
+                # lease); a new DbService migrates up again.
                 self._release_lease()
         return undone
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from bodhi_nb.errors import BodhiError, UnsupportedLocaleError
@@ -18,6 +18,7 @@ __all__ = ["DEFAULT_LOCALE", "SUPPORTED_LOCALES", "LocalizationService"]
 
 DEFAULT_LOCALE = "en-US"
 SUPPORTED_LOCALES = ("en-US", "fr-FR")
+_LOCALES = Path(__file__).resolve().parents[1] / "locales"
 
 
 class LocalizationService:
@@ -34,7 +35,7 @@ class LocalizationService:
                 from fluent.runtime import FluentBundle, FluentResource
 
                 bundle = FluentBundle([locale], use_isolating=False)
-                text = resources.files("bodhi_nb").joinpath("locales", locale, "errors.ftl")
+                text = _LOCALES / locale / "errors.ftl"
                 bundle.add_resource(FluentResource(text.read_text(encoding="utf-8")))
                 self._bundles[locale] = bundle
             return self._bundles[locale]

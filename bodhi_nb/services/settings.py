@@ -17,7 +17,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from bodhi_nb.errors import FileError, ReadOnlyError, SettingInvalidValueError, UnknownKeyError
+from bodhi_nb.errors import (
+    ReadOnlyError,
+    SettingInvalidValueError,
+    UnknownKeyError,
+    UnreadableFileError,
+)
 from bodhi_nb.services._fs import atomic_write_text
 
 __all__ = [
@@ -248,9 +253,9 @@ class SettingService:
             try:
                 data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
             except (OSError, yaml.YAMLError) as exc:
-                raise FileError(path=path, reason=_first_line(exc)) from exc
+                raise UnreadableFileError(path=path, reason=_first_line(exc)) from exc
             if not isinstance(data, dict):
-                raise FileError(path=path, reason="expected a mapping of KEY: value")
+                raise UnreadableFileError(path=path, reason="expected a mapping of KEY: value")
             self._file_cache = (mtime, {str(k): v for k, v in data.items()})
             return self._file_cache[1]
 

@@ -11,7 +11,7 @@ obj_validation_error-invalid_enum = Invalid { $name } '{ $value }'; expected one
 setting_service_error-unknown_key = Unknown setting '{ $key }'. Known settings: { $known }.
 setting_service_error-invalid_value = Setting { $key } = '{ $value }' is not valid: expected { $expected }. Fix it with `{ $prog } settings { $key } VALUE`.
 setting_service_error-read_only = Setting { $key } cannot be changed from here; set it in the environment before starting the kernel.
-setting_service_error-file_error = Cannot read the settings file { $path }: { $reason }. Fix or delete the file.
+setting_service_error-unreadable_file = Cannot read the settings file { $path }: { $reason }. Fix or delete the file.
 
 db_error-busy = The database { $path } is busy, held by PID { $pid } for more than { $seconds } s. Close or idle the other notebook, then run the command again.
 db_error-migration_tampered = Migration { $version } ({ $name }) was changed after it was applied; upgrade bodhi_nb or restore the database from a backup.
@@ -30,6 +30,30 @@ command_error-bad_arguments = { $command }: { $reason }. See `{ $prog } help { $
 command_error-internal = Unexpected { $kind } error. Run the command again with --debug to see the traceback.
 
 ## keyring, secrets, sessions (issue 3)
+
+keyring_error-unavailable = No usable keyring on this machine ({ $reason }). bodhi keeps its master key in a key file instead; set BODHI_ENCRYPTION_KEY (20 characters or more) to choose the key yourself.
+keyring_error-backend_failed = The keyring backend { $backend } failed: { $reason }. Unlock the keyring and try again, or set BODHI_ENCRYPTION_KEY (20 characters or more) to use your own key.
+keyring_error-env_key_too_short = BODHI_ENCRYPTION_KEY has { $length } characters; it needs at least { $min }. Set a longer value (a password manager can generate one), or unset it to use the keyring or key file.
+keyring_error-env_key_placeholder = BODHI_ENCRYPTION_KEY still holds the example value from the documentation. Set a random value of 20 characters or more.
+keyring_error-env_key_rotation = The master key comes from BODHI_ENCRYPTION_KEY, which bodhi cannot change. To rotate it, put the old value in BODHI_ENCRYPTION_KEY_PREVIOUS and a new value in BODHI_ENCRYPTION_KEY, then run `{ $prog } secret rotate-key` again.
+keyring_error-key_file_insecure = The key file { $path } can be read by other users (mode { $mode }). Fix it with `chmod 600 { $path }`, and rotate the key with `{ $prog } secret rotate-key` if others may have read it.
+keyring_error-key_file_invalid = The key file { $path } is not a bodhi key file ({ $reason }). Restore it from a backup; if it is lost, remove it and set your secrets again with `{ $prog } secret set NAME`.
+keyring_error-key_file_access = Cannot use the key file { $path }: { $reason }. Check the permissions of the folder, or set BODHI_ENCRYPTION_KEY (20 characters or more).
+keyring_error-key_file_inside_home = The key file { $path } would sit inside BODHI_HOME ({ $home }), next to the secrets it protects. Point XDG_CONFIG_HOME elsewhere or set BODHI_ENCRYPTION_KEY.
+
+secret_error-decrypt_failed = Cannot decrypt secret '{ $name }': wrong master key or corrupted secret. If BODHI_ENCRYPTION_KEY or the key file changed, restore the previous key; otherwise remove the secret with `{ $prog } secret rm { $name }` and set it again.
+secret_error-malformed_envelope = Secret '{ $name }' is stored in a damaged form ({ $reason }). Remove it with `{ $prog } secret rm { $name }` and set it again.
+secret_error-unsupported_envelope = Secret '{ $name }' was stored in format '{ $version }', which this version of bodhi_nb cannot read. Upgrade bodhi_nb, or recreate it with `{ $prog } secret rm { $name }` and `{ $prog } secret set { $name }`.
+secret_error-master_key_missing = The master key that sealed the stored secrets (key id { $key_id }) was not found: not in BODHI_ENCRYPTION_KEY, the keyring or the key file. Restore it; if it is lost, remove every secret with `{ $prog } secret rm NAME` and set them again.
+secret_error-not_found = No secret named '{ $name }'. `{ $prog } secret ls` lists the stored secrets.
+secret_error-invalid_name = Invalid secret name '{ $name }': use letters, digits, '_', '.' or '-', starting with a letter or '_' (at most 128 characters), e.g. HF_TOKEN.
+secret_error-value_on_command_line = Secret values are never taken on the command line: they would be saved in the notebook file and the shell history. Run `{ $prog } secret set { $name }` and type the value at the prompt. If you typed a real value, revoke it: it is now in your history.
+secret_error-empty_value = No value was entered for '{ $name }'; nothing was stored. Run `{ $prog } secret set { $name }` again and type the value at the prompt.
+secret_error-no_prompt = Cannot ask for the value of '{ $name }' here: there is no prompt. Run `bodhi secret set { $name }` in a terminal, or `{ $prog } secret set { $name }` in a notebook.
+
+session_error-not_found = No such session: it was ended or replaced. Log in again with `{ $prog } login`.
+session_error-expired = The session has expired. Log in again with `{ $prog } login`.
+session_error-invalid_data = Session data must be JSON (text, numbers, lists, mappings): { $reason }.
 
 ## Hugging Face Hub and downloads (issue 4)
 

@@ -11,7 +11,7 @@ obj_validation_error-invalid_enum = { $name } invalide « { $value } » ; valeur
 setting_service_error-unknown_key = Réglage inconnu « { $key } ». Réglages connus : { $known }.
 setting_service_error-invalid_value = Le réglage { $key } = « { $value } » n'est pas valide : attendu { $expected }. Corrigez-le avec `{ $prog } settings { $key } VALEUR`.
 setting_service_error-read_only = Le réglage { $key } ne peut pas être modifié ici ; définissez-le dans l'environnement avant de démarrer le noyau.
-setting_service_error-file_error = Impossible de lire le fichier de réglages { $path } : { $reason }. Corrigez ou supprimez le fichier.
+setting_service_error-unreadable_file = Impossible de lire le fichier de réglages { $path } : { $reason }. Corrigez ou supprimez le fichier.
 
 db_error-busy = La base de données { $path } est occupée par le PID { $pid } depuis plus de { $seconds } s. Fermez ou laissez au repos l'autre notebook, puis relancez la commande.
 db_error-migration_tampered = La migration { $version } ({ $name }) a été modifiée après avoir été appliquée ; mettez à jour bodhi_nb ou restaurez la base depuis une sauvegarde.
@@ -30,6 +30,30 @@ command_error-bad_arguments = { $command } : { $reason }. Voir `{ $prog } help {
 command_error-internal = Erreur { $kind } inattendue. Relancez la commande avec --debug pour voir la trace.
 
 ## keyring, secrets, sessions (issue 3)
+
+keyring_error-unavailable = Aucun trousseau utilisable sur cette machine ({ $reason }). bodhi garde sa clé maîtresse dans un fichier de clé ; définissez BODHI_ENCRYPTION_KEY (20 caractères ou plus) pour choisir la clé vous-même.
+keyring_error-backend_failed = Le trousseau { $backend } a échoué : { $reason }. Déverrouillez le trousseau et réessayez, ou définissez BODHI_ENCRYPTION_KEY (20 caractères ou plus) pour utiliser votre propre clé.
+keyring_error-env_key_too_short = BODHI_ENCRYPTION_KEY a { $length } caractères ; il en faut au moins { $min }. Définissez une valeur plus longue (un gestionnaire de mots de passe peut la générer), ou supprimez-la pour utiliser le trousseau ou le fichier de clé.
+keyring_error-env_key_placeholder = BODHI_ENCRYPTION_KEY contient encore la valeur d'exemple de la documentation. Définissez une valeur aléatoire de 20 caractères ou plus.
+keyring_error-env_key_rotation = La clé maîtresse vient de BODHI_ENCRYPTION_KEY, que bodhi ne peut pas modifier. Pour la changer, mettez l'ancienne valeur dans BODHI_ENCRYPTION_KEY_PREVIOUS et une nouvelle dans BODHI_ENCRYPTION_KEY, puis relancez `{ $prog } secret rotate-key`.
+keyring_error-key_file_insecure = Le fichier de clé { $path } est lisible par d'autres utilisateurs (mode { $mode }). Corrigez-le avec `chmod 600 { $path }`, et changez la clé avec `{ $prog } secret rotate-key` si d'autres ont pu la lire.
+keyring_error-key_file_invalid = Le fichier de clé { $path } n'est pas un fichier de clé bodhi ({ $reason }). Restaurez-le depuis une sauvegarde ; s'il est perdu, supprimez-le et enregistrez de nouveau vos secrets avec `{ $prog } secret set NOM`.
+keyring_error-key_file_access = Impossible d'utiliser le fichier de clé { $path } : { $reason }. Vérifiez les droits du dossier, ou définissez BODHI_ENCRYPTION_KEY (20 caractères ou plus).
+keyring_error-key_file_inside_home = Le fichier de clé { $path } serait dans BODHI_HOME ({ $home }), à côté des secrets qu'il protège. Faites pointer XDG_CONFIG_HOME ailleurs ou définissez BODHI_ENCRYPTION_KEY.
+
+secret_error-decrypt_failed = Impossible de déchiffrer le secret « { $name } » : clé maîtresse erronée ou secret corrompu. Si BODHI_ENCRYPTION_KEY ou le fichier de clé a changé, restaurez l'ancienne clé ; sinon supprimez le secret avec `{ $prog } secret rm { $name }` et enregistrez-le de nouveau.
+secret_error-malformed_envelope = Le secret « { $name } » est stocké sous une forme endommagée ({ $reason }). Supprimez-le avec `{ $prog } secret rm { $name }` et enregistrez-le de nouveau.
+secret_error-unsupported_envelope = Le secret « { $name } » est stocké au format « { $version } », que cette version de bodhi_nb ne sait pas lire. Mettez à jour bodhi_nb, ou recréez-le avec `{ $prog } secret rm { $name }` puis `{ $prog } secret set { $name }`.
+secret_error-master_key_missing = La clé maîtresse qui a chiffré les secrets (identifiant { $key_id }) est introuvable : ni dans BODHI_ENCRYPTION_KEY, ni dans le trousseau, ni dans le fichier de clé. Restaurez-la ; si elle est perdue, supprimez chaque secret avec `{ $prog } secret rm NOM` et enregistrez-les de nouveau.
+secret_error-not_found = Aucun secret nommé « { $name } ». `{ $prog } secret ls` liste les secrets enregistrés.
+secret_error-invalid_name = Nom de secret invalide « { $name } » : utilisez lettres, chiffres, « _ », « . » ou « - », en commençant par une lettre ou « _ » (128 caractères au plus), par exemple HF_TOKEN.
+secret_error-value_on_command_line = Une valeur secrète n'est jamais acceptée sur la ligne de commande : elle serait enregistrée dans le notebook et dans l'historique. Lancez `{ $prog } secret set { $name }` et saisissez la valeur à l'invite. Si vous avez tapé une vraie valeur, révoquez-la : elle est maintenant dans votre historique.
+secret_error-empty_value = Aucune valeur saisie pour « { $name } » ; rien n'a été enregistré. Relancez `{ $prog } secret set { $name }` et saisissez la valeur à l'invite.
+secret_error-no_prompt = Impossible de demander la valeur de « { $name } » ici : aucune invite disponible. Lancez `bodhi secret set { $name }` dans un terminal, ou `{ $prog } secret set { $name }` dans un notebook.
+
+session_error-not_found = Session inconnue : elle a été fermée ou remplacée. Reconnectez-vous avec `{ $prog } login`.
+session_error-expired = La session a expiré. Reconnectez-vous avec `{ $prog } login`.
+session_error-invalid_data = Les données de session doivent être du JSON (texte, nombres, listes, dictionnaires) : { $reason }.
 
 ## Hugging Face Hub and downloads (issue 4)
 

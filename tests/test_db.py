@@ -1,0 +1,187 @@
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+
+from bodhi_nb.errors import BusyError, ConstraintError, MigrationTamperedError, QueryFailedError
+from bodhi_nb.objs import DownloadRequest, DownloadStatus, new_ulid
+from bodhi_nb.services.db import DbService, load_migrations
+from bodhi_nb.services.time import DefaultTimeService, FrozenTimeService
+
+WORKER = str(Path(__file__).with_name("db_worker.py"))
+TABLES = {"download_requests", "user_access_requests", "api_model_aliases", "api_tokens",
+          "sessions", "secrets", "chat_messages", "schema_migrations"}
+
+
+def _db(path: Path, **kw: object) -> DbService:
+    return DbService(path / "bodhi.duckdb", FrozenTimeService(), **kw)  # type: ignore[arg-type]
+
+
+def test_first_lease_migrates_to_head(tmp_path: Path) -> None:
+    db = _db(tmp_path)
+    assert set(db.tables()) == TABLES
+    assert db.schema_version() == max(m.version for m in load_migrations())
+    db.close()
+
+
+def test_every_migration_up_down_up(tmp_path: Path) -> None:
+    db = _db(tmp_path)
+    head = db.schema_version()
+    assert db.migrate_down(0) == head
+    assert set(db.tables()) == {"schema_migrations"}
+    assert db.schema_version() == 0
+    db2 = _db(tmp_path)  # a fresh service re-applies everything
+    assert db2.migrate() == head
+    assert set(db2.tables()) == TABLES
+    db2.close()
+    db.close()
+
+
+def test_each_migration_step_down_and_up(tmp_path: Path) -> None:
+    migrations = load_migrations()
+    for m in migrations:
+        db = _db(tmp_path, migrations=migrations[: m.version])
+        assert db.schema_version() == m.version
+        assert db.migrate_down(m.version - 1) == 1
+        assert db.migrate() == 1
+        db.close()
+
+
+def test_tampered_applied_migration_is_refused(tmp_path: Path) -> None:
+    _db(tmp_path).migrate()
+    original = load_migrations()
+    changed = [dataclasses.replace(original[0], up=original[0].up + "\n-- edited\n"),
+               *original[1:]]
+    with pytest.raises(MigrationTamperedError) as info:
+        _db(tmp_path, migrations=changed).schema_version()
+    assert info.value.params["version"] == "1"
+
+
+def test_tampered_checksum_in_database_is_refused(tmp_path: Path) -> None:
+    db = _db(tmp_path)
+    db.execute("UPDATE schema_migrations SET checksum = 'x' WHERE version = 1")
+    db.close()
+    assert db.execute("SELECT checksum FROM schema_migrations") == [("x",)]
+    with pytest.raises(MigrationTamperedError):
+        _db(tmp_path).tables()
+
+
+def test_check_constraints_and_rollback(tmp_path: Path) -> None:
+    db = _db(tmp_path)
+    with pytest.raises(ConstraintError):
+        db.execute("INSERT INTO download_requests (id, repo, filename, status, created_at, "
+                   "updated_at) VALUES ('a', 'o/n', 'f', 'downloading', now(), now())")
+    with pytest.raises(RuntimeError), db.transaction() as conn:
+        conn.execute("INSERT INTO sessions (id, expires_at, created_at, updated_at) "
+                     "VALUES ('s1', now(), now(), now())")
+        raise RuntimeError("abort the unit of work")
+    assert db.execute("SELECT count(*) FROM sessions") == [(0,)]
+    with pytest.raises(QueryFailedError):
+        db.execute("SELECT * FROM no_such_table")
+    db.close()
+
+
+def test_download_request_crud(tmp_path: Path) -> None:
+    clock = FrozenTimeService()
+    db = DbService(tmp_path / "bodhi.duckdb", clock)
+    now = clock.utc_now()
+    req = DownloadRequest(new_ulid(now), "o/n", "f.gguf", DownloadStatus.PENDING, now, now)
+    db.create_download_request(req)
+    assert db.get_download_request(req.id) == req
+    done = dataclasses.replace(req, status=DownloadStatus.COMPLETED, total_bytes=10,
+                               downloaded_bytes=10, started_at=now)
+    db.update_download_request(done)
+    assert db.get_download_request(req.id) == done
+    assert db.list_download_requests() == [done]
+    assert db.get_download_request("missing") is None
+    db.close()
+
+
+def test_lease_is_released_after_idle(tmp_path: Path) -> None:
+    db = DbService(tmp_path / "bodhi.duckdb", DefaultTimeService(), idle_close=0.05)
+    db.execute("SELECT 1")
+    assert db.lease_held
+    deadline = threading.Event()
+    for _ in range(200):
+        if not db.lease_held:
+            break
+        deadline.wait(0.01)
+    assert not db.lease_held
+    # and another service (standing in for another kernel) can now open the file at once
+    other = DbService(tmp_path / "bodhi.duckdb", DefaultTimeService(), busy_timeout=0.2)
+    assert other.execute("SELECT 42") == [(42,)]
+    other.close()
+
+
+def test_threads_share_one_service(tmp_path: Path) -> None:
+    db = _db(tmp_path)
+    errors: list[BaseException] = []
+
+    def work(n: int) -> None:
+        try:
+            for i in range(20):
+                db.execute("INSERT INTO sessions (id, expires_at, created_at, updated_at) "
+                           "VALUES (?, now(), now(), now())", [f"t{n}-{i}"])
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert db.execute("SELECT count(*) FROM sessions") == [(80,)]
+    db.close()
+
+
+@pytest.mark.slow
+def test_two_processes_600_mixed_writes(tmp_path: Path, subprocess_env: dict[str, str],
+                                        python: str) -> None:
+    _db(tmp_path).migrate()  # migrate first so both children start on the same schema
+    procs = [subprocess.Popen([python, WORKER, "writes", str(tmp_path), tag, "300"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=subprocess_env) for tag in ("a", "b")]
+    outputs = [p.communicate(timeout=300) for p in procs]
+    for proc, (out, err) in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, (out, err)
+        assert "ERR" not in out and out.strip().endswith("OK 300")
+    db = _db(tmp_path)
+    counts = [db.execute(f"SELECT count(*) FROM {t}")[0][0]
+              for t in ("download_requests", "user_access_requests", "chat_messages")]
+    assert sum(counts) == 600
+    assert db.execute("SELECT sum(downloaded_bytes) FROM download_requests") == [(200,)]
+    db.close()
+
+
+@pytest.mark.slow
+def test_sigkilled_holder_does_not_block_the_next_process(
+        tmp_path: Path, subprocess_env: dict[str, str], python: str) -> None:
+    _db(tmp_path).migrate()
+    holder = subprocess.Popen([python, WORKER, "hold", str(tmp_path)], stdout=subprocess.PIPE,
+                              text=True, env=subprocess_env)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "HOLDING"
+        waiting = DbService(tmp_path / "bodhi.duckdb", DefaultTimeService(), busy_timeout=0.3)
+        with pytest.raises(BusyError) as info:
+            waiting.execute("SELECT 1")
+        assert info.value.params["pid"] == str(holder.pid)
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.wait(timeout=10)
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait()
+        if holder.stdout is not None:
+            holder.stdout.close()
+    after = DbService(tmp_path / "bodhi.duckdb", DefaultTimeService(), busy_timeout=5)
+    after.execute("INSERT INTO sessions (id, expires_at, created_at, updated_at) "
+                  "VALUES ('after-kill', now(), now(), now())")
+    assert after.execute("SELECT id FROM sessions") == [("after-kill",)]
+    after.close()

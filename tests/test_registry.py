@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import bodhi_nb
+from bodhi_nb.app import AppService, DefaultAppService, build_app_service
+from bodhi_nb.errors import ServiceNotAvailableError
+from bodhi_nb.services.cache import CacheService
+from bodhi_nb.services.time import FrozenTimeService
+from bodhi_nb.testing.stub import AppServiceStub
+
+
+def test_app_is_one_registry_per_bodhi_home(tmp_path: Path, isolated_env: Path) -> None:
+    first = bodhi_nb.app()
+    assert first is bodhi_nb.app()
+    assert first.setting_service().home == isolated_env
+    other = bodhi_nb.app(tmp_path / "other")
+    assert other is not first
+    assert other.db_service().path == tmp_path / "other" / "bodhi.duckdb"
+    assert isinstance(first, AppService)
+
+
+def test_services_not_built_yet_say_so(app: DefaultAppService) -> None:
+    missing = [name for name, ok in app.available().items() if not ok]
+    for name in missing:
+        with pytest.raises(ServiceNotAvailableError) as info:
+            getattr(app, f"{name}_service")()
+        assert info.value.params == {"service": name}
+
+
+def test_stub_swaps_one_service_and_keeps_the_rest_real(tmp_path: Path) -> None:
+    clock = FrozenTimeService()
+    fake_hub = object()
+    registry = (AppServiceStub(tmp_path).with_time_service(clock)
+                .with_hub_service(fake_hub).build())
+    assert registry.time_service() is clock
+    assert registry.hub_service() is fake_hub
+    assert registry.db_service().schema_version() >= 1
+    registry.db_service().close()
+    with pytest.raises(TypeError):
+        AppServiceStub(tmp_path).with_service("nope", object())
+
+
+def test_build_rejects_unknown_services_and_cache_uses_the_clock() -> None:
+    with pytest.raises(TypeError):
+        build_app_service(nope=1)
+    clock = FrozenTimeService()
+    cache = CacheService(clock, ttl=10)
+    cache.set("k", 1)
+    clock.advance(5)
+    assert cache.get("k") == 1
+    clock.advance(6)
+    assert cache.get("k") is None
+    assert cache.get_or_set("k", lambda: 2) == 2
+    cache.set("repo:o/n", 1)
+    assert cache.remove_entries_containing("o/n") == 1
+
+
+def test_public_facade_is_sorted_and_lazy() -> None:
+    assert bodhi_nb.__all__ == sorted(bodhi_nb.__all__)
+    for name in bodhi_nb.__all__:
+        assert hasattr(bodhi_nb, name)
+    assert callable(bodhi_nb.app)
+    code = ("import sys, bodhi_nb\n"
+            "from IPython.core.interactiveshell import InteractiveShell\n"
+            "sh = InteractiveShell.instance(); sh.run_line_magic('load_ext', 'bodhi_nb')\n"
+            "heavy = ['duckdb', 'httpx', 'huggingface_hub', 'keyring', 'authlib', "
+            "'ipywidgets', 'cryptography', 'yaml', 'fluent', 'gguf', 'numpy']\n"
+            "print(sorted(m for m in heavy if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
