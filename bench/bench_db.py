@@ -30,7 +30,8 @@ lat = []
 for i in range(int(sys.argv[2])):
     now = clock.utc_now()
     t0 = time.perf_counter()
-    db.create_download_request(DownloadRequest(new_ulid(), "o/n", f"f{i}", DownloadStatus.PENDING, now, now))
+    req = DownloadRequest(new_ulid(), "o/n", f"f{i}", DownloadStatus.PENDING, now, now)
+    db.create_download_request(req)
     lat.append(time.perf_counter() - t0)
     time.sleep(0.002)
 print(" ".join(f"{x:.6f}" for x in lat))
@@ -95,13 +96,14 @@ def run(n: int = 300) -> list[dict[str, Any]]:
             out, _ = p.communicate(timeout=600)
             handoff += [float(x) for x in out.split()]
     ms = 1000
+    bare, cold = "bare duckdb insert+select", "cold duckdb open+insert+close"
     return [
         line("db_create_get_warm_p50_ms", percentile(warm, 50) * ms, "ms",
-             baseline="bare duckdb insert+select", baseline_value=percentile(bare_warm, 50) * ms),
+             baseline=bare, baseline_value=percentile(bare_warm, 50) * ms),
         line("db_create_get_warm_p99_ms", percentile(warm, 99) * ms, "ms",
-             baseline="bare duckdb insert+select", baseline_value=percentile(bare_warm, 99) * ms),
+             baseline=bare, baseline_value=percentile(bare_warm, 99) * ms),
         line("db_handoff_write_p50_ms", percentile(handoff, 50) * ms, "ms",
-             baseline="cold duckdb open+insert+close", baseline_value=percentile(bare_cold, 50) * ms),
+             baseline=cold, baseline_value=percentile(bare_cold, 50) * ms),
         line("db_handoff_write_p99_ms", percentile(handoff, 99) * ms, "ms",
-             baseline="cold duckdb open+insert+close", baseline_value=percentile(bare_cold, 99) * ms),
+             baseline=cold, baseline_value=percentile(bare_cold, 99) * ms),
     ]
