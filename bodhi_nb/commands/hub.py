@@ -1,0 +1,267 @@
+"""Commands that talk to the Hub: ``pull``, ``rm``, ``downloads``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from bodhi_nb.commands.grammar import Command, Context, command
+from bodhi_nb.commands.results import Message, Result, Sections, Table
+from bodhi_nb.errors import BadArgumentsError
+from bodhi_nb.objs import DownloadRequest, ModelRef, Repo
+
+__all__ = ["DownloadsCommand", "PullCommand", "RmCommand", "TqdmProgress"]
+
+
+def human(size: float | None) -> str:
+    if size is None:
+        return ""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return ""
+
+
+class TqdmProgress:
+    """A progress bar per file: a widget in a notebook, text in a terminal (tqdm.auto)."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+        self.notices: list[str] = []
+
+    def start(self, filename: str, total: int, initial: int) -> None:
+        from tqdm.auto import tqdm
+
+        self.finish()
+        self._bar = tqdm(total=total, initial=initial, desc=filename, unit="B",
+                         unit_scale=True, unit_divisor=1024, mininterval=0.1,
+                         file=sys.stderr, leave=True, dynamic_ncols=True)
+
+    def advance(self, done: int) -> None:
+        if self._bar is not None:
+            self._bar.update(done - self._bar.n)
+
+    def notice(self, text: str) -> None:
+        self.notices.append(text)
+        if self._bar is not None:
+            self._bar.write(text, file=sys.stderr)
+        else:
+            print(text, file=sys.stderr)
+
+    def finish(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def _files_for(app: Any, ref: ModelRef, revision: str) -> list[str]:
+    from bodhi_nb.gguf import resolve_quant, shard_files
+
+    if ref.filename is not None:
+        return [ref.filename]
+    names = [name for name, _ in app.hub_service().list_repo_files(ref.repo, revision)]
+    assert ref.quant is not None
+    return shard_files(names, resolve_quant(names, ref.quant))
+
+
+def _repo_listing(app: Any, repo: Repo, revision: str, prog: str) -> Result:
+    from bodhi_nb.gguf import is_auxiliary, quant_from_filename
+
+    rows = [(name, quant_from_filename(name), human(size))
+            for name, size in app.hub_service().list_repo_files(repo, revision)
+            if name.lower().endswith(".gguf") and not is_auxiliary(name)]
+    table = Table(("file", "quant", "size"), rows, title=f"GGUF files in {repo} ({revision})",
+                  empty="(no .gguf files)")
+    hint = Message(f"Pull one with `{prog} pull {repo}:QUANT` or `{prog} pull {repo} FILE`.")
+    return Sections((("files", table), ("hint", hint)))
+
+
+@command
+class PullCommand(Command):
+    name = "pull"
+    summary = "download a GGUF from the Hugging Face Hub (resumable, verified)"
+
+    @dataclass(frozen=True)
+    class Request:
+        ref: str
+        file: str | None = None
+        revision: str = "main"
+        alias: str | None = None
+        dry_run: bool = False
+        background: bool = False
+        json: bool = False
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("ref", help="owner/repo, owner/repo:QUANT, owner/repo/FILE or "
+                            "hf://owner/repo/FILE")
+        parser.add_argument("file", nargs="?", help="the file, when ref is owner/repo")
+        parser.add_argument("--revision", default="main", help="branch, tag or commit")
+        parser.add_argument("--alias", help="create a model alias for the file on success")
+        parser.add_argument("--dry-run", action="store_true",
+                            help="show what would be downloaded, and its size")
+        parser.add_argument("--background", action="store_true",
+                            help="return at once; `downloads` shows progress")
+        parser.add_argument("--json", action="store_true", help="print JSON")
+
+    def run(self, app: Any, request: Any, ctx: Context) -> Result:
+        ref = ModelRef.parse(request.ref, request.file)
+        if ref.filename is None and ref.quant is None:
+            return _repo_listing(app, ref.repo, request.revision, ctx.prog)
+        files = _files_for(app, ref, request.revision)
+        hub = app.hub_service()
+        if request.dry_run:
+            rows: list[tuple[Any, ...]] = []
+            for name in files:
+                if hub.local_file_exists(ref.repo, name, request.revision):
+                    local = hub.find_local_file(ref.repo, name, request.revision)
+                    rows.append((name, human(local.size), "already in the cache"))
+                else:
+                    remote = hub.file_metadata(ref.repo, name, request.revision)
+                    rows.append((name, human(remote.size), "would download"))
+            return Table(("file", "size", "action"), rows,
+                         title=f"{ref.repo} @ {request.revision} (dry run)")
+        downloads = app.download_service()
+        rows2: list[tuple[Any, ...]] = []
+        notices: list[str] = []
+        for name in files:
+            cached = hub.local_file_exists(ref.repo, name, request.revision)
+            progress = None if request.background else TqdmProgress()
+            row = downloads.pull(ref.repo, name, request.revision, progress=progress,
+                                 background=request.background)
+            if progress is not None:
+                notices += progress.notices
+            if request.background:
+                rows2.append((row.id, name, "started in the background", ""))
+            else:
+                found = hub.find_local_file(ref.repo, name, request.revision)
+                rows2.append((row.id, name, "already in the cache" if cached else "downloaded",
+                             str(found.path)))
+        if request.alias:
+            from bodhi_nb.objs import UserAlias
+
+            app.data_service().create_alias(UserAlias(request.alias, ref.repo.id, files[0],
+                                                      request.revision))
+            notices.append(f"alias {request.alias!r} -> {ref.repo}/{files[0]}")
+        if request.background:
+            notices.append(f"`{ctx.prog} downloads` shows progress")
+        return Sections((("files", Table(("id", "file", "status", "path"), rows2,
+                                         title=f"{ref.repo} @ {request.revision}")),
+                         ("notices", Message("", tuple(notices)))))
+
+
+def _describe(app: Any, row: DownloadRequest, prog: str) -> tuple[Any, ...]:
+    from bodhi_nb.commands import render_error
+    from bodhi_nb.services.downloads import error_of
+
+    total = row.total_bytes or 0
+    pct = f"{100 * row.downloaded_bytes / total:.0f}%" if total else ""
+    error = error_of(row)
+    message = render_error(error, prog=prog, app_factory=lambda: app) if error else ""
+    running = app.download_service().running(row.id)
+    status = row.status.value + (" (running)" if running else "")
+    return (row.id, row.repo, row.filename, status,
+            f"{human(row.downloaded_bytes)} / {human(total)} {pct}".strip(),
+            row.started_at, row.updated_at, message)
+
+
+@command
+class DownloadsCommand(Command):
+    name = "downloads"
+    summary = "list download requests; retry a failed one; archive one"
+
+    @dataclass(frozen=True)
+    class Request:
+        action: str = "ls"
+        id: str | None = None
+        all: bool = False
+        background: bool = False
+        json: bool = False
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("action", nargs="?", default="ls", choices=("ls", "retry",
+                                                                          "archive"))
+        parser.add_argument("id", nargs="?", help="the download request id")
+        parser.add_argument("--all", action="store_true", help="include archived requests")
+        parser.add_argument("--background", action="store_true", help="retry in background")
+        parser.add_argument("--json", action="store_true", help="print JSON")
+
+    def run(self, app: Any, request: Any, ctx: Context) -> Result:
+        service = app.download_service()
+        if request.action != "ls" and not request.id:
+            raise BadArgumentsError(command=self.name, reason=f"{request.action} needs an ID")
+        if request.action == "retry":
+            progress = None if request.background else TqdmProgress()
+            service.retry(request.id, progress=progress, background=request.background)
+        elif request.action == "archive":
+            service.archive(request.id)
+        rows = [_describe(app, r, ctx.prog) for r in service.list(include_archived=request.all)]
+        return Table(("id", "repo", "file", "status", "progress", "started", "updated",
+                      "error"), rows, title="Download requests", empty="(no downloads yet)")
+
+
+@command
+class RmCommand(Command):
+    name = "rm"
+    summary = "remove downloaded models (REPO, REPO:QUANT, REPO/FILE) or --partials"
+
+    @dataclass(frozen=True)
+    class Request:
+        ref: str | None = None
+        file: str | None = None
+        partials: bool = False
+        yes: bool = False
+        json: bool = False
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("ref", nargs="?", help="owner/repo, owner/repo:QUANT or "
+                            "owner/repo/FILE")
+        parser.add_argument("file", nargs="?", help="the file, when ref is owner/repo")
+        parser.add_argument("--partials", action="store_true",
+                            help="remove partial files of interrupted downloads")
+        parser.add_argument("-y", "--yes", action="store_true", help="do not ask")
+        parser.add_argument("--json", action="store_true", help="print JSON")
+
+    def run(self, app: Any, request: Any, ctx: Context) -> Result:
+        hub = app.hub_service()
+        if request.partials:
+            removed = hub.remove_partials()
+            return Table(("removed partial file",), [(str(p),) for p in removed],
+                         empty="(no partial downloads)")
+        if not request.ref:
+            raise BadArgumentsError(command=self.name, reason="give a model or --partials")
+        ref = ModelRef.parse(request.ref, request.file)
+        targets = self._targets(hub, ref)
+        if not targets:
+            return Message(f"nothing to remove: no local file matches {request.ref}")
+        total = sum(t.size or 0 for t in targets)
+        question = (f"Remove {len(targets)} file(s), {human(total)}: "
+                    + ", ".join(f"{t.repo}/{t.filename}" for t in targets) + "?")
+        if not request.yes:
+            if ctx.confirm is None:
+                raise BadArgumentsError(command=self.name, reason="add -y to confirm")
+            if not ctx.confirm(question):
+                return Message("nothing removed")
+        freed = sum(hub.remove_local_file(t) for t in targets)
+        rows = [(t.repo, t.filename, t.snapshot[:12]) for t in targets]
+        return Sections((("removed", Table(("repo", "file", "snapshot"), rows,
+                                           title="Removed")),
+                         ("freed", Message(f"freed {human(freed)}"))))
+
+    @staticmethod
+    def _targets(hub: Any, ref: ModelRef) -> list[Any]:
+        from bodhi_nb.gguf import quant_from_filename, shard_files
+
+        local = [f for f in hub.list_local_models() if f.repo == ref.repo.id]
+        if ref.filename is not None:
+            return [f for f in local if f.filename == ref.filename]
+        if ref.quant is not None:
+            want = ref.quant.upper()
+            firsts = [f.filename for f in local if quant_from_filename(f.filename).upper()
+                      == want]
+            names = {n for first in firsts for n in shard_files([f.filename for f in local],
+                                                                 first)}
+            return [f for f in local if f.filename in names]
+        return local
