@@ -37,7 +37,7 @@ __all__ = [
 #: Accessor names, in the order the services are built.
 SERVICE_NAMES = (
     "time", "setting", "db", "keyring", "secret", "session", "cache", "localization",
-    "hub", "data", "auth", "ai_api", "local_llm",
+    "hub", "download", "data", "auth", "ai_api", "local_llm",
 )
 
 
@@ -54,6 +54,7 @@ class AppService(Protocol):
     def cache_service(self) -> CacheService: ...
     def localization_service(self) -> LocalizationService: ...
     def hub_service(self) -> Any: ...
+    def download_service(self) -> Any: ...
     def data_service(self) -> Any: ...
     def auth_service(self) -> Any: ...
     def ai_api_service(self) -> Any: ...
@@ -79,6 +80,7 @@ class DefaultAppService:
     secret: Any = None
     session: Any = None
     hub: Any = None
+    download: Any = None
     data: Any = None
     auth: Any = None
     ai_api: Any = None
@@ -111,6 +113,9 @@ class DefaultAppService:
     def hub_service(self) -> Any:
         return _need(self.hub, "hub")
 
+    def download_service(self) -> Any:
+        return _need(self.download, "download")
+
     def data_service(self) -> Any:
         return _need(self.data, "data")
 
@@ -122,6 +127,13 @@ class DefaultAppService:
 
     def local_llm_service(self) -> Any:
         return _need(self.local_llm, "local_llm")
+
+    def close(self) -> None:
+        """Release what the services hold (the database lease, HTTP connections)."""
+        for name in reversed(SERVICE_NAMES):
+            close = getattr(getattr(self, name), "close", None)
+            if callable(close):
+                close()
 
     def available(self) -> dict[str, bool]:
         """Which services this registry has (for ``status``)."""
@@ -157,6 +169,14 @@ def build_app_service(
             idle_close=int(settings.get("BODHI_DB_IDLE_CLOSE_MS")) / 1000.0,
         )
     # keyring -> secret -> session (issue 3) are built here.
+    from bodhi_nb.services.keyring import KeyringService
+    from bodhi_nb.services.secret import SecretService
+    from bodhi_nb.services.session import SessionService
+
+    keyring = built.get("keyring") or KeyringService.from_settings(settings)
+    built["keyring"] = keyring
+    built.setdefault("secret", SecretService(built["db"], keyring, time))
+    built.setdefault("session", SessionService(built["db"], built["secret"], time))
     built.setdefault("cache", CacheService(time))
     localization = built.setdefault(
         "localization", LocalizationService(str(settings.get("BODHI_LOCALE"))))
@@ -167,6 +187,16 @@ def build_app_service(
 
     settings.add_listener(follow_locale)
     # hub -> data (issue 4), auth, ai_api -> local_llm (issue 5) are built here.
+    from bodhi_nb.services.data import DataService
+    from bodhi_nb.services.downloads import DownloadService
+    from bodhi_nb.services.hf_cache import HfCache
+    from bodhi_nb.services.hub import HubService, hf_token_provider
+
+    hf_cache = HfCache(settings.hf_cache)
+    built.setdefault("hub", HubService(hf_cache, time, endpoint=str(settings.get("HF_ENDPOINT")),
+                                       token=hf_token_provider(settings, built.get("secret"))))
+    built.setdefault("download", DownloadService(built["db"], built["hub"], time))
+    built.setdefault("data", DataService(settings, hf_cache, time, cache=built["cache"]))
     return DefaultAppService(**built)
 
 
@@ -194,5 +224,5 @@ def reset_apps() -> None:
     """Forget every registry of this process (closing their databases)."""
     with _APPS_LOCK:
         for registry in _APPS.values():
-            registry.db.close()
+            registry.close()
         _APPS.clear()

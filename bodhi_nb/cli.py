@@ -13,9 +13,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit status (0 ok, 1 failed, 2 bad command line)."""
     from bodhi_nb.app import app
     from bodhi_nb.commands import Context, Invocation, execute, exit_code, render_error
+    from bodhi_nb.commands.grammar import ask_yes_no
 
     invocation = Invocation.of(list(sys.argv[1:] if argv is None else argv))
-    ctx = Context(prog="bodhi", ask_secret=getpass.getpass)
+    ctx = Context(prog="bodhi", ask_secret=getpass.getpass,
+                  confirm=ask_yes_no)
     try:
         result = execute(invocation.tokens, ctx, app)
     except KeyboardInterrupt:

@@ -454,6 +454,97 @@ __all__ += [  # issue 3's branch, kept beside its classes
 
 # -- Hugging Face Hub and downloads (issue 4): HubServiceError -----------------------------
 
+
+class HubServiceError(BodhiError):
+    error_type = ErrorType.INTERNAL_SERVER
+
+
+class InvalidReferenceError(HubServiceError):
+    """A pull reference that does not parse. args: value, reason"""
+
+    error_type = ErrorType.INVALID_REQUEST
+
+
+class GatedNoTokenError(HubServiceError):
+    """args: repo, url"""
+
+    error_type = ErrorType.AUTHENTICATION
+
+
+class GatedAccessError(HubServiceError):
+    """args: repo, url"""
+
+    error_type = ErrorType.FORBIDDEN
+
+
+class MayNotExistError(HubServiceError):
+    """Anonymous RepoNotFound: missing, or private. args: repo"""
+
+    error_type = ErrorType.NOT_FOUND
+
+
+class RepoNotFoundError(HubServiceError):
+    """args: repo"""
+
+    error_type = ErrorType.NOT_FOUND
+
+
+class RevisionNotFoundError(HubServiceError):
+    """args: repo, revision"""
+
+    error_type = ErrorType.NOT_FOUND
+
+
+class RemoteFileNotFoundError(HubServiceError):
+    """args: repo, filename, revision"""
+
+    error_type = ErrorType.NOT_FOUND
+
+
+class InvalidTokenError(HubServiceError):
+    """The Hub refused the token itself. args: source"""
+
+    error_type = ErrorType.AUTHENTICATION
+
+
+class RateLimitedError(HubServiceError):
+    """args: retry_after"""
+
+    error_type = ErrorType.SERVICE_UNAVAILABLE
+
+
+class TransportError(HubServiceError):
+    """args: endpoint, reason"""
+
+    error_type = ErrorType.SERVICE_UNAVAILABLE
+
+
+class UnknownHubError(HubServiceError):
+    """args: status, url"""
+
+
+class ChecksumMismatchError(HubServiceError):
+    """args: repo, filename, expected, actual"""
+
+
+class DownloadNotFoundError(HubServiceError):
+    """args: id"""
+
+    error_type = ErrorType.NOT_FOUND
+
+
+class DownloadActiveError(HubServiceError):
+    """args: id"""
+
+    error_type = ErrorType.CONFLICT
+
+
+class DownloadNotFailedError(HubServiceError):
+    """args: id, status"""
+
+    error_type = ErrorType.CONFLICT
+
+
 # -- aliases, GGUF metadata, local models (issue 4): DataServiceError ----------------------
 
 

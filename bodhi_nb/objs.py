@@ -20,6 +20,7 @@ from typing import Any, Self
 
 from bodhi_nb.errors import (
     InvalidEnumError,
+    InvalidReferenceError,
     InvalidRepoError,
     InvalidValueError,
     OutOfRangeError,
@@ -32,6 +33,7 @@ __all__ = [
     "DownloadRequest",
     "DownloadStatus",
     "HubFile",
+    "ModelRef",
     "OAIRequestParams",
     "Repo",
     "ResourceRole",
@@ -152,6 +154,62 @@ class Repo(Serializable):
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Repo:
         return cls.parse(str(data["repo"]))
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """What a user asked to pull: ``owner/repo FILE``, ``owner/repo:QUANT``,
+    ``hf://owner/repo/path/FILE`` or just ``owner/repo`` (list its GGUF files)."""
+
+    repo: Repo
+    filename: str | None = None
+    quant: str | None = None
+
+    @classmethod
+    def parse(cls, text: str, filename: str | None = None) -> ModelRef:
+        value = text.strip()
+        if value.startswith("hf://"):
+            owner, _, rest = value[len("hf://"):].partition("/")
+            name, _, path = rest.partition("/")
+            if filename is not None:
+                raise InvalidReferenceError(value=value, reason="an hf:// reference names "
+                                            "its file already")
+            if not path:
+                raise InvalidReferenceError(value=value, reason="expected hf://owner/repo/FILE")
+            return cls(cls._repo(f"{owner}/{name}", value), cls._file(path, value))
+        repo_part, sep, quant = value.partition(":")
+        if not sep and value.count("/") >= 2:  # owner/repo/path/FILE
+            owner, name, path = value.split("/", 2)
+            if filename is not None:
+                raise InvalidReferenceError(value=value, reason="the reference names its "
+                                            "file already")
+            return cls(cls._repo(f"{owner}/{name}", value), cls._file(path, value))
+        repo = cls._repo(repo_part, value)
+        if sep:
+            if not quant or not _REPO_PART.match(quant):
+                raise InvalidReferenceError(value=value, reason="expected owner/repo:QUANT")
+            if filename is not None:
+                raise InvalidReferenceError(value=value, reason="give a quantisation or a "
+                                            "file, not both")
+            return cls(repo, quant=quant)
+        return cls(repo, cls._file(filename, value) if filename is not None else None)
+
+    @staticmethod
+    def _repo(value: str, whole: str) -> Repo:
+        try:
+            return Repo.parse(value)
+        except InvalidRepoError:
+            raise InvalidReferenceError(value=whole, reason="expected owner/repo") from None
+
+    @staticmethod
+    def _file(path: str, whole: str) -> str:
+        parts = path.split("/")
+        if (not path or path.startswith("/") or "\\" in path
+                or any(p in ("", ".", "..") for p in parts)
+                or any(ord(c) < 32 for c in path)):
+            raise InvalidReferenceError(value=whole, reason=f"'{path}' is not a file path "
+                                        "inside the repository")
+        return path
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ def app(settings: SettingService):  # type: ignore[no-untyped-def]
     """A fully built registry on the test's BODHI_HOME."""
     registry = build_app_service(settings)
     yield registry
-    registry.db.close()
+    registry.close()
 
 
 @pytest.fixture

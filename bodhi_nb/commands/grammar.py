@@ -21,6 +21,7 @@ __all__ = [
     "Command",
     "Context",
     "Parsed",
+    "ask_yes_no",
     "command",
     "parse",
     "split_line",
@@ -39,6 +40,8 @@ class Context:
     cell: str | None = None
     #: reads a secret without echo (``getpass`` in both front ends; tests inject one).
     ask_secret: Callable[[str], str] | None = None
+    #: asks a yes/no question (``input`` in both front ends); None: never confirm (needs -y).
+    confirm: Callable[[str], bool] | None = None
 
 
 class _Parser(argparse.ArgumentParser):
@@ -106,6 +109,14 @@ class Parsed:
     request: Any
 
 
+def ask_yes_no(question: str) -> bool:
+    """The front ends' confirmation: ``input()``; no answer (EOF) means no."""
+    try:
+        return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+    except EOFError:
+        return False
+
+
 def split_line(line: str) -> list[str]:
     """Tokenise a magic line like a shell would (quotes group words)."""
     try:
@@ -135,6 +146,10 @@ def parse(tokens: Sequence[str], prog: str = "bodhi") -> Parsed:
 
 def _load_commands() -> None:
     # Importing the modules registers their commands; cheap after the first call.
-    from bodhi_nb.commands import core  # noqa: F401
-
     # Each feature's command module is imported here (one line each).
+    from bodhi_nb.commands import (
+        core,  # noqa: F401
+        hub,  # noqa: F401
+        models,  # noqa: F401
+        secret,  # noqa: F401
+    )

@@ -29,12 +29,13 @@ class BodhiMagics(Magics):
             render_error,
             split_line,
         )
+        from bodhi_nb.commands.grammar import ask_yes_no
 
         debug = "--debug" in line.split()
         try:
             invocation = Invocation.of(split_line(line))
             ctx = Context(prog="%bodhi", user_ns=self.shell.user_ns if self.shell else None,
-                          cell=cell, ask_secret=getpass.getpass)
+                          cell=cell, ask_secret=getpass.getpass, confirm=ask_yes_no)
             return execute(invocation.tokens, ctx, app)
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)

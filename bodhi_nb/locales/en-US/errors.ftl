@@ -57,6 +57,22 @@ session_error-invalid_data = Session data must be JSON (text, numbers, lists, ma
 
 ## Hugging Face Hub and downloads (issue 4)
 
+hub_service_error-invalid_reference = Cannot read the model reference '{ $value }': { $reason }. Use owner/repo FILE, owner/repo:QUANT or hf://owner/repo/FILE.
+hub_service_error-gated_no_token = { $repo } is a gated repository. Request access at { $url }, then store your token with `{ $prog } secret set HF_TOKEN`.
+hub_service_error-gated_access = Your Hugging Face token has no access to the gated repository { $repo } yet. Request access at { $url } and wait for approval.
+hub_service_error-may_not_exist = Repository { $repo } was not found. Check the name; if it is private, store a token with `{ $prog } secret set HF_TOKEN`.
+hub_service_error-repo_not_found = Repository { $repo } was not found, or your token cannot see it. Check the name and the token's permissions.
+hub_service_error-revision_not_found = Revision '{ $revision }' does not exist in { $repo }. Use a branch, tag or commit of the repository (default: main).
+hub_service_error-remote_file_not_found = File '{ $filename }' does not exist in { $repo } at revision { $revision }. `{ $prog } pull { $repo }` lists the repository's GGUF files.
+hub_service_error-invalid_token = The Hugging Face Hub rejected the token from { $source }. Replace it with `{ $prog } secret set HF_TOKEN`, or unset HF_TOKEN.
+hub_service_error-rate_limited = The Hugging Face Hub is rate-limiting requests; try again in { $retry_after } s.
+hub_service_error-transport = Cannot reach { $endpoint }: { $reason }. Check the network (or HF_ENDPOINT), then run the same pull again: it resumes.
+hub_service_error-unknown_hub = The Hugging Face Hub answered HTTP { $status } for { $url }. Try again later.
+hub_service_error-checksum_mismatch = The download of { $filename } from { $repo } does not match its checksum even after a fresh download (expected { $expected }, got { $actual }); nothing was kept. Try again later.
+hub_service_error-download_not_found = No download request with id '{ $id }'. `{ $prog } downloads` lists them.
+hub_service_error-download_active = Download { $id } is still running; wait for it to finish before archiving it.
+hub_service_error-download_not_failed = Download { $id } is { $status }; only a failed download can be retried.
+
 ## aliases, GGUF metadata, local models (issue 4)
 data_service_error-alias_exists = An alias named '{ $alias }' already exists. Pick another name, or remove it first with `{ $prog } alias rm { $alias }`.
 data_service_error-alias_not_found = No alias named '{ $alias }'. `{ $prog } alias ls` lists the aliases.

@@ -57,6 +57,22 @@ session_error-invalid_data = Les données de session doivent être du JSON (text
 
 ## Hugging Face Hub and downloads (issue 4)
 
+hub_service_error-invalid_reference = Impossible de lire la référence de modèle « { $value } » : { $reason }. Utilisez owner/repo FICHIER, owner/repo:QUANT ou hf://owner/repo/FICHIER.
+hub_service_error-gated_no_token = { $repo } est un dépôt à accès restreint. Demandez l'accès sur { $url }, puis enregistrez votre jeton avec `{ $prog } secret set HF_TOKEN`.
+hub_service_error-gated_access = Votre jeton Hugging Face n'a pas encore accès au dépôt restreint { $repo }. Demandez l'accès sur { $url } et attendez l'approbation.
+hub_service_error-may_not_exist = Dépôt { $repo } introuvable. Vérifiez le nom ; s'il est privé, enregistrez un jeton avec `{ $prog } secret set HF_TOKEN`.
+hub_service_error-repo_not_found = Dépôt { $repo } introuvable, ou invisible pour votre jeton. Vérifiez le nom et les droits du jeton.
+hub_service_error-revision_not_found = La révision « { $revision } » n'existe pas dans { $repo }. Utilisez une branche, une étiquette ou un commit du dépôt (par défaut : main).
+hub_service_error-remote_file_not_found = Le fichier « { $filename } » n'existe pas dans { $repo } à la révision { $revision }. `{ $prog } pull { $repo }` liste les fichiers GGUF du dépôt.
+hub_service_error-invalid_token = Le Hub Hugging Face a refusé le jeton venant de { $source }. Remplacez-le avec `{ $prog } secret set HF_TOKEN`, ou retirez HF_TOKEN.
+hub_service_error-rate_limited = Le Hub Hugging Face limite le débit des requêtes ; réessayez dans { $retry_after } s.
+hub_service_error-transport = Impossible de joindre { $endpoint } : { $reason }. Vérifiez le réseau (ou HF_ENDPOINT), puis relancez le même pull : il reprendra là où il s'est arrêté.
+hub_service_error-unknown_hub = Le Hub Hugging Face a répondu HTTP { $status } pour { $url }. Réessayez plus tard.
+hub_service_error-checksum_mismatch = Le téléchargement de { $filename } depuis { $repo } ne correspond pas à sa somme de contrôle même après un nouveau téléchargement (attendu { $expected }, obtenu { $actual }) ; rien n'a été conservé. Réessayez plus tard.
+hub_service_error-download_not_found = Aucune demande de téléchargement avec l'identifiant « { $id } ». `{ $prog } downloads` les liste.
+hub_service_error-download_active = Le téléchargement { $id } est en cours ; attendez qu'il se termine avant de l'archiver.
+hub_service_error-download_not_failed = Le téléchargement { $id } est { $status } ; seul un téléchargement en erreur peut être relancé.
+
 ## aliases, GGUF metadata, local models (issue 4)
 data_service_error-alias_exists = Un alias nommé « { $alias } » existe déjà. Choisissez un autre nom, ou supprimez-le d'abord avec `{ $prog } alias rm { $alias }`.
 data_service_error-alias_not_found = Aucun alias nommé « { $alias } ». `{ $prog } alias ls` liste les alias.
