@@ -1,0 +1,32 @@
+"""Builders shared by the secret, keyring, session and rotation tests."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from bodhi_nb.services.db import DbService
+from bodhi_nb.services.keyring import KeyringService
+from bodhi_nb.services.secret import SecretService
+from bodhi_nb.services.session import SessionService
+from bodhi_nb.services.time import FrozenTimeService, TimeService
+
+#: Tests derive KEKs with few iterations; one test uses the real 600,000.
+TEST_ITERATIONS = 1000
+HEADLESS = "keyring.backends.fail.Keyring"
+TESTS_DIR = Path(__file__).resolve().parent
+
+
+def keyring_for(home: Path, **env: str) -> KeyringService:
+    """A KeyringService over the current environment plus ``env``."""
+    merged = {**os.environ, **env}
+    return KeyringService(env=merged, home=home)
+
+
+def services(home: Path, *, time: TimeService | None = None, iterations: int = TEST_ITERATIONS,
+             **env: str) -> tuple[DbService, KeyringService, SecretService, SessionService]:
+    clock = time or FrozenTimeService()
+    db = DbService(home / "bodhi.duckdb", clock)
+    keyring = keyring_for(home, **env)
+    secret = SecretService(db, keyring, clock, kdf_iterations=iterations)
+    return db, keyring, secret, SessionService(db, secret, clock)
