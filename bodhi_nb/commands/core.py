@@ -99,6 +99,7 @@ class StatusCommand(Command):
             ("schema version", f"{version} of {latest}"),
             ("tables", ", ".join(t for t in db.tables() if t != "schema_migrations")),
             ("locale", app.localization_service().locale),
+            ("master key", app.secret_service().master_key_source()),
             ("services", ", ".join(n for n, ok in app.available().items() if ok)),
             ("not yet available", ", ".join(n for n, ok in app.available().items() if not ok)),
         ]

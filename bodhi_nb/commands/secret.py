@@ -1,0 +1,125 @@
+"""``secret``: set (asked without echo), ls, rm, rotate-key.
+
+A value is never taken from the command line: a notebook cell, its output and the shell
+history would keep it. Any word after ``secret set NAME`` is refused, and a parse error of
+this command never repeats what was typed.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+from bodhi_nb.commands.grammar import Command, Context, _Parser, command
+from bodhi_nb.commands.results import Message, Result, Table
+from bodhi_nb.errors import (
+    BadArgumentsError,
+    EmptyValueError,
+    NoPromptError,
+    SecretNotFoundError,
+    ValueOnCommandLineError,
+)
+
+__all__ = ["SecretCommand"]
+
+_ACTIONS = ("set", "ls", "rm", "rotate-key")
+_USAGE = "usage: secret set NAME | secret ls | secret rm NAME | secret rotate-key"
+
+
+class _SecretParser(_Parser):
+    """Collects stray words instead of echoing them in an error: they may be a secret."""
+
+    def error(self, message: str) -> NoReturn:
+        raise BadArgumentsError(command=self.command, reason=_USAGE)
+
+    def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                   namespace: Any = None) -> argparse.Namespace:
+        try:
+            parsed, extra = self.parse_known_args(args, namespace)
+        except argparse.ArgumentError:
+            raise BadArgumentsError(command=self.command, reason=_USAGE) from None
+        parsed.extra = tuple(parsed.extra or ()) + tuple(extra)
+        result: argparse.Namespace = parsed
+        return result
+
+
+@command
+class SecretCommand(Command):
+    name = "secret"
+    summary = ("store a secret (asked without echo), list or remove secrets, rotate the "
+               "master key")
+
+    @dataclass(frozen=True)
+    class Request:
+        action: str
+        name: str | None = None
+        extra: tuple[str, ...] = ()
+        json: bool = False
+
+    def parser(self, prog: str) -> argparse.ArgumentParser:
+        parser = _SecretParser(self.name, prog=f"{prog} {self.name}", description=self.summary)
+        self.add_arguments(parser)
+        return parser
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("action", choices=_ACTIONS,
+                            help="set NAME (the value is asked at a prompt), ls, rm NAME, "
+                                 "rotate-key")
+        parser.add_argument("name", nargs="?", help="the secret's name, e.g. HF_TOKEN")
+        parser.add_argument("extra", nargs="*", help=argparse.SUPPRESS)
+        parser.add_argument("--json", action="store_true", help="print JSON")
+
+    def run(self, app: Any, request: Any, ctx: Context) -> Result:
+        action = request.action
+        if action == "set":
+            return self._set(app, request, ctx)
+        if request.extra or (request.name is not None and action != "rm"):
+            raise BadArgumentsError(command=self.name,
+                                    reason=f"{action} takes no further words (not shown)")
+        service = app.secret_service()
+        if action == "ls":
+            rows = [(s.name, s.created_at, s.updated_at) for s in service.list_secrets()]
+            return Table(("name", "created", "updated"), rows, title="Secrets",
+                         empty="(no secrets stored)")
+        if action == "rm":
+            if request.name is None:
+                raise BadArgumentsError(command=self.name, reason="rm needs a NAME")
+            if not service.delete_secret(request.name):
+                raise SecretNotFoundError(name=request.name)
+            return Message(f"Removed secret {request.name}.", data={"removed": request.name})
+        rotation = service.rotate_key()
+        return Message(
+            f"Re-encrypted {rotation.secrets} secret(s) ({rotation.rows} stored values in all) "
+            f"with a new master key in the {rotation.source}; the old key is no longer used.",
+            data={"secrets": rotation.secrets, "rows": rotation.rows,
+                  "source": rotation.source})
+
+    def _set(self, app: Any, request: Any, ctx: Context) -> Result:
+        name = request.name
+        if name is None:
+            raise BadArgumentsError(command=self.name,
+                                    reason="set needs a NAME; the value is asked at a prompt")
+        if "=" in name:  # `secret set HF_TOKEN=hf_...`
+            raise ValueOnCommandLineError(name=name.partition("=")[0])
+        if request.extra:
+            raise ValueOnCommandLineError(name=name)
+        from bodhi_nb.services.secret import check_name
+
+        check_name(name)
+        if ctx.ask_secret is None:
+            raise NoPromptError(name=name)
+        try:
+            value = ctx.ask_secret(f"Value for {name} (typing is hidden): ")
+        except EOFError:
+            raise NoPromptError(name=name) from None
+        value = (value or "").strip()
+        if not value:
+            raise EmptyValueError(name=name)
+        service = app.secret_service()
+        service.store_secret(name, value)
+        del value
+        notice = app.keyring_service().take_notice()
+        return Message(f"Stored secret {name} (encrypted; `{ctx.prog} secret ls` lists names).",
+                       (notice,) if notice else (), data={"stored": name})
