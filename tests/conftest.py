@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+# huggingface_hub reads these once, at import, and a test module may import it before any
+# fixture runs: set them now so no test can write to ~/.cache or call the real Hub.
+os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="bodhi-tests-hf-")
+os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+os.environ["HF_HUB_DISABLE_XET"] = "1"
+os.environ["HF_HUB_OFFLINE"] = "0"
+os.environ.pop("HF_TOKEN", None)
 
 import pytest
 
