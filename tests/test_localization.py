@@ -14,7 +14,7 @@ from bodhi_nb.errors import (
     all_error_classes,
 )
 from bodhi_nb.services.localization import SUPPORTED_LOCALES, LocalizationService
-from bodhi_nb.testing.stub import AppServiceStub
+from bodhi_nb.testing import AppServiceStub
 
 LOCALES = Path(__file__).resolve().parents[1] / "bodhi_nb" / "locales"
 

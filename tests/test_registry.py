@@ -11,7 +11,7 @@ from bodhi_nb.app import AppService, DefaultAppService, build_app_service
 from bodhi_nb.errors import ServiceNotAvailableError
 from bodhi_nb.services.cache import CacheService
 from bodhi_nb.services.time import FrozenTimeService
-from bodhi_nb.testing.stub import AppServiceStub
+from bodhi_nb.testing import AppServiceStub
 
 
 def test_app_is_one_registry_per_bodhi_home(tmp_path: Path, isolated_env: Path) -> None:
