@@ -30,6 +30,7 @@ __all__ = [
     "AliasSource",
     "ApiAlias",
     "ApiFormat",
+    "ChatTarget",
     "DownloadRequest",
     "DownloadStatus",
     "HubFile",
@@ -362,6 +363,26 @@ class ApiAlias(Serializable):
     def strip_prefix(self, model: str) -> str:
         prefix = self.prefix or ""
         return model[len(prefix):] if prefix and model.startswith(prefix) else model
+
+
+@dataclass(frozen=True)
+class ChatTarget:
+    """Where one chat request goes: an OpenAI-compatible ``base_url`` (ending in ``/v1``)
+    and the model name to send. Local aliases and API aliases both resolve to one, so the
+    chat path is the same for both. The API key never shows in a repr."""
+
+    base_url: str
+    model: str
+    alias: str
+    source: AliasSource
+    api_key: str | None = field(default=None, repr=False)
+    timeout: float = 120.0
+    headers: tuple[tuple[str, str], ...] = ()
+
+    def __repr__(self) -> str:
+        key = "None" if self.api_key is None else "'***'"
+        return (f"ChatTarget(base_url={self.base_url!r}, model={self.model!r}, "
+                f"alias={self.alias!r}, source={self.source.value!r}, api_key={key})")
 
 
 class DownloadStatus(StrEnum):
