@@ -171,6 +171,8 @@ class SecretService:
         if not 1 <= self.kdf_iterations <= _MAX_ITERATIONS:
             raise ValueError("kdf_iterations out of range")
         self._keys: dict[str, MasterKey] = {}
+        #: the key the last write used; the key check read in each write confirms it.
+        self._active: MasterKey | None = None
         self._lock = threading.RLock()
 
     def __repr__(self) -> str:
@@ -254,6 +256,7 @@ class SecretService:
                 if row is not None:
                     key = self._find_key(row.key_id)
                     if key is not None:
+                        self._active = key
                         return key
                     if _user_rows(conn):
                         raise MasterKeyMissingError(key_id=row.key_id)
@@ -263,6 +266,7 @@ class SecretService:
                 if candidate is not None:
                     self._remember(candidate)
                     self._write_key_check(conn, candidate)
+                    self._active = candidate
                     return candidate
             with self._keyring.store_lock():
                 if self._keyring.preferred() is None:
@@ -309,6 +313,7 @@ class SecretService:
             if staged_in is not None:
                 self._keyring.promote_next(staged_in)
         self._remember(target)
+        self._active = target
         _log.info("rotated master key to %s: %d rows re-sealed", target.key_id, rows)
         return Rotation(secrets, rows, target.key_id, self._keyring.describe(target))
 
@@ -353,19 +358,24 @@ class SecretService:
         if not isinstance(value, str):
             raise TypeError("a secret value is a str")
         register_secret(value)
-        key = self.ensure_key()
-        with self._db.transaction() as conn:
-            row = _key_check_row(conn)
-            if row is None:
-                self._write_key_check(conn, key)
-            elif row.key_id != key.key_id:
-                # A rotation committed since ensure_key: seal with what the database says.
-                found = self._find_key(row.key_id)
-                if found is None:
-                    raise MasterKeyMissingError(key_id=row.key_id)
-                key = found
-            self._upsert(conn, name, self.seal(name, value, key))
-        _log.debug("stored secret %s with key %s", name, key.key_id)
+        for _attempt in range(3):
+            key = self._active or self.ensure_key()
+            with self._db.transaction() as conn:
+                row = _key_check_row(conn)
+                if row is not None:
+                    if row.key_id != key.key_id:
+                        # Another process rotated: seal with what the database names.
+                        found = self._find_key(row.key_id)
+                        if found is None:
+                            raise MasterKeyMissingError(key_id=row.key_id)
+                        key = found
+                    self._upsert(conn, name, self.seal(name, value, key))
+                    self._active = key
+                    _log.debug("stored secret %s with key %s", name, key.key_id)
+                    return
+            # No key check (the store was started over): take the full path once more.
+            self._active = None
+        raise MasterKeyMissingError(key_id="?")
 
     def _get(self, name: str) -> SecretStr | None:
         rows = self._db.execute(

@@ -203,9 +203,10 @@ class SessionService:
             return None
         user_id, raw, expires, created, updated = rows[0]
         if _aware(expires) <= self._time.utc_now():
-            self._delete_rows(conn, [digest])
             if raise_missing:
+                # (a delete here would roll back with the error; purge_expired removes it)
                 raise SessionExpiredError()
+            self._delete_rows(conn, [digest])
             return None
         data = dict(json.loads(raw))
         if data.pop(_SEALED_FIELDS, None) is not None:
