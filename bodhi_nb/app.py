@@ -37,7 +37,7 @@ __all__ = [
 #: Accessor names, in the order the services are built.
 SERVICE_NAMES = (
     "time", "setting", "db", "keyring", "secret", "session", "cache", "localization",
-    "hub", "download", "data", "auth", "ai_api", "local_llm",
+    "hub", "download", "data", "auth", "ai_api", "local_llm", "chat",
 )
 
 
@@ -59,6 +59,7 @@ class AppService(Protocol):
     def auth_service(self) -> Any: ...
     def ai_api_service(self) -> Any: ...
     def local_llm_service(self) -> Any: ...
+    def chat_service(self) -> Any: ...
 
 
 def _need(value: Any, name: str) -> Any:
@@ -85,6 +86,7 @@ class DefaultAppService:
     auth: Any = None
     ai_api: Any = None
     local_llm: Any = None
+    chat: Any = None
 
     def time_service(self) -> TimeService:
         return self.time
@@ -127,6 +129,9 @@ class DefaultAppService:
 
     def local_llm_service(self) -> Any:
         return _need(self.local_llm, "local_llm")
+
+    def chat_service(self) -> Any:
+        return _need(self.chat, "chat")
 
     def close(self) -> None:
         """Release what the services hold (the database lease, HTTP connections)."""
@@ -197,6 +202,12 @@ def build_app_service(
                                        token=hf_token_provider(settings, built.get("secret"))))
     built.setdefault("download", DownloadService(built["db"], built["hub"], time))
     built.setdefault("data", DataService(settings, hf_cache, time, cache=built["cache"]))
+    if built.get("ai_api") is not None and built.get("local_llm") is not None:
+        from bodhi_nb.services.chat import ChatService
+
+        built.setdefault("chat", ChatService(built["db"], time, data=built["data"],
+                                             ai_api=built["ai_api"],
+                                             local_llm=built["local_llm"], hf_cache=hf_cache))
     return DefaultAppService(**built)
 
 

@@ -40,6 +40,10 @@ __all__ = [
     "AliasNotFoundError",
     "AppServiceError",
     "BadArgumentsError",
+    "BadParamError",
+    "ChatServiceError",
+    "ModelNotDownloadedError",
+    "NoModelError",
     "BodhiError",
     "BusyError",
     "CommandError",
@@ -611,6 +615,193 @@ class InvalidLocalRevisionError(DataServiceError):
 
 
 # -- chat, API aliases, llama.cpp (issue 5): AiApiServiceError, LocalLlmServiceError -------
+
+
+class LocalLlmServiceError(BodhiError):
+    """The llama.cpp server child process that runs a local alias's GGUF."""
+
+    error_type = ErrorType.SERVICE_UNAVAILABLE
+
+
+class RuntimeMissingError(LocalLlmServiceError):
+    """Neither llama-server nor the Python runtime (``bodhi_nb[local]``). args: module"""
+
+
+class ServerBinaryNotFoundError(LocalLlmServiceError):
+    """BODHI_LLAMA_SERVER names no executable. args: path"""
+
+
+class InvalidServerArgsError(LocalLlmServiceError):
+    """BODHI_LLAMACPP_ARGS or an alias's context_params do not parse. args: source, value,
+    reason"""
+
+    error_type = ErrorType.INVALID_REQUEST
+
+
+class ModelFileMissingError(LocalLlmServiceError):
+    """args: alias, path"""
+
+    error_type = ErrorType.NOT_FOUND
+
+
+class StartFailedError(LocalLlmServiceError):
+    """The server exited before it was ready. args: alias, exit_code, log, stderr_tail
+    (scrubbed)"""
+
+    error_type = ErrorType.INTERNAL_SERVER
+
+
+class StartTimeoutError(LocalLlmServiceError):
+    """The server was not ready in time (it is stopped). args: alias, seconds, log,
+    stderr_tail (scrubbed)"""
+
+
+__all__ += [  # issue 5's llama.cpp branch, kept beside its classes
+    "InvalidServerArgsError", "LocalLlmServiceError", "ModelFileMissingError",
+    "RuntimeMissingError", "ServerBinaryNotFoundError", "StartFailedError",
+    "StartTimeoutError",
+]
+
+
+class AiApiServiceError(BodhiError):
+    """OpenAI-compatible providers and API aliases. Never carries an API key: ``url`` is a
+    base URL without credentials or query, ``reason`` is scrubbed server text."""
+
+    error_type = ErrorType.SERVICE_UNAVAILABLE
+
+
+class AiUnreachableError(AiApiServiceError):
+    """Connection refused, DNS, TLS, proxy, or a timeout. args: alias, url, reason"""
+
+
+class AiUnauthorizedError(AiApiServiceError):
+    """The provider rejected the key (401/403). args: alias, status"""
+
+    error_type = ErrorType.AUTHENTICATION
+
+
+class AiModelNotFoundError(AiApiServiceError):
+    """404 on a chat request, or an alias with no model to send. args: alias, model"""
+
+    error_type = ErrorType.NOT_FOUND
+
+
+class EndpointNotFoundError(AiApiServiceError):
+    """404 on ``GET {base_url}/models``: most likely a wrong base URL. args: alias, url"""
+
+    error_type = ErrorType.NOT_FOUND
+
+
+class AiRateLimitedError(AiApiServiceError):
+    """429. args: alias, retry_after (seconds, or "none" when the server gave none)"""
+
+
+class ContextTooLongError(AiApiServiceError):
+    """400/413/422 about the context window. args: alias, model, reason"""
+
+    error_type = ErrorType.INVALID_REQUEST
+
+
+class RequestRejectedError(AiApiServiceError):
+    """Any other 4xx. args: alias, status, reason"""
+
+    error_type = ErrorType.INVALID_REQUEST
+
+
+class UpstreamFailedError(AiApiServiceError):
+    """5xx from the provider. args: alias, status, url"""
+
+
+class StreamInterruptedError(AiApiServiceError):
+    """The connection dropped, or the stream ended before [DONE]. args: alias, received
+    (characters of text received), reason"""
+
+
+class BadResponseError(AiApiServiceError):
+    """Not JSON, or JSON without the expected fields. args: alias, url, reason"""
+
+    error_type = ErrorType.INTERNAL_SERVER
+
+
+class AiAliasExistsError(AiApiServiceError):
+    """args: alias"""
+
+    error_type = ErrorType.CONFLICT
+
+
+class AiAliasNotFoundError(AiApiServiceError):
+    """args: alias"""
+
+    error_type = ErrorType.NOT_FOUND
+
+
+class PrefixExistsError(AiApiServiceError):
+    """args: prefix, alias (the alias that has it)"""
+
+    error_type = ErrorType.CONFLICT
+
+
+class InvalidBaseUrlError(AiApiServiceError):
+    """args: url (credentials and query removed), reason"""
+
+    error_type = ErrorType.INVALID_REQUEST
+
+
+class UnsupportedApiFormatError(AiApiServiceError):
+    """args: alias, format, supported"""
+
+    error_type = ErrorType.INVALID_REQUEST
+
+
+class ApiKeyOnCommandLineError(AiApiServiceError):
+    """A word that may be a key was typed on the command line. args: alias"""
+
+    error_type = ErrorType.INVALID_REQUEST
+
+
+class ApiKeyEnvMissingError(AiApiServiceError):
+    """``--api-key-env VAR`` names an unset or empty variable. args: var"""
+
+    error_type = ErrorType.INVALID_REQUEST
+
+
+class ApiKeyNoPromptError(AiApiServiceError):
+    """No way to ask for the key without echo. args: alias"""
+
+    error_type = ErrorType.INVALID_REQUEST
+
+
+__all__ += [  # issue 5's AI API branch, kept beside its classes
+    "AiAliasExistsError", "AiAliasNotFoundError", "AiApiServiceError",
+    "AiModelNotFoundError", "AiRateLimitedError", "AiUnauthorizedError",
+    "AiUnreachableError", "ApiKeyEnvMissingError", "ApiKeyNoPromptError",
+    "ApiKeyOnCommandLineError", "BadResponseError", "ContextTooLongError",
+    "EndpointNotFoundError", "InvalidBaseUrlError", "PrefixExistsError",
+    "RequestRejectedError", "StreamInterruptedError", "UnsupportedApiFormatError",
+    "UpstreamFailedError",
+]
+
+
+
+# -- chat orchestration and history (issue 5): ChatServiceError -----------------------------
+
+
+class ChatServiceError(BodhiError):
+    error_type = ErrorType.INVALID_REQUEST
+
+
+class ModelNotDownloadedError(ChatServiceError):
+    """args: alias, repo, filename"""
+
+    error_type = ErrorType.NOT_FOUND
+
+
+class NoModelError(ChatServiceError):
+    """An API alias named without a model it can serve. args: alias"""
+
+
+class BadParamError(ChatServiceError):
+    """args: name, value, reason"""
 
 
 def all_error_classes() -> list[type[BodhiError]]:

@@ -42,6 +42,9 @@ class Context:
     ask_secret: Callable[[str], str] | None = None
     #: asks a yes/no question (``input`` in both front ends); None: never confirm (needs -y).
     confirm: Callable[[str], bool] | None = None
+    #: makes the live view an answer streams into (a display updated in place in a notebook);
+    #: None: the terminal's standard output.
+    live: Callable[[str], Any] | None = None
 
 
 class _Parser(argparse.ArgumentParser):
@@ -148,6 +151,7 @@ def _load_commands() -> None:
     # Importing the modules registers their commands; cheap after the first call.
     # Each feature's command module is imported here (one line each).
     from bodhi_nb.commands import (
+        chat,  # noqa: F401
         core,  # noqa: F401
         hub,  # noqa: F401
         models,  # noqa: F401

@@ -86,6 +86,8 @@ class Table(Result):
     rows: Sequence[Sequence[Any]]
     title: str | None = None
     empty: str = "(none)"
+    #: what ``--json`` and widgets get, when richer than the visible columns.
+    records: Any = None
 
     def _cells(self) -> list[list[str]]:
         return [[_cell(v) for v in row] for row in self.rows]
@@ -129,6 +131,8 @@ class Table(Result):
         return f"{title}<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
     def to_json(self) -> Any:
+        if self.records is not None:
+            return self.records
         return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
 
 

@@ -35,7 +35,8 @@ class BodhiMagics(Magics):
         try:
             invocation = Invocation.of(split_line(line))
             ctx = Context(prog="%bodhi", user_ns=self.shell.user_ns if self.shell else None,
-                          cell=cell, ask_secret=getpass.getpass, confirm=ask_yes_no)
+                          cell=cell, ask_secret=getpass.getpass, confirm=ask_yes_no,
+                          live=_live_factory(self.shell))
             return execute(invocation.tokens, ctx, app)
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)
@@ -44,3 +45,13 @@ class BodhiMagics(Magics):
                 raise
             print(render_error(exc, prog="%bodhi", app_factory=app), file=sys.stderr)
         return None
+
+
+def _live_factory(shell: Any) -> Any:
+    """In a Jupyter kernel answers stream into a display updated in place; elsewhere
+    (terminal IPython, tests) to standard output."""
+    if getattr(shell, "kernel", None) is None:
+        return None
+    from bodhi_nb.notebook.live import DisplayLive
+
+    return DisplayLive

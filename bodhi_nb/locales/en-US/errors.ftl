@@ -87,3 +87,35 @@ data_service_error-invalid_local_filename = Invalid file name '{ $filename }': {
 data_service_error-invalid_local_revision = Invalid revision '{ $revision }': { $reason }. Give a branch, tag or commit hash such as 'main'.
 
 ## chat, API aliases, llama.cpp (issue 5)
+
+local_llm_service_error-runtime_missing = No llama.cpp runtime to run local models: llama-server is not on PATH and the Python module { $module } is missing. Install it with `pip install 'bodhi_nb[local]'`, or point BODHI_LLAMA_SERVER at a llama-server binary (`{ $prog } settings BODHI_LLAMA_SERVER /path/to/llama-server`).
+local_llm_service_error-server_binary_not_found = BODHI_LLAMA_SERVER is set to '{ $path }', which is not an executable. Fix it with `{ $prog } settings BODHI_LLAMA_SERVER /path/to/llama-server`, or set it to llama_cpp.server to use `pip install 'bodhi_nb[local]'`.
+local_llm_service_error-invalid_server_args = The llama.cpp server arguments from { $source } cannot be used ('{ $value }'): { $reason }. Write them as options such as --ctx-size 4096 (`{ $prog } settings BODHI_LLAMACPP_ARGS '...'`, or the alias's --ctx).
+local_llm_service_error-model_file_missing = The model file of alias { $alias } is missing: { $path }. Download it again (`{ $prog } help pull`) or fix the alias.
+local_llm_service_error-start_failed = The llama.cpp server for { $alias } stopped before it was ready (exit code { $exit_code }). Check that the file is a valid GGUF and the alias's context parameters; full log: { $log }. Last lines: { $stderr_tail }
+local_llm_service_error-start_timeout = The llama.cpp server for { $alias } was not ready after { $seconds } s and was stopped. The machine may be busy or the model too large; full log: { $log }. Last lines: { $stderr_tail }
+
+ai_api_service_error-unreachable = Cannot reach the API behind { $alias } at { $url }: { $reason }. Check the URL and the network; behind a proxy set HTTPS_PROXY (and NO_PROXY for local servers), and for a private CA set SSL_CERT_FILE.
+ai_api_service_error-unauthorized = The API behind { $alias } rejected the API key (HTTP { $status }). Replace it with `{ $prog } api set-key { $alias }` (the key is asked at a prompt), then check it with `{ $prog } api test { $alias }`.
+ai_api_service_error-model_not_found = The API behind { $alias } does not serve the model '{ $model }' (HTTP 404). `{ $prog } api test { $alias }` lists the models it serves; also check that the base URL ends in /v1.
+ai_api_service_error-endpoint_not_found = { $url } does not exist (HTTP 404), so { $alias } has a wrong base URL. OpenAI-compatible base URLs usually end in /v1: remove the alias with `{ $prog } api rm { $alias }` and add it again.
+ai_api_service_error-rate_limited = The API behind { $alias } is rate-limiting requests (HTTP 429, Retry-After: { $retry_after }). Wait that long, then try again; if it keeps happening, check the quota of the API key.
+ai_api_service_error-context_too_long = The conversation is too long for the context window of { $model } ({ $alias }): { $reason }. Start a new thread, shorten the prompt or lower max_tokens.
+ai_api_service_error-request_rejected = The API behind { $alias } refused the request (HTTP { $status }): { $reason }. Fix the parameters named in the message and try again.
+ai_api_service_error-upstream_failed = The API behind { $alias } failed with HTTP { $status } ({ $url }). This is on the server's side: try again later.
+ai_api_service_error-stream_interrupted = The answer from { $alias } was cut off after { $received } characters: { $reason }. The partial answer was not saved; run the same chat again.
+ai_api_service_error-bad_response = The API behind { $alias } sent an answer bodhi cannot read ({ $url }: { $reason }). Check that the base URL points at an OpenAI-compatible API (usually ending in /v1).
+ai_api_service_error-alias_exists = An API alias named '{ $alias }' already exists. Pick another name, or remove it first with `{ $prog } api rm { $alias }`.
+ai_api_service_error-alias_not_found = No API alias named '{ $alias }'. `{ $prog } api ls` lists them.
+ai_api_service_error-prefix_exists = The prefix '{ $prefix }' is already used by the API alias '{ $alias }'. Pick another --prefix, or remove that alias with `{ $prog } api rm { $alias }`.
+ai_api_service_error-invalid_base_url = Invalid base URL '{ $url }': { $reason }. Give an http:// or https:// URL such as https://api.openai.com/v1.
+ai_api_service_error-unsupported_api_format = API alias { $alias } uses the format '{ $format }', which bodhi cannot chat with; supported: { $supported }.
+ai_api_service_error-api_key_on_command_line = API keys are never taken on the command line: they would be saved in the notebook and the shell history. Run `{ $prog } api add { $alias } --base-url URL` and type the key at the prompt, or pass --api-key-env VAR. If you typed a real key, revoke it: it is now in your history.
+ai_api_service_error-api_key_env_missing = The environment variable { $var } named by --api-key-env is not set or empty. Set it before starting the kernel, or leave out --api-key-env to type the key at a prompt.
+ai_api_service_error-api_key_no_prompt = Cannot ask for the API key of '{ $alias }' here: there is no prompt. Pass --api-key-env VAR naming an environment variable that holds the key, or --no-api-key for a server without one.
+
+## chat orchestration and history (issue 5)
+
+chat_service_error-model_not_downloaded = Alias { $alias } points at { $repo } { $filename }, which is not downloaded. Run `{ $prog } pull { $repo } { $filename }` first.
+chat_service_error-no_model = API alias { $alias } serves no model by that name. Chat with PREFIX/MODEL, or list its models with `{ $prog } api ls`.
+chat_service_error-bad_param = Request parameter { $name } = '{ $value }' is not valid: { $reason }. Write it as `-o { $name }=VALUE`.

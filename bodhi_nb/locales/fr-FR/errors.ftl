@@ -87,3 +87,35 @@ data_service_error-invalid_local_filename = Nom de fichier invalide « { $filena
 data_service_error-invalid_local_revision = Révision invalide « { $revision } » : { $reason }. Donnez une branche, une étiquette ou un hash de commit comme « main ».
 
 ## chat, API aliases, llama.cpp (issue 5)
+
+local_llm_service_error-runtime_missing = Aucun moteur llama.cpp pour les modèles locaux : llama-server n'est pas dans le PATH et le module Python { $module } est absent. Installez-le avec `pip install 'bodhi_nb[local]'`, ou indiquez un binaire llama-server dans BODHI_LLAMA_SERVER (`{ $prog } settings BODHI_LLAMA_SERVER /chemin/vers/llama-server`).
+local_llm_service_error-server_binary_not_found = BODHI_LLAMA_SERVER vaut « { $path } », qui n'est pas un exécutable. Corrigez-le avec `{ $prog } settings BODHI_LLAMA_SERVER /chemin/vers/llama-server`, ou donnez-lui la valeur llama_cpp.server pour utiliser `pip install 'bodhi_nb[local]'`.
+local_llm_service_error-invalid_server_args = Les arguments du serveur llama.cpp venant de { $source } sont inutilisables (« { $value } ») : { $reason }. Écrivez-les comme des options, par exemple --ctx-size 4096 (`{ $prog } settings BODHI_LLAMACPP_ARGS '...'`, ou --ctx de l'alias).
+local_llm_service_error-model_file_missing = Le fichier de modèle de l'alias { $alias } est introuvable : { $path }. Téléchargez-le à nouveau (`{ $prog } help pull`) ou corrigez l'alias.
+local_llm_service_error-start_failed = Le serveur llama.cpp de { $alias } s'est arrêté avant d'être prêt (code de sortie { $exit_code }). Vérifiez que le fichier est un GGUF valide et les paramètres de contexte de l'alias ; journal complet : { $log }. Dernières lignes : { $stderr_tail }
+local_llm_service_error-start_timeout = Le serveur llama.cpp de { $alias } n'était pas prêt après { $seconds } s et a été arrêté. La machine est peut-être occupée ou le modèle trop gros ; journal complet : { $log }. Dernières lignes : { $stderr_tail }
+
+ai_api_service_error-unreachable = Impossible de joindre l'API derrière { $alias } à { $url } : { $reason }. Vérifiez l'URL et le réseau ; derrière un proxy, définissez HTTPS_PROXY (et NO_PROXY pour les serveurs locaux), et pour une autorité de certification privée, SSL_CERT_FILE.
+ai_api_service_error-unauthorized = L'API derrière { $alias } a refusé la clé d'API (HTTP { $status }). Remplacez-la avec `{ $prog } api set-key { $alias }` (la clé est demandée à l'invite), puis vérifiez-la avec `{ $prog } api test { $alias }`.
+ai_api_service_error-model_not_found = L'API derrière { $alias } ne sert pas le modèle « { $model } » (HTTP 404). `{ $prog } api test { $alias }` liste les modèles qu'elle sert ; vérifiez aussi que l'URL de base se termine par /v1.
+ai_api_service_error-endpoint_not_found = { $url } n'existe pas (HTTP 404) : l'URL de base de { $alias } est fausse. Les URL de base compatibles OpenAI se terminent en général par /v1 : supprimez l'alias avec `{ $prog } api rm { $alias }` et ajoutez-le à nouveau.
+ai_api_service_error-rate_limited = L'API derrière { $alias } limite le débit des requêtes (HTTP 429, Retry-After : { $retry_after }). Attendez ce délai puis réessayez ; si cela se répète, vérifiez le quota de la clé d'API.
+ai_api_service_error-context_too_long = La conversation est trop longue pour la fenêtre de contexte de { $model } ({ $alias }) : { $reason }. Commencez un nouveau fil, raccourcissez le message ou réduisez max_tokens.
+ai_api_service_error-request_rejected = L'API derrière { $alias } a refusé la requête (HTTP { $status }) : { $reason }. Corrigez les paramètres cités dans le message et réessayez.
+ai_api_service_error-upstream_failed = L'API derrière { $alias } a échoué avec HTTP { $status } ({ $url }). Le problème vient du serveur : réessayez plus tard.
+ai_api_service_error-stream_interrupted = La réponse de { $alias } a été coupée après { $received } caractères : { $reason }. La réponse partielle n'a pas été enregistrée ; relancez la même conversation.
+ai_api_service_error-bad_response = L'API derrière { $alias } a envoyé une réponse illisible ({ $url } : { $reason }). Vérifiez que l'URL de base désigne une API compatible OpenAI (se terminant en général par /v1).
+ai_api_service_error-alias_exists = Un alias d'API nommé « { $alias } » existe déjà. Choisissez un autre nom, ou supprimez-le d'abord avec `{ $prog } api rm { $alias }`.
+ai_api_service_error-alias_not_found = Aucun alias d'API nommé « { $alias } ». `{ $prog } api ls` les liste.
+ai_api_service_error-prefix_exists = Le préfixe « { $prefix } » est déjà utilisé par l'alias d'API « { $alias } ». Choisissez un autre --prefix, ou supprimez cet alias avec `{ $prog } api rm { $alias }`.
+ai_api_service_error-invalid_base_url = URL de base invalide « { $url } » : { $reason }. Donnez une URL http:// ou https:// comme https://api.openai.com/v1.
+ai_api_service_error-unsupported_api_format = L'alias d'API { $alias } utilise le format « { $format } », avec lequel bodhi ne sait pas converser ; formats pris en charge : { $supported }.
+ai_api_service_error-api_key_on_command_line = Les clés d'API ne sont jamais acceptées sur la ligne de commande : elles seraient enregistrées dans le notebook et l'historique du shell. Lancez `{ $prog } api add { $alias } --base-url URL` et saisissez la clé à l'invite, ou passez --api-key-env VAR. Si vous avez tapé une vraie clé, révoquez-la : elle est maintenant dans votre historique.
+ai_api_service_error-api_key_env_missing = La variable d'environnement { $var } indiquée par --api-key-env n'est pas définie ou est vide. Définissez-la avant de démarrer le noyau, ou omettez --api-key-env pour saisir la clé à l'invite.
+ai_api_service_error-api_key_no_prompt = Impossible de demander la clé d'API de « { $alias } » ici : il n'y a pas d'invite. Passez --api-key-env VAR avec une variable d'environnement qui contient la clé, ou --no-api-key pour un serveur sans clé.
+
+## chat orchestration and history (issue 5)
+
+chat_service_error-model_not_downloaded = L'alias { $alias } désigne { $repo } { $filename }, qui n'est pas téléchargé. Lancez d'abord `{ $prog } pull { $repo } { $filename }`.
+chat_service_error-no_model = L'alias d'API { $alias } ne sert aucun modèle de ce nom. Utilisez PRÉFIXE/MODÈLE, ou listez ses modèles avec `{ $prog } api ls`.
+chat_service_error-bad_param = Le paramètre de requête { $name } = « { $value } » n'est pas valide : { $reason }. Écrivez-le `-o { $name }=VALEUR`.
