@@ -1,0 +1,227 @@
+"""The local Hugging Face cache, read straight from the file system (no network, no hf client).
+
+The layout is the one ``huggingface_hub`` writes under ``$HF_HOME/hub``::
+
+    models--{owner}--{name}/
+        blobs/{etag}                       file contents (``{etag}.{uuid}.incomplete`` while
+                                           a download runs)
+        refs/{revision}                    the commit hash, no newline (``refs/pr/1`` nests)
+        snapshots/{commit}/{path}          relative symlink to ../../blobs/{etag}
+        .no_exist/{commit}/{path}          "the Hub has no such file" markers
+
+Filenames: BodhiApp rejects any ``/``; bodhi_nb allows it as a *subfolder separator*, because
+large GGUF repos keep split files in folders (``Q8_0/model-Q8_0-00001-of-00002.gguf``) and
+``hf_hub_download`` stores them as nested snapshot paths. Every component is checked instead:
+no ``..`` anywhere (as BodhiApp), no ``\\``, no empty or ``.`` component, no leading ``/``, no
+control character, so a filename can never name anything outside its snapshot folder.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from bodhi_nb.errors import (
+    InvalidLocalFilenameError,
+    InvalidLocalRevisionError,
+    InvalidRepoError,
+    LocalFileNotFoundError,
+)
+from bodhi_nb.objs import HubFile, Repo
+
+__all__ = ["HfCache", "LocalRepo", "check_filename", "check_revision"]
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: Suffixes of files that are still being written (by huggingface_hub or by a download engine).
+PARTIAL_SUFFIXES = (".incomplete", ".part", ".partial", ".tmp", ".lock")
+
+
+def _path_problem(value: str, what: str) -> str | None:
+    if not value:
+        return f"empty {what}"
+    if ".." in value:
+        return "'..' is not allowed"
+    if "\\" in value:
+        return "'\\' is not allowed"
+    if _CONTROL.search(value):
+        return "control characters are not allowed"
+    if value.startswith("/"):
+        return "must be relative to the repository"
+    if any(part in ("", ".") for part in value.split("/")):
+        return "empty or '.' path component"
+    return None
+
+
+def check_filename(filename: str) -> str:
+    """Return ``filename`` if it is a safe path inside a repository, else raise."""
+    problem = _path_problem(filename, "file name")
+    if problem:
+        raise InvalidLocalFilenameError(filename=filename, reason=problem)
+    return filename
+
+
+def check_revision(revision: str) -> str:
+    """Return ``revision`` (branch, tag, ``refs/pr/N`` or commit) if safe, else raise."""
+    problem = _path_problem(revision, "revision")
+    if problem:
+        raise InvalidLocalRevisionError(revision=revision, reason=problem)
+    return revision
+
+
+def _repo(repo: Repo | str) -> Repo:
+    return repo if isinstance(repo, Repo) else Repo.parse(repo)
+
+
+@dataclass(frozen=True)
+class LocalRepo:
+    """A model repository present in the cache, with its refs (``{"main": commit}``)."""
+
+    repo: Repo
+    path: Path
+    refs: dict[str, str]
+
+
+class HfCache:
+    """Read-only view of one Hugging Face cache folder (``settings.hf_cache``)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def __repr__(self) -> str:
+        return f"HfCache({str(self.root)!r})"
+
+    # -- paths ------------------------------------------------------------------------------
+
+    def repo_dir(self, repo: Repo | str) -> Path:
+        return self.root / _repo(repo).cache_folder
+
+    @staticmethod
+    def repo_from_folder(folder: str) -> Repo | None:
+        """``models--o--n`` -> ``Repo("o", "n")``; None for datasets, spaces, junk."""
+        prefix, sep, rest = folder.partition("--")
+        if prefix != "models" or not sep:
+            return None
+        owner, sep, name = rest.partition("--")
+        if not sep:
+            return None
+        try:
+            return Repo(owner, name)
+        except InvalidRepoError:
+            return None
+
+    # -- lookups ----------------------------------------------------------------------------
+
+    def resolve_revision(self, repo: Repo | str, revision: str = "main") -> str | None:
+        """The commit a revision names locally, or None if the cache does not know it.
+
+        ``refs/{revision}`` wins; with no such ref, a snapshot folder of that name counts
+        (a commit hash, as BodhiApp does).
+        """
+        check_revision(revision)
+        base = self.repo_dir(repo)
+        try:
+            commit = (base / "refs" / revision).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            commit = ""
+        if commit and _path_problem(commit, "commit") is None and "/" not in commit:
+            if (base / "snapshots" / commit).is_dir():
+                return commit
+        if "/" not in revision and (base / "snapshots" / revision).is_dir():
+            return revision
+        return None
+
+    def find_local_file(self, repo: Repo | str, filename: str,
+                        revision: str = "main") -> HubFile:
+        """The cached file as a :class:`HubFile`; ``LocalFileNotFoundError`` if absent."""
+        repo = _repo(repo)
+        check_filename(filename)
+        commit = self.resolve_revision(repo, revision)
+        if commit is not None:
+            path = self.repo_dir(repo) / "snapshots" / commit / filename
+            size = _complete_size(path)
+            if size is not None:
+                return HubFile(hf_cache=str(self.root), repo=repo.id, filename=filename,
+                               snapshot=commit, size=size)
+        raise LocalFileNotFoundError(repo=repo.id, filename=filename, revision=revision)
+
+    def local_file_exists(self, repo: Repo | str, filename: str, revision: str = "main") -> bool:
+        try:
+            self.find_local_file(repo, filename, revision)
+        except LocalFileNotFoundError:
+            return False
+        return True
+
+    def local_repos(self) -> list[LocalRepo]:
+        """Every ``models--o--n`` folder, sorted by repo id."""
+        try:
+            entries = list(os.scandir(self.root))
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        found = []
+        for entry in entries:
+            repo = self.repo_from_folder(entry.name)
+            if repo is None or not entry.is_dir():
+                continue
+            found.append(LocalRepo(repo, Path(entry.path), _read_refs(Path(entry.path) / "refs")))
+        return sorted(found, key=lambda r: r.repo.id)
+
+    def list_local_models(self) -> list[HubFile]:
+        """Every complete ``*.gguf`` in every snapshot, sorted by (repo, filename, snapshot).
+
+        Symlinks are followed; dangling links (a blob deleted or never finished) and
+        partial-download names are skipped.
+        """
+        out: list[HubFile] = []
+        for local in self.local_repos():
+            snapshots = local.path / "snapshots"
+            try:
+                commits = sorted(e.name for e in os.scandir(snapshots) if e.is_dir())
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            for commit in commits:
+                top = snapshots / commit
+                for dirpath, dirnames, filenames in os.walk(top, followlinks=True):
+                    dirnames.sort()
+                    for name in sorted(filenames):
+                        if not name.lower().endswith(".gguf"):
+                            continue
+                        path = Path(dirpath) / name
+                        size = _complete_size(path)
+                        if size is None:
+                            continue
+                        rel = path.relative_to(top).as_posix()
+                        out.append(HubFile(hf_cache=str(self.root), repo=local.repo.id,
+                                           filename=rel, snapshot=commit, size=size))
+        return sorted(out, key=lambda f: (f.repo, f.filename, f.snapshot))
+
+
+def _read_refs(refs: Path) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for dirpath, _dirs, files in os.walk(refs):
+        for name in files:
+            path = Path(dirpath) / name
+            try:
+                commit = path.read_text(encoding="utf-8").strip()
+            except (OSError, UnicodeDecodeError):
+                continue
+            out[path.relative_to(refs).as_posix()] = commit
+    return out
+
+
+def _complete_size(path: Path) -> int | None:
+    """Size of a finished regular file (after symlinks), or None for missing/partial ones."""
+    if path.name.endswith(PARTIAL_SUFFIXES):
+        return None
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    target = path.resolve() if path.is_symlink() else path
+    if target.name.endswith(PARTIAL_SUFFIXES):
+        return None
+    return st.st_size
