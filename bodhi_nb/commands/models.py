@@ -1,0 +1,285 @@
+"""Local models and aliases: ``ls`` (``models``) and ``alias create|ls|show|copy|rm``.
+
+``-o KEY=VALUE`` sets an alias's request defaults (OpenAI parameters, range-checked);
+``--ctx KEY[=VALUE]`` adds a llama-server option, stored as BodhiApp stores it: one
+argument string per option, ``--ctx ctx-size=4096`` -> ``"--ctx-size 4096"``,
+``--ctx flash-attn`` -> ``"--flash-attn"``. A few llama-cpp-python spellings are accepted
+(``n_ctx`` -> ``ctx-size``, ``n_gpu_layers`` -> ``n-gpu-layers``), and an option can also
+be given verbatim: ``--ctx "--ctx-size 4096"``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import re
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bodhi_nb.commands.grammar import Command, Context, command
+from bodhi_nb.commands.results import Message, Result, Sections, Table
+from bodhi_nb.errors import BadArgumentsError, InvalidValueError
+from bodhi_nb.objs import ApiAlias, OAIRequestParams, UserAlias
+
+__all__ = ["AliasCommand", "ModelsCommand", "parse_context_params", "parse_request_params"]
+
+_PARAM_TYPES: dict[str, type] = {
+    "frequency_penalty": float, "max_tokens": int, "presence_penalty": float, "seed": int,
+    "stop": str, "temperature": float, "top_p": float, "user": str, "system_prompt": str,
+}
+_CTX_SPELLINGS = {
+    "n_ctx": "ctx-size", "ctx": "ctx-size", "n_gpu_layers": "n-gpu-layers", "ngl": "n-gpu-layers",
+    "n_batch": "batch-size", "n_ubatch": "ubatch-size", "n_threads": "threads",
+}
+_CTX_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+
+
+def parse_request_params(items: Sequence[str], command: str = "alias") -> OAIRequestParams:
+    """``["temperature=0.2", "stop=###", "stop=END"]`` -> OAIRequestParams (range-checked)."""
+    values: dict[str, Any] = {}
+    stops: list[str] = []
+    for item in items:
+        key, sep, raw = item.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or key not in _PARAM_TYPES:
+            raise BadArgumentsError(
+                command=command,
+                reason=f"-o takes KEY=VALUE with KEY one of {', '.join(sorted(_PARAM_TYPES))};"
+                       f" got {item!r}")
+        kind = _PARAM_TYPES[key]
+        if key == "stop":
+            stops.append(raw)
+            continue
+        try:
+            values[key] = kind(raw.strip()) if kind is not str else raw
+        except ValueError:
+            expected = "a whole number" if kind is int else "a number"
+            raise InvalidValueError(name=key, value=raw, reason=f"expected {expected}") from None
+    if stops:
+        values["stop"] = tuple(stops)
+    return OAIRequestParams(**values)
+
+
+def parse_context_params(items: Sequence[str], command: str = "alias") -> tuple[str, ...]:
+    """``["ctx-size=4096", "flash-attn"]`` -> ``("--ctx-size 4096", "--flash-attn")``."""
+    out = []
+    for item in items:
+        item = item.strip()
+        if item.startswith("-") and " " in item:
+            out.append(item)  # already a llama-server option with its value
+            continue
+        key, sep, value = item.partition("=")
+        key = key.strip().lstrip("-")
+        if not _CTX_KEY.match(key) or "\n" in value or (sep and not value.strip()):
+            raise BadArgumentsError(
+                command=command,
+                reason=f"--ctx takes a llama-server option as KEY=VALUE or KEY, such as "
+                       f"ctx-size=4096 or flash-attn; got {item!r}")
+        key = _CTX_SPELLINGS.get(key, key.replace("_", "-"))
+        flag = f"-{key}" if len(key) == 1 else f"--{key}"
+        out.append(f"{flag} {shlex.quote(value.strip())}" if sep else flag)
+    return tuple(out)
+
+
+def _human_bytes(size: float | None) -> str:
+    if size is None:
+        return ""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")
+
+
+def _params_text(alias: UserAlias) -> str:
+    return " ".join(f"{k}={v}" for k, v in alias.request_params.to_dict().items())
+
+
+@command
+class ModelsCommand(Command):
+    name = "ls"
+    aliases = ("models",)
+    summary = "list the GGUF models in the local Hugging Face cache, with their aliases"
+
+    @dataclass(frozen=True)
+    class Request:
+        json: bool = False
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--json", action="store_true", help="print JSON")
+
+    def run(self, app: Any, request: Any, ctx: Context) -> Result:
+        data = app.data_service()
+        models = data.local_models()
+        if request.json:
+            rows = []
+            for m in models:
+                meta = m.metadata.to_dict() if m.metadata else {}
+                rows.append({
+                    "repo": m.file.repo, "filename": m.file.filename,
+                    "snapshot": m.file.snapshot, "path": str(m.file.path), "size": m.file.size,
+                    "quantization": meta.get("quantization"),
+                    "architecture": meta.get("architecture"),
+                    "context_length": meta.get("context_length"),
+                    "parameter_count": meta.get("parameter_count"),
+                    "has_chat_template": meta.get("has_chat_template"),
+                    "aliases": list(m.aliases), "problem": m.problem,
+                })
+            return Message(f"{len(rows)} local models", data=rows)
+        table = Table(
+            ("repo", "file", "quant", "size", "arch", "context", "aliases"),
+            [(m.file.repo, m.file.filename,
+              (m.metadata.quantization if m.metadata else None) or "",
+              _human_bytes(m.file.size),
+              m.metadata.architecture if m.metadata else "(unreadable)",
+              m.metadata.context_length if m.metadata else None,
+              ", ".join(m.aliases)) for m in models],
+            title=f"Local models in {data.hf_cache.root}",
+            empty=f"(no GGUF files yet; `{ctx.prog} help pull` shows how to download one)")
+        problems = [f"{m.file.path}: {m.problem}" for m in models if m.problem]
+        if not problems:
+            return table
+        note = Message(f"{len(problems)} file(s) could not be read as GGUF; download them "
+                       "again or remove them:", tuple(problems))
+        return Sections((("models", table), ("problems", note)))
+
+
+@command
+class AliasCommand(Command):
+    name = "alias"
+    summary = "create, list, show, copy or remove model aliases"
+
+    @dataclass(frozen=True)
+    class Request:
+        action: str
+        name: str | None = None
+        target: str | None = None
+        repo: str | None = None
+        file: str | None = None
+        revision: str = "main"
+        options: Sequence[str] = ()
+        ctx: Sequence[str] = ()
+        json: bool = False
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        # Sub-parsers must raise like the grammar's parser, which takes the command name.
+        parser_class: Any = functools.partial(type(parser), self.name)
+        sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION",
+                                    parser_class=parser_class)
+        create = sub.add_parser("create", help="name a GGUF file: alias create NAME "
+                                "--repo OWNER/REPO --file FILE.gguf")
+        create.add_argument("name", help="the alias, e.g. llama3:instruct")
+        create.add_argument("--repo", required=True, help="Hugging Face repository")
+        create.add_argument("--file", required=True, help="the .gguf file in the repository")
+        create.add_argument("--revision", default="main", help="branch, tag or commit")
+        create.add_argument("-o", dest="options", action="append", default=[],
+                            metavar="KEY=VALUE",
+                            help="request default: temperature, top_p, max_tokens, seed, "
+                                 "stop, frequency_penalty, presence_penalty, user, "
+                                 "system_prompt")
+        create.add_argument("--ctx", dest="ctx", action="append", default=[],
+                            metavar="KEY[=VALUE]",
+                            help="llama-server option, e.g. ctx-size=4096 or flash-attn")
+        create.add_argument("--json", action="store_true", help="print JSON")
+        ls = sub.add_parser("ls", help="list user, model and API aliases")
+        ls.add_argument("--json", action="store_true", help="print JSON")
+        show = sub.add_parser("show", help="show one alias")
+        show.add_argument("name")
+        show.add_argument("--json", action="store_true", help="print JSON")
+        copy = sub.add_parser("copy", help="copy alias NAME to a new user alias TARGET")
+        copy.add_argument("name")
+        copy.add_argument("target")
+        copy.add_argument("--json", action="store_true", help="print JSON")
+        rm = sub.add_parser("rm", help="remove a user alias (or its unreadable file)")
+        rm.add_argument("name")
+
+    def run(self, app: Any, request: Any, ctx: Context) -> Result:
+        data = app.data_service()
+        handler = getattr(self, f"_{request.action}")
+        result: Result = handler(data, request, ctx)
+        return result
+
+    def _create(self, data: Any, request: Any, ctx: Context) -> Result:
+        alias = UserAlias(
+            alias=request.name, repo=request.repo, filename=request.file,
+            snapshot=request.revision,
+            request_params=parse_request_params(request.options, self.name),
+            context_params=parse_context_params(request.ctx, self.name),
+        )
+        saved = data.create_alias(alias)
+        notices: tuple[str, ...] = ()
+        if not data.hf_cache.local_file_exists(saved.repo, saved.filename, saved.snapshot):
+            notices = (f"{saved.filename} is not downloaded yet; `{ctx.prog} help pull` shows "
+                       "how to get it.",)
+        return Message(f"created alias {saved.alias} -> {saved.repo} {saved.filename} "
+                       f"@ {saved.snapshot}", notices, data=saved.to_dict())
+
+    def _ls(self, data: Any, request: Any, ctx: Context) -> Result:
+        listing = data.list_aliases()
+        if request.json:
+            return Message("aliases", data={
+                "aliases": [a.to_dict() for a in sorted([*listing.user, *listing.model],
+                                                        key=lambda a: a.alias)]
+                + [{**a.to_dict(), "source": "api", "alias": a.id} for a in listing.api],
+                "problems": [p.to_dict() for p in listing.problems],
+            })
+        rows: list[tuple[Any, ...]] = [
+            (a.alias, a.source.value, a.repo, a.filename, a.snapshot[:12], _params_text(a),
+             " ".join(a.context_params))
+            for a in sorted([*listing.user, *listing.model], key=lambda a: a.alias)
+        ]
+        rows += [(a.id, "api", a.base_url, ", ".join(a.models) or f"{a.prefix or ''}*", "",
+                  "", "") for a in listing.api]
+        table = Table(("alias", "source", "repo", "file", "snapshot", "request params",
+                       "context params"), rows, title="Aliases",
+                      empty=f"(no aliases; `{ctx.prog} alias create NAME --repo R --file F`)")
+        if not listing.problems:
+            return table
+        note = Message(f"skipped {len(listing.problems)} alias file(s) that could not be read; "
+                       f"fix or delete them (`{ctx.prog} alias rm NAME` removes one):",
+                       tuple(f"{p.path}: {p.error}" for p in listing.problems))
+        return Sections((("aliases", table), ("problems", note)))
+
+    def _show(self, data: Any, request: Any, ctx: Context) -> Result:
+        from bodhi_nb.errors import AliasNotFoundError, LocalFileNotFoundError
+
+        found = data.find_alias(request.name)
+        if found is None:
+            raise AliasNotFoundError(alias=request.name)
+        if isinstance(found, ApiAlias):
+            view: dict[str, Any] = {"alias": found.id, "source": "api", **found.to_dict()}
+        else:
+            view = found.to_dict()
+            view["context_params"] = list(found.context_params)
+            if found.source.value == "user":
+                record = data.alias_record(found.alias)
+                view["file"] = str(record.path)
+                for key in ("created_at", "updated_at"):
+                    stamp = getattr(record, key)
+                    view[key] = stamp.isoformat().replace("+00:00", "Z") if stamp else None
+            try:
+                local = data.hf_cache.find_local_file(found.repo, found.filename,
+                                                      found.snapshot)
+                view["local_path"] = str(local.path)
+                view["size"] = local.size
+            except LocalFileNotFoundError:
+                view["local_path"] = None
+        return Message(_yaml_like(view), data=view)
+
+    def _copy(self, data: Any, request: Any, ctx: Context) -> Result:
+        copied = data.copy_alias(request.name, request.target)
+        return Message(f"copied alias {request.name} to {copied.alias}", data=copied.to_dict())
+
+    def _rm(self, data: Any, request: Any, ctx: Context) -> Result:
+        path = data.delete_alias(request.name)
+        return Message(f"removed alias {request.name} ({path})",
+                       data={"alias": request.name, "path": str(path)})
+
+
+def _yaml_like(view: dict[str, Any]) -> str:
+    import yaml
+
+    return str(yaml.safe_dump(view, sort_keys=False, allow_unicode=True,
+                              default_flow_style=False)).rstrip()
