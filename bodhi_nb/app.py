@@ -201,7 +201,11 @@ def build_app_service(
     built.setdefault("hub", HubService(hf_cache, time, endpoint=str(settings.get("HF_ENDPOINT")),
                                        token=hf_token_provider(settings, built.get("secret"))))
     built.setdefault("download", DownloadService(built["db"], built["hub"], time))
-    built.setdefault("data", DataService(settings, hf_cache, time, cache=built["cache"]))
+    built.setdefault("data", DataService(settings, hf_cache, time, cache=built["cache"],
+                                         api_aliases=lambda: built["ai_api"].list_api_aliases()))
+    from bodhi_nb.services.ai_api import AiApiService
+
+    built.setdefault("ai_api", AiApiService(built["db"], built["secret"], time))
     if built.get("ai_api") is not None and built.get("local_llm") is not None:
         from bodhi_nb.services.chat import ChatService
 

@@ -151,6 +151,7 @@ def _load_commands() -> None:
     # Importing the modules registers their commands; cheap after the first call.
     # Each feature's command module is imported here (one line each).
     from bodhi_nb.commands import (
+        api,  # noqa: F401
         chat,  # noqa: F401
         core,  # noqa: F401
         hub,  # noqa: F401

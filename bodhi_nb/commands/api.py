@@ -1,0 +1,266 @@
+"""``api``: remote OpenAI-compatible APIs as aliases — add, ls, test, set-key, rm.
+
+An API key is never taken on the command line (a notebook cell, its output and the shell
+history would keep it): ``api add`` asks for it without echo, or reads the environment
+variable named by ``--api-key-env``. A stray word on the line is refused without being
+repeated, since it may be a key; so is any option whose name mentions a key.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+from bodhi_nb.commands.grammar import Command, Context, _Parser, command
+from bodhi_nb.commands.results import Message, Result, Table
+from bodhi_nb.errors import (
+    ApiKeyEnvMissingError,
+    ApiKeyNoPromptError,
+    ApiKeyOnCommandLineError,
+    BadArgumentsError,
+)
+from bodhi_nb.objs import ApiAlias
+
+__all__ = ["ApiCommand"]
+
+_ACTIONS = ("add", "ls", "test", "set-key", "rm")
+_USAGE = ("usage: api add NAME --base-url URL [--models A,B] [--prefix P/] [--forward-all] "
+          "[--api-key-env VAR | --no-api-key] | api ls | api test NAME [--model M] | "
+          "api set-key NAME [--api-key-env VAR | --no-api-key] | api rm NAME")
+_SHOWN_OPTION = re.compile(r"--?[a-z][a-z-]{0,30}")
+
+
+class _ApiParser(_Parser):
+    """Collects stray words instead of echoing them in an error: they may be a key."""
+
+    def error(self, message: str) -> NoReturn:
+        raise BadArgumentsError(command=self.command, reason=_USAGE)
+
+    def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                   namespace: Any = None) -> argparse.Namespace:
+        try:
+            parsed, extra = self.parse_known_args(args, namespace)
+        except argparse.ArgumentError:
+            raise BadArgumentsError(command=self.command, reason=_USAGE) from None
+        parsed.extra = tuple(parsed.extra or ()) + tuple(extra)
+        result: argparse.Namespace = parsed
+        return result
+
+
+def _refuse_extra(name: str | None, extra: Sequence[str]) -> None:
+    if not extra:
+        return
+    options = [word.partition("=")[0] for word in extra if word.startswith("-")]
+    words = [word for word in extra if not word.startswith("-")]
+    if words or "=" in "".join(extra) or any("key" in o.lower() for o in options):
+        raise ApiKeyOnCommandLineError(alias=name or "NAME")
+    shown = [o for o in options if _SHOWN_OPTION.fullmatch(o)]
+    raise BadArgumentsError(command="api", reason=(
+        f"unknown option(s) {', '.join(shown)}" if len(shown) == len(options)
+        else "unknown option(s) (not shown)"))
+
+
+def _models(value: str | None) -> tuple[str, ...]:
+    if not value:
+        return ()
+    return tuple(m.strip() for m in value.split(",") if m.strip())
+
+
+@command
+class ApiCommand(Command):
+    name = "api"
+    summary = ("remote OpenAI-compatible APIs: add (key asked without echo), ls, test, "
+               "set-key, rm")
+
+    @dataclass(frozen=True)
+    class Request:
+        action: str
+        name: str | None = None
+        extra: tuple[str, ...] = ()
+        base_url: str | None = None
+        models: str | None = None
+        prefix: str | None = None
+        forward_all: bool = False
+        api_key_env: str | None = None
+        no_api_key: bool = False
+        model: str | None = None
+        json: bool = False
+
+    def parser(self, prog: str) -> argparse.ArgumentParser:
+        parser = _ApiParser(self.name, prog=f"{prog} {self.name}", description=self.summary)
+        self.add_arguments(parser)
+        return parser
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("action", choices=_ACTIONS,
+                            help="add NAME, ls, test NAME, set-key NAME, rm NAME")
+        parser.add_argument("name", nargs="?", help="the alias name, e.g. openai")
+        parser.add_argument("extra", nargs="*", help=argparse.SUPPRESS)
+        parser.add_argument("--base-url", help="the API's base URL, e.g. "
+                            "https://api.openai.com/v1")
+        parser.add_argument("--models", help="comma-separated model ids (default: the "
+                            "provider's list, fetched with the key)")
+        parser.add_argument("--prefix", help="a prefix that selects this alias, e.g. openai/ "
+                            "(chat with openai/gpt-4o-mini)")
+        parser.add_argument("--forward-all", action="store_true",
+                            help="forward every model name under --prefix")
+        parser.add_argument("--api-key-env", metavar="VAR",
+                            help="read the key from this environment variable instead of "
+                                 "asking")
+        parser.add_argument("--no-api-key", action="store_true",
+                            help="the server needs no key (do not ask)")
+        parser.add_argument("--model", help="api test: the model to send a tiny prompt to")
+        parser.add_argument("--json", action="store_true", help="print JSON")
+
+    def run(self, app: Any, request: Any, ctx: Context) -> Result:
+        _refuse_extra(request.name, request.extra)
+        action = request.action
+        if action == "ls":
+            if request.name is not None:
+                raise ApiKeyOnCommandLineError(alias="NAME")
+            return self._ls(app)
+        if request.name is None:
+            raise BadArgumentsError(command=self.name, reason=f"{action} needs a NAME")
+        if action == "add":
+            return self._add(app, request, ctx)
+        if action == "test":
+            return self._test(app, request)
+        if action == "set-key":
+            return self._set_key(app, request, ctx)
+        removed = app.ai_api_service().remove_api_alias(request.name)
+        return Message(f"Removed API alias {removed.id} and its key.",
+                       data={"removed": removed.id})
+
+    # -- actions --------------------------------------------------------------------------
+
+    def _add(self, app: Any, request: Any, ctx: Context) -> Result:
+        from bodhi_nb.services.ai_api import check_base_url
+
+        if not request.base_url:
+            raise BadArgumentsError(command=self.name, reason="add needs --base-url URL")
+        service = app.ai_api_service()
+        alias = service.check_new_alias(ApiAlias(
+            id=request.name, base_url=check_base_url(request.base_url),
+            models=_models(request.models), prefix=request.prefix,
+            forward_all_with_prefix=request.forward_all))
+        key = _read_key(request, ctx)
+        notices: list[str] = []
+        if not alias.models and not alias.forward_all_with_prefix:
+            models = service.models_at(alias.base_url, key, alias=alias.id)
+            alias = ApiAlias(id=alias.id, base_url=alias.base_url, models=tuple(models),
+                             prefix=alias.prefix, forward_all_with_prefix=False)
+            notices.append(f"{len(models)} model(s) listed by the server were added; "
+                           "--models A,B picks some.")
+        stored = service.add_api_alias(alias, key)
+        del key
+        if not stored.has_api_key:
+            notices.append("No API key stored.")
+        notice = app.keyring_service().take_notice() if stored.has_api_key else None
+        if notice:
+            notices.append(notice)
+        notices.append(f"`{ctx.prog} api test {stored.id}` checks the key and a model.")
+        return Message(f"Added API alias {stored.id} -> {stored.base_url} "
+                       f"({_describe(stored)}).", tuple(notices), data=_row(stored))
+
+    def _ls(self, app: Any) -> Result:
+        aliases = app.ai_api_service().list_api_aliases()
+        rows = [(a.id, a.base_url, _models_text(a), a.prefix or "", a.forward_all_with_prefix,
+                 a.has_api_key, a.updated_at) for a in aliases]
+        return Table(("name", "base_url", "models", "prefix", "forward_all", "has_api_key",
+                      "updated"), rows, title="API aliases",
+                     empty="(no API aliases; add one with `api add NAME --base-url URL`)")
+
+    def _test(self, app: Any, request: Any) -> Result:
+        service = app.ai_api_service()
+        alias = service.get_api_alias(request.name)
+        listed = service.test_api_key(alias.id)
+        model = request.model
+        if model is None and alias.models:
+            model = alias.models[0]
+        rows: list[tuple[str, str]] = [
+            ("key", "accepted" if alias.has_api_key else "none needed"),
+            ("models listed", ", ".join(listed[:10]) + (" …" if len(listed) > 10 else "")),
+        ]
+        reply = None
+        if model is not None:
+            target = service.target(alias, model)
+            reply = service.test_model(alias.id, model)
+            rows.append((f"model {target.model}", f"answered: {reply!r}"))
+        data = {"alias": alias.id, "key_accepted": True, "models": listed, "model": model,
+                "reply": reply}
+        table = Table(("check", "result"), rows, title=f"API alias {alias.id}: OK")
+        return _WithData(table, data)
+
+    def _set_key(self, app: Any, request: Any, ctx: Context) -> Result:
+        service = app.ai_api_service()
+        service.get_api_alias(request.name)
+        key = _read_key(request, ctx)
+        stored = service.set_api_key(request.name, key)
+        del key
+        text = (f"Stored a new API key for {stored.id} (encrypted)." if stored.has_api_key
+                else f"Removed the API key of {stored.id}.")
+        return Message(text, data=_row(stored))
+
+
+@dataclass(frozen=True, repr=False)
+class _WithData(Result):
+    inner: Result
+    data: Any
+
+    def to_text(self) -> str:
+        return self.inner.to_text()
+
+    def to_markdown(self) -> str:
+        return self.inner.to_markdown()
+
+    def to_html(self) -> str:
+        return self.inner.to_html()
+
+    def to_json(self) -> Any:
+        return self.data
+
+
+def _read_key(request: Any, ctx: Context) -> str | None:
+    """The key from --api-key-env, or asked without echo; None for no key."""
+    if request.no_api_key and request.api_key_env:
+        raise BadArgumentsError(command="api",
+                                reason="give --api-key-env VAR or --no-api-key, not both")
+    if request.no_api_key:
+        return None
+    if request.api_key_env:
+        value = os.environ.get(request.api_key_env, "").strip()
+        if not value:
+            raise ApiKeyEnvMissingError(var=request.api_key_env)
+        return value
+    if ctx.ask_secret is None:
+        raise ApiKeyNoPromptError(alias=request.name)
+    try:
+        answer = ctx.ask_secret(f"API key for {request.name}: ")
+    except EOFError:
+        raise ApiKeyNoPromptError(alias=request.name) from None
+    return (answer or "").strip() or None
+
+
+def _models_text(alias: ApiAlias) -> str:
+    if alias.forward_all_with_prefix:
+        return f"{alias.prefix}*"
+    shown = ", ".join(alias.models[:6])
+    return shown + (f" (+{len(alias.models) - 6})" if len(alias.models) > 6 else "")
+
+
+def _describe(alias: ApiAlias) -> str:
+    parts = [f"models: {_models_text(alias) or 'none'}"]
+    if alias.prefix:
+        parts.append(f"prefix {alias.prefix}")
+    parts.append("API key stored encrypted" if alias.has_api_key else "no API key")
+    return "; ".join(parts)
+
+
+def _row(alias: ApiAlias) -> dict[str, Any]:
+    data = alias.to_dict()
+    data["name"] = data.pop("id")
+    return data

@@ -1,0 +1,703 @@
+"""AiApiService: OpenAI-compatible providers, and the API aliases that point at them.
+
+An **API alias** (table ``api_model_aliases``) names a provider's ``base_url`` (ending in
+``/v1``), the models it serves, an optional ``prefix`` and ``forward_all_with_prefix``, as in
+BodhiApp. A requested model matches an alias when the alias forwards everything under its
+prefix, or when ``prefix + model`` is one of its models; the prefix is stripped before the
+request goes out (``openai/gpt-4o`` -> ``gpt-4o``).
+
+The API key is never stored in clear and never part of an alias object: it is sealed by
+:class:`~bodhi_nb.services.secret.SecretService` as the internal secret
+``bodhi:api_key:<row id>`` (AES-256-GCM, fresh salt and nonce, the name bound as AAD), in the
+same transaction as the alias row. Keeping it in ``secrets`` rather than in the table's own
+``encrypted_api_key`` columns means ``secret rotate-key`` re-seals API keys with everything
+else. Lists show ``has_api_key`` only.
+
+HTTP goes through one ``httpx.Client`` per base URL (created on first use, thread-safe, closed
+by :meth:`AiApiService.close`), with ``trust_env=True`` so ``HTTP(S)_PROXY``/``NO_PROXY`` and
+``SSL_CERT_FILE`` apply, a 10 s connect timeout and a long read timeout (small models on busy
+CPUs stall for tens of seconds). ``Authorization: Bearer`` is sent only when a key exists.
+Failures are translated here, once, into :class:`~bodhi_nb.errors.AiApiServiceError` leaves:
+unreachable, unauthorized (401/403), model not found (404), rate limited (429, with
+``Retry-After``), context too long (400/413/422 about the context), stream interrupted, bad
+response. No error, log line or repr ever carries the key.
+
+httpx is imported inside the methods that use it: ``%load_ext bodhi_nb`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import threading
+from collections.abc import Generator, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from bodhi_nb.errors import (
+    AiAliasExistsError,
+    AiAliasNotFoundError,
+    AiModelNotFoundError,
+    AiRateLimitedError,
+    AiUnauthorizedError,
+    AiUnreachableError,
+    BadResponseError,
+    ContextTooLongError,
+    EndpointNotFoundError,
+    InvalidBaseUrlError,
+    InvalidValueError,
+    PrefixExistsError,
+    RequestRejectedError,
+    StreamInterruptedError,
+    UnsupportedApiFormatError,
+    UpstreamFailedError,
+)
+from bodhi_nb.objs import AliasSource, ApiAlias, ApiFormat, ChatTarget, new_ulid
+from bodhi_nb.redact import SecretStr, get_logger, register_secret, scrub
+from bodhi_nb.services.db import to_db_ts
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = [
+    "API_KEY_PREFIX",
+    "CONNECT_TIMEOUT",
+    "READ_TIMEOUT",
+    "AiApiService",
+    "ChatDelta",
+    "check_base_url",
+]
+
+#: Internal secret names of API keys: ``bodhi:api_key:<row id>``.
+API_KEY_PREFIX = "bodhi:api_key:"
+CONNECT_TIMEOUT = 10.0
+#: Long on purpose: a small model on two busy cores can stall for half a minute.
+READ_TIMEOUT = 120.0
+_TEST_PROMPT = "Say hello."
+_TEST_MAX_TOKENS = 8
+_MAX_REASON = 240
+_CHAT_FORMATS = (ApiFormat.OPENAI,)
+_CONTEXT = re.compile(
+    r"context[ _-]?(length|window|size)|maximum context|too many tokens|exceed|too long",
+    re.IGNORECASE)
+_COLUMNS = ("a.id, a.name, a.api_format, a.base_url, a.models, a.prefix, "
+            "a.forward_all_with_prefix, a.created_at, a.updated_at, s.name IS NOT NULL")
+_FROM = ("api_model_aliases a LEFT JOIN secrets s ON s.name = '" + API_KEY_PREFIX
+         + "' || a.id")
+
+_log = get_logger("bodhi_nb.ai_api")
+
+
+@dataclass(frozen=True)
+class ChatDelta:
+    """One streamed chunk of a chat completion.
+
+    ``text`` is the content delta (may be ``""``), ``finish_reason`` is set on the last
+    content chunk, ``usage`` on the chunk that carries token counts (when the server sends
+    them), ``model`` is the model the server says answered.
+    """
+
+    text: str
+    finish_reason: str | None = None
+    usage: dict[str, Any] | None = None
+    model: str | None = None
+
+
+def check_base_url(url: str) -> str:
+    """A provider's base URL, normalised (no trailing ``/``); ``InvalidBaseUrlError`` unless
+    it is an ``http(s)://host[:port][/path]`` URL without credentials, query or fragment
+    (a key in a URL would be stored and shown in clear)."""
+    text = (url or "").strip()
+    try:
+        parts = urlsplit(text)
+        _ = parts.port  # raises for a port that is not a number
+    except ValueError:
+        raise InvalidBaseUrlError(url=_shown_url(text), reason="it does not parse") from None
+    if parts.scheme not in ("http", "https"):
+        raise InvalidBaseUrlError(url=_shown_url(text), reason="it must start with http:// "
+                                  "or https://")
+    if not parts.hostname:
+        raise InvalidBaseUrlError(url=_shown_url(text), reason="it names no host")
+    if parts.username is not None or parts.password is not None:
+        raise InvalidBaseUrlError(url=f"{parts.scheme}://***@{parts.hostname}",
+                                  reason="credentials do not belong in the URL")
+    if parts.query or parts.fragment or any(c.isspace() for c in text):
+        raise InvalidBaseUrlError(url=f"{parts.scheme}://{parts.hostname}{parts.path}",
+                                  reason="it may not have a query, a fragment or spaces")
+    return text.rstrip("/")
+
+
+def _shown_url(text: str) -> str:
+    # Whatever was typed may hold a key: show the part before any query and '@'.
+    head = text.split("?", 1)[0].split("#", 1)[0]
+    if "@" in head:
+        head = head.rsplit("@", 1)[1]
+    return head[:120]
+
+
+def _secret_name(row_id: str) -> str:
+    return f"{API_KEY_PREFIX}{row_id}"
+
+
+def _clean(text: str, key: str | None = None) -> str:
+    """Text from a server, safe to show: one line, short, with known secrets masked."""
+    if key:
+        text = text.replace(key, "***")
+    text = scrub(" ".join(text.split()))
+    return text if len(text) <= _MAX_REASON else text[:_MAX_REASON - 1] + "…"
+
+
+def _reason(exc: BaseException, key: str | None = None) -> str:
+    return _clean(str(exc) or type(exc).__name__, key)
+
+
+class AiApiService:
+    """API aliases (stored in DuckDB, keys sealed by SecretService) and OpenAI-compatible
+    HTTP: model lists, test prompts, chat completions (whole, streamed, forwarded)."""
+
+    def __init__(self, db: Any, secret: Any, time: Any, *,
+                 connect_timeout: float = CONNECT_TIMEOUT,
+                 read_timeout: float = READ_TIMEOUT,
+                 transport: Any = None) -> None:
+        self._db = db
+        self._secret = secret
+        self._time = time
+        self.connect_timeout = float(connect_timeout)
+        self.read_timeout = float(read_timeout)
+        # Only for tests that cannot run a real peer (httpx.MockTransport).
+        self._transport = transport
+        self._clients: dict[tuple[str, float], httpx.Client] = {}
+        #: base URLs whose servers reject ``stream_options`` (usage in the last chunk)
+        self._no_stream_options: set[str] = set()
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"AiApiService(clients={len(self._clients)})"
+
+    # -- API aliases ----------------------------------------------------------------------
+
+    def add_api_alias(self, alias: ApiAlias, api_key: str | None) -> ApiAlias:
+        """Store ``alias`` (its ``id`` is the name) and its key, sealed, in one transaction.
+
+        ``AiAliasExistsError`` if the name is taken, ``PrefixExistsError`` if another alias
+        has the same non-empty prefix, ``InvalidBaseUrlError`` for a base URL that is not
+        http(s).
+        """
+        alias = self.check_new_alias(alias)
+        key = (api_key or "").strip() or None
+        if key is not None:
+            register_secret(key)
+            # Create the master key (if this is the very first secret) outside the
+            # transaction below: key store first, then the database, as SecretService does.
+            self._secret.ensure_key()
+        now = self._time.utc_now()
+        row_id = new_ulid(now)
+        with self._db.transaction() as conn:
+            if conn.execute("SELECT 1 FROM api_model_aliases WHERE tenant_id = '' AND "
+                            "user_id = '' AND name = ?", [alias.id]).fetchall():
+                raise AiAliasExistsError(alias=alias.id)
+            self._check_prefix(conn, alias)
+            conn.execute(
+                "INSERT INTO api_model_aliases (id, name, tenant_id, user_id, api_format, "
+                "base_url, models, prefix, forward_all_with_prefix, created_at, updated_at) "
+                "VALUES (?, ?, '', '', ?, ?, ?, ?, ?, ?, ?)",
+                [row_id, alias.id, alias.api_format.value, alias.base_url,
+                 json.dumps(list(alias.models)), alias.prefix, alias.forward_all_with_prefix,
+                 to_db_ts(now), to_db_ts(now)])
+            if key is not None:
+                self._secret.store_internal(_secret_name(row_id), key)
+        _log.info("added API alias %s -> %s (api key: %s)", alias.id, alias.base_url,
+                  "yes" if key else "no")
+        return self.get_api_alias(alias.id)
+
+    def check_new_alias(self, alias: ApiAlias) -> ApiAlias:
+        """``alias`` validated and normalised, if it could be added now: a valid name and
+        base URL, a chat-capable format, and a name and prefix no other alias has. Lets a
+        front end refuse before it asks for a key."""
+        alias = self._validated(alias)
+        with self._db.transaction() as conn:
+            if conn.execute("SELECT 1 FROM api_model_aliases WHERE tenant_id = '' AND "
+                            "user_id = '' AND name = ?", [alias.id]).fetchall():
+                raise AiAliasExistsError(alias=alias.id)
+            self._check_prefix(conn, alias)
+        return alias
+
+    def set_api_key(self, name: str, api_key: str | None) -> ApiAlias:
+        """Replace (or, with None/empty, remove) the key of alias ``name``."""
+        key = (api_key or "").strip() or None
+        if key is not None:
+            register_secret(key)
+            self._secret.ensure_key()
+        with self._db.transaction() as conn:
+            row_id = self._row_id(conn, name)
+            if key is None:
+                self._secret.delete_internal([_secret_name(row_id)])
+            else:
+                self._secret.store_internal(_secret_name(row_id), key)
+            conn.execute("UPDATE api_model_aliases SET updated_at = ? WHERE id = ?",
+                         [to_db_ts(self._time.utc_now()), row_id])
+        return self.get_api_alias(name)
+
+    def list_api_aliases(self) -> list[ApiAlias]:
+        """Every API alias by name, with ``has_api_key`` (never the key)."""
+        rows = self._db.execute(f"SELECT {_COLUMNS} FROM {_FROM} WHERE a.tenant_id = '' AND "
+                                "a.user_id = '' ORDER BY a.name")
+        return [_alias_from_row(r) for r in rows]
+
+    def get_api_alias(self, name: str) -> ApiAlias:
+        """The alias called ``name``; ``AiAliasNotFoundError`` if there is none."""
+        rows = self._db.execute(f"SELECT {_COLUMNS} FROM {_FROM} WHERE a.tenant_id = '' AND "
+                                "a.user_id = '' AND a.name = ?", [name])
+        if not rows:
+            raise AiAliasNotFoundError(alias=name)
+        return _alias_from_row(rows[0])
+
+    def remove_api_alias(self, name: str) -> ApiAlias:
+        """Delete alias ``name`` and its key together; returns what was removed."""
+        with self._db.transaction() as conn:
+            removed = self.get_api_alias(name)
+            row_id = self._row_id(conn, name)
+            conn.execute("DELETE FROM api_model_aliases WHERE id = ?", [row_id])
+            self._secret.delete_internal([_secret_name(row_id)])
+        _log.info("removed API alias %s", name)
+        return removed
+
+    def api_key(self, name: str) -> SecretStr | None:
+        """The decrypted key of alias ``name`` (redacted repr; registered for scrubbing),
+        or None when the alias has no key."""
+        rows = self._db.execute("SELECT id FROM api_model_aliases WHERE tenant_id = '' AND "
+                                "user_id = '' AND name = ?", [name])
+        if not rows:
+            raise AiAliasNotFoundError(alias=name)
+        value = self._secret.retrieve_internal(_secret_name(str(rows[0][0])))
+        if value is None:
+            return None
+        register_secret(str(value))
+        return SecretStr(value)
+
+    # -- resolving a model name -----------------------------------------------------------
+
+    def resolve(self, model: str) -> ChatTarget | None:
+        """The target for a requested model name, by BodhiApp's matching: the first alias
+        (by name) that forwards everything under its prefix or lists ``prefix + model``;
+        else an alias whose name is ``model`` (its first model). None when nothing matches.
+        """
+        aliases = self.list_api_aliases()
+        for alias in aliases:
+            if alias.supports(model):
+                return self.target(alias, model)
+        for alias in aliases:
+            if alias.id == model and alias.models:
+                return self.target(alias, None)
+        return None
+
+    def target(self, alias: ApiAlias | str, model: str | None = None) -> ChatTarget:
+        """A :class:`ChatTarget` for ``alias`` and a requested model name (prefix stripped).
+
+        Without a model, or with the alias's own name, the alias's first model is used.
+        """
+        found = self.get_api_alias(alias) if isinstance(alias, str) else alias
+        if found.api_format not in _CHAT_FORMATS:
+            raise UnsupportedApiFormatError(alias=found.id, format=found.api_format.value,
+                                            supported=[f.value for f in _CHAT_FORMATS])
+        if model is None or (model == found.id and not found.supports(model)):
+            if not found.models:
+                raise AiModelNotFoundError(alias=found.id, model=model or "")
+            sent = found.models[0]
+        else:
+            sent = found.strip_prefix(model)
+        return ChatTarget(base_url=found.base_url, model=sent, alias=found.id,
+                          source=AliasSource.API, api_key=self.api_key(found.id),
+                          timeout=self.read_timeout)
+
+    # -- provider calls -------------------------------------------------------------------
+
+    def fetch_models(self, alias_name: str) -> list[str]:
+        """Model ids the provider lists (``GET {base_url}/models``)."""
+        alias = self.get_api_alias(alias_name)
+        return self._list_models(alias.base_url, self.api_key(alias_name), alias.id)
+
+    def test_api_key(self, alias_name: str) -> list[str]:
+        """Check the alias's key with ``GET {base_url}/models``; returns the model ids.
+
+        Raises ``AiUnauthorizedError`` for a rejected key, ``AiUnreachableError`` when the
+        server cannot be reached.
+        """
+        return self.fetch_models(alias_name)
+
+    def models_at(self, base_url: str, api_key: str | None, *, alias: str = "") -> list[str]:
+        """Model ids at a base URL not stored yet (``api add`` without ``--models``)."""
+        return self._list_models(check_base_url(base_url), api_key, alias or base_url)
+
+    def test_model(self, alias_name: str, model: str | None = None) -> str:
+        """A tiny chat request (``max_tokens`` 8) to ``model`` through the alias; returns the
+        reply text (possibly empty: the point is that the request is accepted)."""
+        target = self.target(alias_name, model)
+        reply = self.chat_completion(target, {
+            "messages": [{"role": "user", "content": _TEST_PROMPT}],
+            "max_tokens": _TEST_MAX_TOKENS, "temperature": 0, "stream": False})
+        return _message_text(reply)
+
+    def chat_completion(self, target: ChatTarget, body: Mapping[str, Any]) -> dict[str, Any]:
+        """``POST {base_url}/chat/completions`` without streaming; the OpenAI JSON answer."""
+        payload = {**body, "model": target.model, "stream": False}
+        url = f"{target.base_url}/chat/completions"
+        response = self._send(target, "POST", url, payload, stream=False)
+        self._raise_for_status(response, target, url)
+        data = self._json(response, target, url)
+        if not isinstance(data, dict) or not isinstance(data.get("choices"), list):
+            raise BadResponseError(alias=target.alias, url=url,
+                                   reason="no 'choices' in the answer")
+        return data
+
+    def stream_chat_completion(self, target: ChatTarget,
+                               body: Mapping[str, Any]) -> Generator[ChatDelta, None, None]:
+        """``POST {base_url}/chat/completions`` with ``stream: true``, parsed from SSE.
+
+        Yields one :class:`ChatDelta` per chunk that carries text, a finish reason or usage.
+        A connection that drops, or a stream that ends before ``[DONE]`` and before a
+        finish reason, raises ``StreamInterruptedError`` (after the deltas received).
+        Closing the generator early closes the connection.
+        """
+        payload = {**body, "model": target.model, "stream": True}
+        url = f"{target.base_url}/chat/completions"
+        ask_usage = ("stream_options" not in body
+                     and target.base_url not in self._no_stream_options)
+        if ask_usage:
+            payload["stream_options"] = {"include_usage": True}
+        response = self._send(target, "POST", url, payload, stream=True)
+        if ask_usage and response.status_code in (400, 422) and self._refuses_stream_options(
+                response):
+            # A strict server that rejects the field: remember, and ask again without it.
+            self._no_stream_options.add(target.base_url)
+            del payload["stream_options"]
+            response = self._send(target, "POST", url, payload, stream=True)
+        try:
+            self._raise_for_status(response, target, url)
+            yield from self._deltas(response, target, url)
+        finally:
+            response.close()
+
+    @staticmethod
+    def _refuses_stream_options(response: httpx.Response) -> bool:
+        import httpx
+
+        try:
+            body = response.read()
+        except httpx.HTTPError:
+            return False
+        if b"stream_options" in body:
+            response.close()
+            return True
+        return False  # the body stays readable: _raise_for_status reports it
+
+    def forward_chat_completion(self, target: ChatTarget, body: Mapping[str, Any], *,
+                                raise_for_status: bool = True) -> httpx.Response:
+        """BodhiApp's forward: send ``body`` (model replaced by the target's) and return the
+        open streaming response; the caller iterates and closes it. Error statuses raise the
+        mapped error unless ``raise_for_status`` is False."""
+        payload = {**body, "model": target.model}
+        url = f"{target.base_url}/chat/completions"
+        response = self._send(target, "POST", url, payload, stream=True)
+        if raise_for_status:
+            try:
+                self._raise_for_status(response, target, url)
+            except BaseException:
+                response.close()
+                raise
+        return response
+
+    def close(self) -> None:
+        """Close every HTTP client (idempotent); later calls open new ones."""
+        with self._lock:
+            clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            client.close()
+
+    # -- internals: aliases ---------------------------------------------------------------
+
+    @staticmethod
+    def _validated(alias: ApiAlias) -> ApiAlias:
+        base_url = check_base_url(alias.base_url)
+        if alias.api_format not in _CHAT_FORMATS:
+            raise UnsupportedApiFormatError(alias=alias.id, format=alias.api_format.value,
+                                            supported=[f.value for f in _CHAT_FORMATS])
+        from bodhi_nb.services.data import check_alias_name
+
+        check_alias_name(alias.id)
+        prefix = (alias.prefix or "").strip() or None
+        if alias.forward_all_with_prefix and prefix is None:
+            raise InvalidValueError(name="forward_all_with_prefix", value="true",
+                                    reason="forwarding every model needs a prefix "
+                                           "(--prefix p/)")
+        models = tuple(dict.fromkeys(m.strip() for m in alias.models if m.strip()))
+        return dataclasses.replace(alias, base_url=base_url, prefix=prefix, models=models,
+                                   has_api_key=False)
+
+    @staticmethod
+    def _check_prefix(conn: Any, alias: ApiAlias) -> None:
+        if not alias.prefix:
+            return
+        rows = conn.execute("SELECT name FROM api_model_aliases WHERE tenant_id = '' AND "
+                            "user_id = '' AND prefix = ? AND name <> ?",
+                            [alias.prefix, alias.id]).fetchall()
+        if rows:
+            raise PrefixExistsError(prefix=alias.prefix, alias=str(rows[0][0]))
+
+    @staticmethod
+    def _row_id(conn: Any, name: str) -> str:
+        rows = conn.execute("SELECT id FROM api_model_aliases WHERE tenant_id = '' AND "
+                            "user_id = '' AND name = ?", [name]).fetchall()
+        if not rows:
+            raise AiAliasNotFoundError(alias=name)
+        return str(rows[0][0])
+
+    # -- internals: HTTP ------------------------------------------------------------------
+
+    def _client(self, base_url: str, read_timeout: float) -> httpx.Client:
+        import httpx
+
+        key = (base_url, read_timeout)
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                from bodhi_nb._version import __version__
+
+                client = httpx.Client(
+                    timeout=httpx.Timeout(read_timeout, connect=self.connect_timeout),
+                    trust_env=True, follow_redirects=False, transport=self._transport,
+                    headers={"User-Agent": f"bodhi_nb/{__version__}"})
+                self._clients[key] = client
+            return client
+
+    def _send(self, target: ChatTarget, method: str, url: str, payload: Any,
+              *, stream: bool) -> httpx.Response:
+        headers = {"Accept": "text/event-stream" if payload and payload.get("stream")
+                   else "application/json"}
+        for name, value in target.headers:
+            headers[name] = value
+        if target.api_key:
+            headers["Authorization"] = f"Bearer {target.api_key}"
+        client = self._client(target.base_url, float(target.timeout or self.read_timeout))
+        return self._request(client, method, url, headers, payload, target, stream=stream)
+
+    def _list_models(self, base_url: str, api_key: str | None, alias: str) -> list[str]:
+        target = ChatTarget(base_url=base_url, model="", alias=alias, source=AliasSource.API,
+                            api_key=api_key, timeout=self.read_timeout)
+        url = f"{base_url}/models"
+        response = self._send(target, "GET", url, None, stream=False)
+        self._raise_for_status(response, target, url, listing=True)
+        data = self._json(response, target, url)
+        items = data.get("data") if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            raise BadResponseError(alias=alias, url=url, reason="no 'data' list in the answer")
+        return [str(m["id"]) for m in items if isinstance(m, dict) and "id" in m]
+
+    def _request(self, client: httpx.Client, method: str, url: str, headers: dict[str, str],
+                 payload: Any, target: ChatTarget, *, stream: bool) -> httpx.Response:
+        import httpx
+
+        key = target.api_key
+        try:
+            request = client.build_request(method, url, headers=headers, json=payload)
+            return client.send(request, stream=stream)
+        except httpx.TimeoutException as exc:
+            what = ("no connection" if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout))
+                    else "no answer")
+            seconds = (self.connect_timeout if what == "no connection"
+                       else float(target.timeout or self.read_timeout))
+            raise AiUnreachableError(alias=target.alias, url=target.base_url,
+                                     reason=f"{what} within {seconds:g} s") from None
+        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+            raise InvalidBaseUrlError(url=_shown_url(target.base_url),
+                                      reason=_reason(exc, key)) from None
+        except httpx.TransportError as exc:  # connect, proxy, read/write, protocol
+            raise AiUnreachableError(alias=target.alias, url=target.base_url,
+                                     reason=_reason(exc, key)) from None
+
+    def _raise_for_status(self, response: httpx.Response, target: ChatTarget, url: str,
+                          *, listing: bool = False) -> None:
+        import httpx
+
+        status = response.status_code
+        if status < 400:
+            if 300 <= status:
+                response.close()
+                raise BadResponseError(alias=target.alias, url=url,
+                                       reason=f"HTTP {status} redirect to "
+                                              f"{_shown_url(response.headers.get('location', ''))}")
+            return
+        try:
+            body = response.read()
+        except httpx.HTTPError:
+            body = b""
+        finally:
+            response.close()
+        message, code = _error_text(body)
+        message = _clean(message, target.api_key)
+        alias = target.alias
+        if status in (401, 403):
+            raise AiUnauthorizedError(alias=alias, status=status)
+        if status == 404:
+            if listing:
+                raise EndpointNotFoundError(alias=alias, url=url)
+            raise AiModelNotFoundError(alias=alias, model=target.model)
+        if status == 429:
+            retry_after = _retry_after(response.headers.get("retry-after"),
+                                       self._time.utc_now())
+            raise AiRateLimitedError(alias=alias, retry_after=retry_after or "none")
+        if status in (400, 413, 422) and (code == "context_length_exceeded"
+                                          or _CONTEXT.search(message)):
+            raise ContextTooLongError(alias=alias, model=target.model, reason=message)
+        if 400 <= status < 500:
+            raise RequestRejectedError(alias=alias, status=status,
+                                       reason=message or f"HTTP {status}")
+        raise UpstreamFailedError(alias=alias, status=status, url=url)
+
+    @staticmethod
+    def _json(response: httpx.Response, target: ChatTarget, url: str) -> Any:
+        try:
+            return response.json()
+        except (ValueError, UnicodeDecodeError):
+            kind = response.headers.get("content-type", "no content type")
+            raise BadResponseError(alias=target.alias, url=url,
+                                   reason=f"not JSON ({_clean(kind)})") from None
+        finally:
+            response.close()
+
+    def _deltas(self, response: httpx.Response, target: ChatTarget,
+                url: str) -> Iterator[ChatDelta]:
+        import httpx
+
+        received = 0
+        finished = False
+        data_lines: list[str] = []
+        try:
+            lines = response.iter_lines()
+            while True:
+                try:
+                    line = next(lines)
+                except StopIteration:
+                    line = None
+                if line is None or line == "":
+                    if data_lines:
+                        event, data_lines = "\n".join(data_lines), []
+                        if event.strip() == "[DONE]":
+                            return
+                        delta = _parse_chunk(event, target, url)
+                        if delta is not None:
+                            received += len(delta.text)
+                            finished = finished or delta.finish_reason is not None
+                            yield delta
+                    if line is None:
+                        break
+                    continue
+                if line.startswith(":"):
+                    continue  # an SSE comment (keep-alive ping)
+                field, _, value = line.partition(":")
+                if field == "data":
+                    data_lines.append(value.removeprefix(" "))
+        except httpx.TimeoutException:
+            raise StreamInterruptedError(
+                alias=target.alias, received=received,
+                reason=f"no data for {float(target.timeout or self.read_timeout):g} s"
+            ) from None
+        except httpx.TransportError as exc:
+            raise StreamInterruptedError(alias=target.alias, received=received,
+                                         reason=_reason(exc, target.api_key)) from None
+        if not finished:
+            raise StreamInterruptedError(alias=target.alias, received=received,
+                                         reason="the stream ended before [DONE]")
+
+
+def _parse_chunk(event: str, target: ChatTarget, url: str) -> ChatDelta | None:
+    try:
+        data = json.loads(event)
+    except ValueError:
+        raise BadResponseError(alias=target.alias, url=url,
+                               reason="a stream event is not JSON") from None
+    if not isinstance(data, dict):
+        raise BadResponseError(alias=target.alias, url=url,
+                               reason="a stream event is not a JSON object")
+    if "error" in data:
+        message, _ = _error_text(json.dumps(data).encode())
+        raise StreamInterruptedError(alias=target.alias, received=0,
+                                     reason=_clean(message, target.api_key))
+    text = ""
+    finish = None
+    choices = data.get("choices") or []
+    if choices and isinstance(choices[0], dict):
+        delta = choices[0].get("delta") or {}
+        content = delta.get("content") if isinstance(delta, dict) else None
+        text = content if isinstance(content, str) else ""
+        finish = choices[0].get("finish_reason")
+    usage = data.get("usage") if isinstance(data.get("usage"), dict) else None
+    if not text and finish is None and usage is None:
+        return None
+    model = data.get("model")
+    return ChatDelta(text=text, finish_reason=str(finish) if finish is not None else None,
+                     usage=usage, model=str(model) if model is not None else None)
+
+
+def _message_text(reply: Mapping[str, Any]) -> str:
+    choices = reply.get("choices") or []
+    if not choices or not isinstance(choices[0], dict):
+        return ""
+    message = choices[0].get("message") or {}
+    content = message.get("content") if isinstance(message, dict) else None
+    return content if isinstance(content, str) else ""
+
+
+def _error_text(body: bytes) -> tuple[str, str | None]:
+    """The message and code of an error body: OpenAI's ``{"error": {...}}``, FastAPI's
+    ``{"detail": ...}``, or the text itself."""
+    text = body.decode("utf-8", "replace")
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text, None
+    if isinstance(data, dict):
+        error = data.get("error")
+        if isinstance(error, dict):
+            code = error.get("code")
+            return str(error.get("message") or ""), str(code) if code is not None else None
+        if isinstance(error, str):
+            return error, None
+        detail = data.get("detail")
+        if detail is not None:
+            return detail if isinstance(detail, str) else json.dumps(detail), None
+        if isinstance(data.get("message"), str):
+            return str(data["message"]), None
+    return text, None
+
+
+def _retry_after(value: str | None, now: datetime) -> str | None:
+    """Seconds to wait from a ``Retry-After`` header (a number or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return value
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    seconds = int((when - now).total_seconds())
+    return str(max(seconds, 0))
+
+
+def _alias_from_row(row: tuple[Any, ...]) -> ApiAlias:
+    (_row_id, name, api_format, base_url, models, prefix, forward_all, created, updated,
+     has_key) = row
+    return ApiAlias(id=str(name), base_url=str(base_url), api_format=api_format,
+                    models=tuple(json.loads(models or "[]")), prefix=prefix or None,
+                    forward_all_with_prefix=bool(forward_all), has_api_key=bool(has_key),
+                    created_at=created, updated_at=updated)
