@@ -206,6 +206,9 @@ def build_app_service(
     from bodhi_nb.services.ai_api import AiApiService
 
     built.setdefault("ai_api", AiApiService(built["db"], built["secret"], time))
+    from bodhi_nb.services.local_llm import LocalLlmService
+
+    built.setdefault("local_llm", LocalLlmService(settings, time))
     if built.get("ai_api") is not None and built.get("local_llm") is not None:
         from bodhi_nb.services.chat import ChatService
 

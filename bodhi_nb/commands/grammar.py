@@ -155,6 +155,7 @@ def _load_commands() -> None:
         chat,  # noqa: F401
         core,  # noqa: F401
         hub,  # noqa: F401
+        local,  # noqa: F401
         models,  # noqa: F401
         secret,  # noqa: F401
     )

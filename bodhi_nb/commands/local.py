@@ -1,0 +1,71 @@
+"""``ps``: the llama.cpp server this kernel runs for local aliases, and stopping it."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bodhi_nb.commands.grammar import Command, Context, command
+from bodhi_nb.commands.results import Message, Result, Table
+
+__all__ = ["PsCommand", "duration"]
+
+
+def duration(seconds: float) -> str:
+    """``42s``, ``3m05s``, ``2h07m``."""
+    total = int(seconds)
+    if total < 60:
+        return f"{total}s"
+    if total < 3600:
+        return f"{total // 60}m{total % 60:02d}s"
+    return f"{total // 3600}h{total % 3600 // 60:02d}m"
+
+
+@dataclass(frozen=True, repr=False)
+class _ServerTable(Table):
+    """Text shows durations; JSON keeps every field of each server."""
+
+    infos: tuple[Any, ...] = ()
+
+    def to_json(self) -> Any:
+        return [i.to_dict() for i in self.infos]
+
+
+def _table(infos: list[Any], prog: str) -> _ServerTable:
+    rows = [(i.alias, i.pid, i.port, i.state, duration(i.uptime_seconds),
+             "" if i.state == "busy" else duration(i.idle_seconds), Path(i.model_path).name)
+            for i in infos]
+    return _ServerTable(("alias", "pid", "port", "state", "uptime", "idle", "model file"), rows,
+                        title="llama.cpp servers of this kernel",
+                        empty=f"(no local model server running; `{prog} chat ALIAS ...` "
+                              "starts one)", infos=tuple(infos))
+
+
+@command
+class PsCommand(Command):
+    name = "ps"
+    summary = "show the llama.cpp server running local models in this kernel; --stop stops it"
+
+    @dataclass(frozen=True)
+    class Request:
+        stop: bool = False
+        json: bool = False
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--stop", action="store_true",
+                            help="stop the server now (the next chat starts it again)")
+        parser.add_argument("--json", action="store_true", help="print JSON")
+
+    def run(self, app: Any, request: Any, ctx: Context) -> Result:
+        service = app.local_llm_service()
+        infos = service.running()
+        if not request.stop:
+            return _table(infos, ctx.prog)
+        stopped = service.stop()
+        if not stopped:
+            return Message("No local model server was running.", data={"stopped": []})
+        names = ", ".join(f"{i.alias} (pid {i.pid})" for i in infos) or "the server"
+        return Message(f"Stopped the llama.cpp server of {names}.",
+                       data={"stopped": [i.to_dict() for i in infos]})
