@@ -202,10 +202,18 @@ class DbService:
 
     def migrate(self) -> int:
         """Apply pending migrations; returns how many were applied."""
-        already = self._migrated
-        with self.transaction():
-            pass  # the first lease migrates
-        return 0 if already else self._applied_now
+        with self._mutex:
+            fresh_lease = self._conn is None and not self._migrated
+            self._acquire_lease()  # a first lease migrates on its own
+            try:
+                if not fresh_lease:
+                    self._migrate_locked()
+                return self._applied_now
+            finally:
+                self._last_used = self.clock.monotonic()
+                if self.idle_close <= 0:
+                    self._release_lease()
+                self._idle.notify_all()
 
     def migrate_down(self, target: int = 0) -> int:
         """Undo migrations above ``target`` (newest first); returns how many were undone."""
