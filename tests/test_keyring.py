@@ -248,3 +248,22 @@ def test_master_key_repr_never_shows_the_key() -> None:
     assert "***" in text and key.key_id in text
     assert bytes(range(32)).hex() not in text
     assert base64.b64encode(bytes(range(32))).decode() not in text
+
+
+def test_loading_the_extension_imports_neither_keyring_nor_cryptography(
+        subprocess_env: dict[str, str], python: str) -> None:
+    import subprocess
+
+    code = (
+        "import sys\n"
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "import bodhi_nb\n"
+        "bodhi_nb.load_ipython_extension(InteractiveShell.instance())\n"
+        "import bodhi_nb.services.keyring, bodhi_nb.services.secret\n"
+        "import bodhi_nb.services.session, bodhi_nb.commands.secret\n"
+        "print(sorted(m for m in ('keyring', 'cryptography') if m in sys.modules))\n"
+    )
+    proc = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=120,
+                          env=subprocess_env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"

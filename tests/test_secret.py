@@ -378,3 +378,29 @@ def test_rotation_with_environment_keys(isolated_env: Path) -> None:
     db, _, secret, _ = services(isolated_env, BODHI_ENCRYPTION_KEY=ENV_B)
     assert secret.retrieve_secret("HF_TOKEN") == VALUE
     db.close()
+
+
+def test_two_processes_writing_the_first_secret_agree_on_one_key(
+        isolated_env: Path, subprocess_env: dict[str, str], python: str) -> None:
+    import subprocess
+
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from _secret_support import services\n"
+        "db, _, secret, _ = services(Path(sys.argv[1]))\n"
+        "secret.store_secret(sys.argv[2], 'value-of-' + sys.argv[2])\n"
+        "db.close()\n"
+    )
+    env = dict(subprocess_env, PYTHON_KEYRING_BACKEND=HEADLESS)
+    env["PYTHONPATH"] = f"{Path(__file__).parent}:{env['PYTHONPATH']}"
+    procs = [subprocess.Popen([python, "-c", code, str(isolated_env), f"S{i}"], env=env,
+                              stderr=subprocess.PIPE, text=True) for i in range(3)]
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    db, _, secret, _ = services(isolated_env)
+    assert [secret.retrieve_secret(f"S{i}") for i in range(3)] == [
+        f"value-of-S{i}" for i in range(3)]
+    assert db.execute("SELECT count(DISTINCT key_id) FROM secrets") == [(1,)]
+    db.close()
