@@ -6,6 +6,7 @@ imported on the first command, so ``%load_ext bodhi_nb`` stays cheap.
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import sys
 from typing import Any
@@ -29,11 +30,17 @@ class BodhiMagics(Magics):
             render_error,
             split_line,
         )
+        from bodhi_nb.commands.chat import interpolate
         from bodhi_nb.commands.grammar import ask_yes_no
 
         debug = "--debug" in line.split()
         try:
             invocation = Invocation.of(split_line(line))
+            if self.shell is not None and invocation.tokens[:1] != ["chat"]:
+                # {var} in arguments, as IPython does for magics (chat prompts interpolate
+                # themselves, honouring --no-interpolate).
+                invocation = dataclasses.replace(invocation, tokens=[
+                    interpolate(t, self.shell.user_ns) for t in invocation.tokens])
             ctx = Context(prog="%bodhi", user_ns=self.shell.user_ns if self.shell else None,
                           cell=cell, ask_secret=getpass.getpass, confirm=ask_yes_no,
                           live=_live_factory(self.shell))
