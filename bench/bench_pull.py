@@ -38,7 +38,8 @@ r0 = resource.getrusage(resource.RUSAGE_SELF); t0 = time.perf_counter()
 f = hub.download(Repo.parse("bench/big"), "big-Q4_K_M.gguf")
 t1 = time.perf_counter(); r1 = resource.getrusage(resource.RUSAGE_SELF)
 hub.close()
-print(json.dumps({"seconds": t1 - t0, "cpu": (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime),
+cpu = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
+print(json.dumps({"seconds": t1 - t0, "cpu": cpu,
                   "rss_mb": r1.ru_maxrss / 1024, "size": f.size}))
 """
 
@@ -50,7 +51,8 @@ r0 = resource.getrusage(resource.RUSAGE_SELF); t0 = time.perf_counter()
 p = hf_hub_download("bench/big", "big-Q4_K_M.gguf", endpoint=endpoint, cache_dir=cache)
 t1 = time.perf_counter(); r1 = resource.getrusage(resource.RUSAGE_SELF)
 import os
-print(json.dumps({"seconds": t1 - t0, "cpu": (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime),
+cpu = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
+print(json.dumps({"seconds": t1 - t0, "cpu": cpu,
                   "rss_mb": r1.ru_maxrss / 1024, "size": os.path.getsize(p)}))
 """
 
