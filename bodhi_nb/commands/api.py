@@ -13,9 +13,9 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any
 
-from bodhi_nb.commands.grammar import Command, Context, _Parser, command
+from bodhi_nb.commands.grammar import Command, Context, command
 from bodhi_nb.commands.results import Message, Result, Table
 from bodhi_nb.errors import (
     ApiKeyEnvMissingError,
@@ -32,23 +32,6 @@ _USAGE = ("usage: api add NAME --base-url URL [--models A,B] [--prefix P/] [--fo
           "[--api-key-env VAR | --no-api-key] | api ls | api test NAME [--model M] | "
           "api set-key NAME [--api-key-env VAR | --no-api-key] | api rm NAME")
 _SHOWN_OPTION = re.compile(r"--?[a-z][a-z-]{0,30}")
-
-
-class _ApiParser(_Parser):
-    """Collects stray words instead of echoing them in an error: they may be a key."""
-
-    def error(self, message: str) -> NoReturn:
-        raise BadArgumentsError(command=self.command, reason=_USAGE)
-
-    def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
-                   namespace: Any = None) -> argparse.Namespace:
-        try:
-            parsed, extra = self.parse_known_args(args, namespace)
-        except argparse.ArgumentError:
-            raise BadArgumentsError(command=self.command, reason=_USAGE) from None
-        parsed.extra = tuple(parsed.extra or ()) + tuple(extra)
-        result: argparse.Namespace = parsed
-        return result
 
 
 def _refuse_extra(name: str | None, extra: Sequence[str]) -> None:
@@ -75,6 +58,7 @@ class ApiCommand(Command):
     name = "api"
     summary = ("remote OpenAI-compatible APIs: add (key asked without echo), ls, test, "
                "set-key, rm")
+    quiet_usage = _USAGE
 
     @dataclass(frozen=True)
     class Request:
@@ -90,10 +74,6 @@ class ApiCommand(Command):
         model: str | None = None
         json: bool = False
 
-    def parser(self, prog: str) -> argparse.ArgumentParser:
-        parser = _ApiParser(self.name, prog=f"{prog} {self.name}", description=self.summary)
-        self.add_arguments(parser)
-        return parser
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("action", choices=_ACTIONS,

@@ -21,6 +21,7 @@ __all__ = [
     "Command",
     "Context",
     "Parsed",
+    "QuietParser",
     "ask_yes_no",
     "command",
     "parse",
@@ -61,6 +62,29 @@ class _Parser(argparse.ArgumentParser):
         raise BadArgumentsError(command=self.command, reason=(message or "").strip() or "exit")
 
 
+class QuietParser(_Parser):
+    """For commands whose stray words may be secrets (``secret``, ``api``): an error shows
+    the command's usage, never what was typed, and unknown words are collected in
+    ``namespace.extra`` for the command to refuse in its own words."""
+
+    def __init__(self, command: str, usage_text: str, **kwargs: Any) -> None:
+        super().__init__(command, **kwargs)
+        self.usage_text = usage_text
+
+    def error(self, message: str) -> NoReturn:
+        raise BadArgumentsError(command=self.command, reason=self.usage_text)
+
+    def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                   namespace: Any = None) -> argparse.Namespace:
+        try:
+            parsed, extra = self.parse_known_args(args, namespace)
+        except argparse.ArgumentError:
+            raise BadArgumentsError(command=self.command, reason=self.usage_text) from None
+        parsed.extra = tuple(getattr(parsed, "extra", None) or ()) + tuple(extra)
+        result: argparse.Namespace = parsed
+        return result
+
+
 class Command:
     """A command: a name, a one-line summary, its arguments and a typed request.
 
@@ -72,12 +96,17 @@ class Command:
     summary: ClassVar[str]
     aliases: ClassVar[tuple[str, ...]] = ()
     Request: ClassVar[type]
+    #: set for commands whose input may hold secrets: errors then show this usage line
+    #: instead of echoing what was typed (see QuietParser).
+    quiet_usage: ClassVar[str | None] = None
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         """Declare the arguments (none by default)."""
 
     def parser(self, prog: str) -> argparse.ArgumentParser:
-        parser = _Parser(self.name, prog=f"{prog} {self.name}", description=self.summary)
+        kwargs: dict[str, Any] = {"prog": f"{prog} {self.name}", "description": self.summary}
+        parser = (QuietParser(self.name, self.quiet_usage, **kwargs) if self.quiet_usage
+                  else _Parser(self.name, **kwargs))
         self.add_arguments(parser)
         return parser
 

@@ -8,11 +8,10 @@ this command never repeats what was typed.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any
 
-from bodhi_nb.commands.grammar import Command, Context, _Parser, command
+from bodhi_nb.commands.grammar import Command, Context, command
 from bodhi_nb.commands.results import Message, Result, Table
 from bodhi_nb.errors import (
     BadArgumentsError,
@@ -28,28 +27,12 @@ _ACTIONS = ("set", "ls", "rm", "rotate-key")
 _USAGE = "usage: secret set NAME | secret ls | secret rm NAME | secret rotate-key"
 
 
-class _SecretParser(_Parser):
-    """Collects stray words instead of echoing them in an error: they may be a secret."""
-
-    def error(self, message: str) -> NoReturn:
-        raise BadArgumentsError(command=self.command, reason=_USAGE)
-
-    def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
-                   namespace: Any = None) -> argparse.Namespace:
-        try:
-            parsed, extra = self.parse_known_args(args, namespace)
-        except argparse.ArgumentError:
-            raise BadArgumentsError(command=self.command, reason=_USAGE) from None
-        parsed.extra = tuple(parsed.extra or ()) + tuple(extra)
-        result: argparse.Namespace = parsed
-        return result
-
-
 @command
 class SecretCommand(Command):
     name = "secret"
     summary = ("store a secret (asked without echo), list or remove secrets, rotate the "
                "master key")
+    quiet_usage = _USAGE
 
     @dataclass(frozen=True)
     class Request:
@@ -58,10 +41,6 @@ class SecretCommand(Command):
         extra: tuple[str, ...] = ()
         json: bool = False
 
-    def parser(self, prog: str) -> argparse.ArgumentParser:
-        parser = _SecretParser(self.name, prog=f"{prog} {self.name}", description=self.summary)
-        self.add_arguments(parser)
-        return parser
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("action", choices=_ACTIONS,
