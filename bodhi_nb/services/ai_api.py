@@ -32,6 +32,7 @@ import json
 import re
 import threading
 from collections.abc import Generator, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -40,6 +41,7 @@ from urllib.parse import urlsplit
 from bodhi_nb.errors import (
     AiAliasExistsError,
     AiAliasNotFoundError,
+    AiApiServiceError,
     AiModelNotFoundError,
     AiRateLimitedError,
     AiUnauthorizedError,
@@ -169,7 +171,8 @@ class AiApiService:
         self.read_timeout = float(read_timeout)
         # Only for tests that cannot run a real peer (httpx.MockTransport).
         self._transport = transport
-        self._clients: dict[tuple[str, float], httpx.Client] = {}
+        self._clients: dict[tuple[str, float], _Slot] = {}
+        self._retired: list[_Slot] = []
         #: base URLs whose servers reject ``stream_options`` (usage in the last chunk)
         self._no_stream_options: set[str] = set()
         self._lock = threading.Lock()
@@ -346,9 +349,10 @@ class AiApiService:
         """``POST {base_url}/chat/completions`` without streaming; the OpenAI JSON answer."""
         payload = {**body, "model": target.model, "stream": False}
         url = f"{target.base_url}/chat/completions"
-        response = self._send(target, "POST", url, payload, stream=False)
-        self._raise_for_status(response, target, url)
-        data = self._json(response, target, url)
+        with self._slot(target) as slot:
+            response = self._send(slot, target, "POST", url, payload, stream=False)
+            self._raise_for_status(response, target, url)
+            data = self._json(response, target, url)
         if not isinstance(data, dict) or not isinstance(data.get("choices"), list):
             raise BadResponseError(alias=target.alias, url=url,
                                    reason="no 'choices' in the answer")
@@ -362,6 +366,10 @@ class AiApiService:
         A connection that drops, or a stream that ends before ``[DONE]`` and before a
         finish reason, raises ``StreamInterruptedError`` (after the deltas received).
         Closing the generator early closes the connection.
+
+        ``stream_options.include_usage`` is asked for unless the body sets
+        ``stream_options``; a server that rejects the field is asked again without it (and
+        remembered). llama_cpp.server ignores it and sends no usage while streaming.
         """
         payload = {**body, "model": target.model, "stream": True}
         url = f"{target.base_url}/chat/completions"
@@ -369,18 +377,34 @@ class AiApiService:
                      and target.base_url not in self._no_stream_options)
         if ask_usage:
             payload["stream_options"] = {"include_usage": True}
-        response = self._send(target, "POST", url, payload, stream=True)
-        if ask_usage and response.status_code in (400, 422) and self._refuses_stream_options(
-                response):
-            # A strict server that rejects the field: remember, and ask again without it.
-            self._no_stream_options.add(target.base_url)
-            del payload["stream_options"]
-            response = self._send(target, "POST", url, payload, stream=True)
-        try:
-            self._raise_for_status(response, target, url)
-            yield from self._deltas(response, target, url)
-        finally:
-            response.close()
+        ended: _EndedEarly | None = None
+        with self._slot(target) as slot:
+            response = self._send(slot, target, "POST", url, payload, stream=True)
+            if (ask_usage and response.status_code in (400, 422)
+                    and self._refuses_stream_options(response)):
+                # A strict server that rejects the field: remember, and ask again without it.
+                self._no_stream_options.add(target.base_url)
+                del payload["stream_options"]
+                response = self._send(slot, target, "POST", url, payload, stream=True)
+            try:
+                self._raise_for_status(response, target, url)
+                yield from self._deltas(response, target, url)
+            except _EndedEarly as exc:
+                ended = exc
+                # Some servers (llama_cpp.server) close the connection just after such a
+                # stream: never hand that connection to the next request.
+                self._retire(slot)
+            finally:
+                response.close()
+        if ended is None:
+            return
+        if ended.events == 0:
+            # Nothing at all came back: the server failed after answering 200 (llama_cpp.server
+            # does this for a prompt longer than its context). The same request without
+            # streaming, generating one token, reports the real error.
+            self._diagnose(target, payload)
+        raise StreamInterruptedError(alias=target.alias, received=ended.received,
+                                     reason="the stream ended before [DONE]")
 
     @staticmethod
     def _refuses_stream_options(response: httpx.Response) -> bool:
@@ -402,7 +426,8 @@ class AiApiService:
         mapped error unless ``raise_for_status`` is False."""
         payload = {**body, "model": target.model}
         url = f"{target.base_url}/chat/completions"
-        response = self._send(target, "POST", url, payload, stream=True)
+        with self._slot(target) as slot:
+            response = self._send(slot, target, "POST", url, payload, stream=True)
         if raise_for_status:
             try:
                 self._raise_for_status(response, target, url)
@@ -414,9 +439,10 @@ class AiApiService:
     def close(self) -> None:
         """Close every HTTP client (idempotent); later calls open new ones."""
         with self._lock:
-            clients, self._clients = list(self._clients.values()), {}
-        for client in clients:
-            client.close()
+            slots = [*self._clients.values(), *self._retired]
+            self._clients, self._retired = {}, []
+        for slot in slots:
+            slot.client.close()
 
     # -- internals: aliases ---------------------------------------------------------------
 
@@ -458,23 +484,58 @@ class AiApiService:
 
     # -- internals: HTTP ------------------------------------------------------------------
 
-    def _client(self, base_url: str, read_timeout: float) -> httpx.Client:
+    @contextmanager
+    def _slot(self, target: ChatTarget) -> Iterator[_Slot]:
+        """The client for the target's base URL (created on first use), counted as in use
+        while the block runs."""
         import httpx
 
-        key = (base_url, read_timeout)
+        read_timeout = float(target.timeout or self.read_timeout)
+        key = (target.base_url, read_timeout)
         with self._lock:
-            client = self._clients.get(key)
-            if client is None:
+            slot = self._clients.get(key)
+            if slot is None:
                 from bodhi_nb._version import __version__
 
-                client = httpx.Client(
+                slot = _Slot(key, httpx.Client(
                     timeout=httpx.Timeout(read_timeout, connect=self.connect_timeout),
                     trust_env=True, follow_redirects=False, transport=self._transport,
-                    headers={"User-Agent": f"bodhi_nb/{__version__}"})
-                self._clients[key] = client
-            return client
+                    headers={"User-Agent": f"bodhi_nb/{__version__}"}))
+                self._clients[key] = slot
+            slot.in_use += 1
+        try:
+            yield slot
+        finally:
+            with self._lock:
+                slot.in_use -= 1
+                done = slot.retired and slot.in_use == 0
+                if done and slot in self._retired:
+                    self._retired.remove(slot)
+            if done:
+                slot.client.close()
 
-    def _send(self, target: ChatTarget, method: str, url: str, payload: Any,
+    def _retire(self, slot: _Slot) -> None:
+        """Stop handing out ``slot``'s client (its pooled connections may be dead); it is
+        closed when the last request using it ends."""
+        with self._lock:
+            if self._clients.get(slot.key) is slot:
+                del self._clients[slot.key]
+            if not slot.retired:
+                slot.retired = True
+                self._retired.append(slot)
+
+    def _diagnose(self, target: ChatTarget, payload: Mapping[str, Any]) -> None:
+        body = {k: v for k, v in payload.items() if k not in ("stream", "stream_options",
+                                                              "max_completion_tokens")}
+        try:
+            self.chat_completion(target, {**body, "max_tokens": 1})
+        except (ContextTooLongError, RequestRejectedError, AiUnauthorizedError,
+                AiModelNotFoundError):
+            raise
+        except AiApiServiceError:
+            pass  # not a clearer error than the interrupted stream itself
+
+    def _send(self, slot: _Slot, target: ChatTarget, method: str, url: str, payload: Any,
               *, stream: bool) -> httpx.Response:
         headers = {"Accept": "text/event-stream" if payload and payload.get("stream")
                    else "application/json"}
@@ -482,16 +543,17 @@ class AiApiService:
             headers[name] = value
         if target.api_key:
             headers["Authorization"] = f"Bearer {target.api_key}"
-        client = self._client(target.base_url, float(target.timeout or self.read_timeout))
-        return self._request(client, method, url, headers, payload, target, stream=stream)
+        return self._request(slot.client, method, url, headers, payload, target,
+                             stream=stream)
 
     def _list_models(self, base_url: str, api_key: str | None, alias: str) -> list[str]:
         target = ChatTarget(base_url=base_url, model="", alias=alias, source=AliasSource.API,
                             api_key=api_key, timeout=self.read_timeout)
         url = f"{base_url}/models"
-        response = self._send(target, "GET", url, None, stream=False)
-        self._raise_for_status(response, target, url, listing=True)
-        data = self._json(response, target, url)
+        with self._slot(target) as slot:
+            response = self._send(slot, target, "GET", url, None, stream=False)
+            self._raise_for_status(response, target, url, listing=True)
+            data = self._json(response, target, url)
         items = data.get("data") if isinstance(data, dict) else None
         if not isinstance(items, list):
             raise BadResponseError(alias=alias, url=url, reason="no 'data' list in the answer")
@@ -573,7 +635,7 @@ class AiApiService:
                 url: str) -> Iterator[ChatDelta]:
         import httpx
 
-        received = 0
+        received = events = 0
         finished = False
         data_lines: list[str] = []
         try:
@@ -587,7 +649,10 @@ class AiApiService:
                     if data_lines:
                         event, data_lines = "\n".join(data_lines), []
                         if event.strip() == "[DONE]":
+                            for _rest in lines:
+                                pass  # read to the end, so the connection can be reused
                             return
+                        events += 1
                         delta = _parse_chunk(event, target, url)
                         if delta is not None:
                             received += len(delta.text)
@@ -610,8 +675,26 @@ class AiApiService:
             raise StreamInterruptedError(alias=target.alias, received=received,
                                          reason=_reason(exc, target.api_key)) from None
         if not finished:
-            raise StreamInterruptedError(alias=target.alias, received=received,
-                                         reason="the stream ended before [DONE]")
+            raise _EndedEarly(received, events)
+
+
+@dataclass(eq=False)
+class _Slot:
+    """An HTTP client for one base URL (and read timeout), and how many requests use it."""
+
+    key: tuple[str, float]
+    client: httpx.Client
+    in_use: int = 0
+    retired: bool = False
+
+
+class _EndedEarly(Exception):
+    """The event stream ended (cleanly) before [DONE] and before a finish reason."""
+
+    def __init__(self, received: int, events: int) -> None:
+        super().__init__(received, events)
+        self.received = received
+        self.events = events
 
 
 def _parse_chunk(event: str, target: ChatTarget, url: str) -> ChatDelta | None:

@@ -238,11 +238,13 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         if not any(n.lower() == "content-type" for n in rule.headers):
             self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(rule.body)))
+        # Every entry is logged before the client can have the whole answer, so a test
+        # that has read a response finds it in the log.
+        self.owner._record(ProxyLogEntry(self.command, self.path, rule.status, "status",
+                                         len(rule.body)))
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(rule.body)
-        self.owner._record(ProxyLogEntry(self.command, self.path, rule.status, "status",
-                                         len(rule.body)))
 
     def _bad_gateway(self, exc: BaseException) -> None:
         payload = json.dumps({"error": {"message": f"upstream: {exc}",
@@ -250,9 +252,9 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         self.send_response(502)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
+        self.owner._record(ProxyLogEntry(self.command, self.path, 502, None, len(payload)))
         self.end_headers()
         self.wfile.write(payload)
-        self.owner._record(ProxyLogEntry(self.command, self.path, 502, None, len(payload)))
 
     def _forward(self, body: bytes, rule: _Rule | None) -> None:
         owner = self.owner
@@ -283,11 +285,13 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             self.send_header("Transfer-Encoding", "chunked")
         else:
             self.send_header("Content-Length", length or "0")
+        if self.command == "HEAD" or (not chunked and int(length or 0) == 0):
+            self.owner._record(ProxyLogEntry(self.command, self.path, response.status))
+            self.end_headers()
+            return
         self.end_headers()
         sent = 0
-        if self.command == "HEAD":
-            self.owner._record(ProxyLogEntry(self.command, self.path, response.status))
-            return
+        logged = False
         while True:
             data = response.read1(_CHUNK)
             if not data:
@@ -296,16 +300,24 @@ class _ProxyHandler(BaseHTTPRequestHandler):
                 data = data[:drop_at - sent]
                 self._write(data, chunked)
                 sent += len(data)
-                self._cut()
+                # Logged before the cut, so a client that sees the cut finds it in the log.
                 self.owner._record(ProxyLogEntry(self.command, self.path, response.status,
                                                  "drop", sent))
+                self._cut()
                 return
+            if not chunked and not logged and sent + len(data) >= int(length or 0):
+                logged = self._log_relayed(response.status, sent + len(data))
             self._write(data, chunked)
             sent += len(data)
+        if not logged:
+            self._log_relayed(response.status, sent)
         if chunked:
             self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
-        self.owner._record(ProxyLogEntry(self.command, self.path, response.status, None, sent))
+
+    def _log_relayed(self, status: int, sent: int) -> bool:
+        self.owner._record(ProxyLogEntry(self.command, self.path, status, None, sent))
+        return True
 
     def _write(self, data: bytes, chunked: bool) -> None:
         if not data:
