@@ -50,7 +50,8 @@ def parse_request_params(items: Sequence[str], command: str = "alias") -> OAIReq
                        f" got {item!r}")
         kind = _PARAM_TYPES[key]
         if key == "stop":
-            stops.append(raw)
+            # Escapes are how a newline gets through a command line: -o 'stop=\n'.
+            stops.append(raw.replace("\\n", "\n").replace("\\t", "\t"))
             continue
         try:
             values[key] = kind(raw.strip()) if kind is not str else raw
@@ -161,6 +162,7 @@ class AliasCommand(Command):
         revision: str = "main"
         options: Sequence[str] = ()
         ctx: Sequence[str] = ()
+        replace: bool = False
         json: bool = False
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -182,6 +184,8 @@ class AliasCommand(Command):
         create.add_argument("--ctx", dest="ctx", action="append", default=[],
                             metavar="KEY[=VALUE]",
                             help="llama-server option, e.g. ctx-size=4096 or flash-attn")
+        create.add_argument("--replace", action="store_true",
+                            help="replace an existing user alias of that name")
         create.add_argument("--json", action="store_true", help="print JSON")
         ls = sub.add_parser("ls", help="list user, model and API aliases")
         ls.add_argument("--json", action="store_true", help="print JSON")
@@ -208,7 +212,7 @@ class AliasCommand(Command):
             request_params=parse_request_params(request.options, self.name),
             context_params=parse_context_params(request.ctx, self.name),
         )
-        saved = data.create_alias(alias)
+        saved = data.save_alias(alias) if request.replace else data.create_alias(alias)
         notices: tuple[str, ...] = ()
         if not data.hf_cache.local_file_exists(saved.repo, saved.filename, saved.snapshot):
             notices = (f"{saved.filename} is not downloaded yet; `{ctx.prog} help pull` shows "

@@ -91,6 +91,10 @@ class ChatService:
         with self._target(alias, request.alias) as target:
             if isinstance(alias, UserAlias):
                 body = alias.request_params.apply(body)
+                if "max_completion_tokens" in body and "max_tokens" not in body:
+                    # BodhiApp writes OpenAI's newer name; llama.cpp's servers read only
+                    # max_tokens and would otherwise generate without limit.
+                    body["max_tokens"] = body.pop("max_completion_tokens")
             body["model"] = target.model
             reply = self._send(target, body, request, on_delta)
         if request.log:
@@ -149,6 +153,10 @@ class ChatService:
                 finish = delta.finish_reason or finish
                 model = delta.model or model
             text = "".join(parts)
+            if usage is None and parts:
+                # llama.cpp's servers ignore stream_options.include_usage; they stream one
+                # token per chunk, so the chunk count is the completion's token count.
+                usage = {"completion_tokens": len(parts), "counted_from": "stream"}
         else:
             data = self.ai_api.chat_completion(target, {**body, "stream": False})
             first = _time.perf_counter()
