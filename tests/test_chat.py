@@ -1,0 +1,181 @@
+"""%bodhi chat end to end: a real llama.cpp server running the real Gemma 3 270M GGUF."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+from llama_fixtures import LlamaServer, _model_path, llama_server  # noqa: F401
+
+from bodhi_nb.app import reset_apps
+from bodhi_nb.commands.chat import ChatResponse
+from bodhi_nb.testing.gguf_files import put_in_hf_cache
+
+REPO, FILE = "bodhi-test/gemma-3-270m-GGUF", "gemma-3-270m-Q4_K_M.gguf"
+ALIAS_LINE = (f"alias create tiny --repo {REPO} --file {FILE} --ctx chat_format=alpaca "
+              "--ctx n_ctx=1024 -o temperature=0 -o seed=7 -o max_tokens=12 -o 'stop=\\n'")
+PROMPT = "What is the capital of France?"
+
+
+def _pids(alias: str = "tiny") -> list[int]:
+    """llama_cpp.server processes serving ``alias`` (whoever started them)."""
+    out = subprocess.run(["pgrep", "-f", f"llama_cpp.server.*--model_alias {alias}"],
+                         capture_output=True, text=True)
+    return [int(p) for p in out.stdout.split()]
+
+
+def _gone(pid: int, seconds: float = 30.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.fixture
+def model_in_cache(isolated_env: Path) -> Path:
+    return put_in_hf_cache(Path(os.environ["HF_HOME"]) / "hub", REPO, FILE, _model_path())
+
+
+@pytest.fixture
+def shell(model_in_cache: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[InteractiveShell]:
+    sh = InteractiveShell.instance()
+    sh.run_line_magic("load_ext", "bodhi_nb")
+    assert sh.run_line_magic("bodhi", ALIAS_LINE) is not None, capsys.readouterr().err
+    yield sh
+    sh.run_line_magic("unload_ext", "bodhi_nb")
+    InteractiveShell.clear_instance()
+
+
+def test_stream_and_no_stream_are_deterministic_and_logged(
+        shell: InteractiveShell, capsys: pytest.CaptureFixture[str]) -> None:
+    shell.run_line_magic("bodhi", f'chat tiny "{PROMPT}" --no-log')  # warm the server up
+    capsys.readouterr()
+    first = shell.run_line_magic("bodhi", f'chat tiny "{PROMPT}"')
+    streamed = capsys.readouterr().out
+    second = shell.run_line_magic("bodhi", f'chat tiny "{PROMPT}" --no-stream')
+    assert isinstance(first, ChatResponse) and isinstance(second, ChatResponse)
+    assert first.text and first.text == second.text
+    assert first.text in streamed, "the answer streamed to the output as it came"
+    assert capsys.readouterr().out == "", "--no-stream prints nothing while waiting"
+    # the first rendering after a live stream is a summary, not the answer again
+    shown = repr(first)
+    assert shown.startswith("— tiny") and "first token" in shown
+    assert repr(first) == first.text, "later renderings show the answer"
+    assert repr(second) == second.text
+
+    history = shell.run_line_magic("bodhi", "history --json").to_json()
+    assert [h["answer"] for h in history] == [second.text, first.text]
+    assert history[0]["alias"] == "tiny" and history[0]["prompt"] == PROMPT
+    assert history[1]["usage"]["completion_tokens"] >= 1
+    assert history[0]["timings"]["total_ms"] > 0
+
+
+def test_interpolation_out_thread_and_param_merge(shell: InteractiveShell) -> None:
+    shell.user_ns["country"] = "France"
+    reply = shell.run_cell_magic(
+        "bodhi", "chat tiny --thread geo --out answer -o max_tokens=6 --no-stream",
+        "# NBVAL_CHECK_OUTPUT\nWhat is the capital of {country}?\n")
+    assert shell.user_ns["answer"] == reply.text
+    data = reply.to_json()
+    # the request's max_tokens beats the alias's 12; the alias's temperature and seed apply
+    assert data["params"]["max_tokens"] == 6
+    assert data["params"]["temperature"] == 0 and data["params"]["seed"] == 7
+    assert data["usage"]["completion_tokens"] <= 6
+    chat = shell.run_line_magic("bodhi", "history --thread geo --json").to_json()
+    assert chat[0]["prompt"] == "What is the capital of France?"
+
+    app = __import__("bodhi_nb").app()
+    follow = app.chat_service()._context(
+        __import__("bodhi_nb.services.chat", fromlist=["ChatRequest"]).ChatRequest(
+            "tiny", "And of Italy?", thread="geo"))
+    assert [m["role"] for m in follow] == ["user", "assistant", "user"]
+    assert follow[1]["content"] == reply.text
+
+    shell.run_line_magic("bodhi", 'chat tiny "not logged" --no-log --no-stream')
+    assert len(shell.run_line_magic("bodhi", "history --json").to_json()) == 1
+    literal = shell.run_line_magic("bodhi", 'chat tiny "{country}" --no-interpolate '
+                                   "--no-stream --json").to_json()
+    assert literal["exchange"]
+    logged = shell.run_line_magic("bodhi", "history -n 1 --json").to_json()
+    assert logged[0]["prompt"] == "{country}"
+
+
+def test_server_stops_after_keep_alive_and_when_the_shell_closes(
+        model_in_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BODHI_KEEP_ALIVE_SECS", "1")
+    sh = InteractiveShell.instance()
+    try:
+        sh.run_line_magic("load_ext", "bodhi_nb")
+        sh.run_line_magic("bodhi", ALIAS_LINE)
+        sh.run_line_magic("bodhi", 'chat tiny "Hi" --no-stream --no-log')
+        running = __import__("bodhi_nb").app().local_llm_service().running()
+        assert len(running) == 1
+        assert _gone(running[0].pid), "stopped after the 1 s keep-alive"
+        monkeypatch.setenv("BODHI_KEEP_ALIVE_SECS", "300")
+        reset_apps()
+        sh.run_line_magic("bodhi", 'chat tiny "Hi" --no-stream --no-log')
+        pid = __import__("bodhi_nb").app().local_llm_service().running()[0].pid
+        sh.run_line_magic("unload_ext", "bodhi_nb")  # closing the extension closes bodhi
+        assert _gone(pid)
+    finally:
+        InteractiveShell.clear_instance()
+        reset_apps()
+
+
+def test_cli_chat_streams_to_stdout_and_leaves_no_server(
+        model_in_cache: Path, subprocess_env: dict[str, str]) -> None:
+    env = {**subprocess_env, "BODHI_KEEP_ALIVE_SECS": "300"}
+    bodhi = [sys.executable, "-m", "bodhi_nb.cli"]
+    made = subprocess.run([*bodhi, *_split(ALIAS_LINE)], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert made.returncode == 0, made.stderr
+    before = set(_pids())
+    proc = subprocess.run([*bodhi, "chat", "tiny", PROMPT], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert lines[-1].startswith("— tiny") and any("Paris" in line for line in lines[:-1])
+    time.sleep(0.5)
+    assert set(_pids()) <= before, "the CLI's server exits with the CLI"
+    bad = subprocess.run([*bodhi, "chat", "nope", "hi"], env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert bad.returncode == 1
+    assert bad.stderr.startswith("error[data_service_error-alias_not_found]")
+
+
+def test_api_alias_chat_through_the_same_path(
+        llama_server: LlamaServer, isolated_env: Path,  # noqa: F811
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from bodhi_nb.cli import main
+
+    monkeypatch.setenv("TEST_LLAMA_KEY", llama_server.api_key)
+    assert main(["api", "add", "local", "--base-url", llama_server.base_url, "--prefix", "loc/",
+                 "--models", llama_server.model_id, "--api-key-env", "TEST_LLAMA_KEY"]) == 0
+    capsys.readouterr()
+    assert main(["chat", f"loc/{llama_server.model_id}", "Say hello.", "-o", "max_tokens=8",
+                 "-o", "temperature=0", "-o", "seed=1"]) == 0
+    out = capsys.readouterr().out
+    assert out.strip().splitlines()[-1].startswith(f"— loc/{llama_server.model_id}")
+    monkeypatch.setenv("TEST_LLAMA_KEY", "wrong")
+    assert main(["api", "set-key", "local", "--api-key-env", "TEST_LLAMA_KEY"]) == 0
+    capsys.readouterr()
+    assert main(["chat", f"loc/{llama_server.model_id}", "Say hello."]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error[ai_api_service_error-unauthorized]")
+    assert llama_server.api_key not in err
+
+
+def _split(line: str) -> list[str]:
+    import shlex
+
+    return shlex.split(line)
