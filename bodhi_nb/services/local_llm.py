@@ -433,11 +433,14 @@ def _tail(path: Path) -> str:
             data = f.read()
     except OSError:
         return ""
-    lines = [ln.rstrip() for ln in data.decode("utf-8", "replace").splitlines() if ln.strip()]
+    # Python tracebacks underline with ^~~~ lines: no information, and they crowd the tail.
+    lines = [ln.rstrip() for ln in data.decode("utf-8", "replace").splitlines()
+             if ln.strip() and not _UNDERLINE.match(ln)]
     text = "\n".join(lines[-_TAIL_LINES:])
     return scrub(text[-_TAIL_CHARS:])
 
 
+_UNDERLINE = re.compile(r"\s*[~^]+\s*$")
 _MISSING_MODULE = re.compile(r"No module named '([\w.]+)'")
 _ADDRESS_IN_USE = re.compile(r"address already in use|errno 98|couldn't bind", re.I)
 
