@@ -10,6 +10,7 @@ import dataclasses
 import json
 import os
 import re
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -49,10 +50,27 @@ _REPO_PART = re.compile(r"^[a-zA-Z0-9_.-]+$")
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
+_ulid_lock = threading.Lock()
+_ulid_last = (0, 0)
+
+
 def new_ulid(now: datetime | None = None) -> str:
-    """A ULID: 48-bit millisecond timestamp + 80 random bits, Crockford base32, sortable."""
+    """A ULID: 48-bit millisecond timestamp + 80 random bits, Crockford base32.
+
+    Monotonic within a process: an id made in the same millisecond as the previous one (or
+    from a second-precision clock) is the previous one plus one, so ids sort in the order
+    they were made.
+    """
+    global _ulid_last
     ms = int((now.timestamp() if now else time.time()) * 1000)
-    value = (ms << 80) | int.from_bytes(os.urandom(10), "big")
+    with _ulid_lock:
+        last_ms, last_rand = _ulid_last
+        if ms <= last_ms and last_rand < (1 << 80) - 1:
+            ms, rand = last_ms, last_rand + 1
+        else:
+            rand = int.from_bytes(os.urandom(10), "big") >> 1  # room to count up
+        _ulid_last = (ms, rand)
+    value = (ms << 80) | rand
     chars = []
     for _ in range(26):
         chars.append(_CROCKFORD[value & 31])

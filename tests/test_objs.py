@@ -104,3 +104,9 @@ def test_ulids_are_unique_and_time_ordered() -> None:
     ids = [new_ulid(datetime(2025, 1, 1, 0, 0, s, tzinfo=UTC)) for s in range(50)]
     assert len(set(ids)) == 50 and ids == sorted(ids)
     assert all(len(i) == 26 for i in ids)
+
+
+def test_ulids_from_a_second_precision_clock_still_sort_in_creation_order() -> None:
+    now = datetime(2030, 6, 1, tzinfo=UTC)
+    ids = [new_ulid(now) for _ in range(500)]
+    assert ids == sorted(ids) and len(set(ids)) == 500
