@@ -5,17 +5,26 @@ service (or layer) sits below it, and each concrete error is a leaf of exactly o
 
     BodhiError
     ├── ObjValidationError        invalid_repo, out_of_range, invalid_value, invalid_enum
-    ├── SettingServiceError       unknown_key, invalid_value, read_only, file_error
+    ├── SettingServiceError       unknown_key, invalid_value, read_only, unreadable_file
     ├── DbError                   busy, migration_tampered, migration_failed, query_failed,
     │                             not_found, conflict, constraint
     ├── LocalizationServiceError  unsupported_locale
     ├── AppServiceError           service_not_available
     ├── CommandError              unknown_command, bad_arguments, internal
-    ├── DataServiceError          alias_exists, alias_not_found, alias_file_conflict,
-    │                             invalid_alias_name, alias_file, gguf_invalid,
-    │                             quant_not_found, quant_ambiguous, local_file_not_found,
-    │                             invalid_local_filename, invalid_local_revision
-    └── (later issues add KeyringError, SecretError, SessionError, HubServiceError, ...)
+    ├── KeyringError              unavailable, key_file_insecure, env_key_too_short, ...
+    ├── SecretError               decrypt_failed, malformed_envelope, value_on_command_line, ...
+    ├── SessionError              not_found, expired, invalid_data
+    ├── HubServiceError           gated_no_token, gated_access, may_not_exist, repo_not_found,
+    │                             revision_not_found, remote_file_not_found, transport, ...
+    ├── DataServiceError          alias_exists, alias_not_found, gguf_invalid,
+    │                             quant_not_found, local_file_not_found, ...
+    ├── LocalLlmServiceError      runtime_missing, start_failed, start_timeout, ...
+    ├── AiApiServiceError         unreachable, unauthorized, model_not_found, rate_limited,
+    │                             context_too_long, stream_interrupted, ...
+    └── ChatServiceError          model_not_downloaded, no_model, bad_param
+
+:func:`all_error_classes` lists every leaf; a test checks each has a message in every
+locale, and that this tree names every branch.
 
 The error ``code`` is derived from the class names as BodhiApp does: the branch name and
 the leaf name in snake case, joined by ``-``, with the leaf's ``Error`` suffix dropped

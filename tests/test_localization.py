@@ -81,3 +81,14 @@ def test_error_rendering_never_leaks_a_traceback_or_foreign_message() -> None:
     assert envelope == {"error": {"message": "m", "type": "service_unavailable",
                                   "code": "db_error-busy",
                                   "params": {"path": "p", "pid": "1", "seconds": "2"}}}
+
+
+def test_the_module_docstring_draws_every_branch() -> None:
+    import bodhi_nb.errors as errors
+
+    branches = {cls.__name__ for cls in BodhiError.__subclasses__()}
+    all_error_classes()  # imports every module that defines errors
+    branches |= {cls.__name__ for cls in BodhiError.__subclasses__()}
+    missing = sorted(b for b in branches if b not in (errors.__doc__ or "")
+                     and not b.startswith("_"))
+    assert missing == []
