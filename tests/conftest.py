@@ -7,6 +7,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 # huggingface_hub reads these once, at import, and a test module may import it before any
 # fixture runs: set them now so no test can write to ~/.cache or call the real Hub.
@@ -54,6 +55,18 @@ def app(settings: SettingService):  # type: ignore[no-untyped-def]
     registry = build_app_service(settings)
     yield registry
     registry.close()
+
+
+@pytest.fixture
+def shell() -> Iterator[Any]:
+    """A real IPython InteractiveShell with the extension loaded (unloaded afterwards)."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    sh = InteractiveShell.instance()
+    sh.run_line_magic("load_ext", "bodhi_nb")
+    yield sh
+    sh.run_line_magic("unload_ext", "bodhi_nb")
+    InteractiveShell.clear_instance()
 
 
 @pytest.fixture

@@ -23,7 +23,6 @@ import json
 import logging
 import secrets
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -449,15 +448,6 @@ def test_rate_limit_and_dropped_stream_through_the_fault_proxy(
 
 
 # -- the api command through the magic and the CLI, and nothing leaks --------------------------
-
-
-@pytest.fixture
-def shell() -> Iterator[InteractiveShell]:
-    sh = InteractiveShell.instance()
-    sh.run_line_magic("load_ext", "bodhi_nb")
-    yield sh
-    sh.run_line_magic("unload_ext", "bodhi_nb")
-    InteractiveShell.clear_instance()
 
 
 def test_magic_api_commands_never_leak_the_key(

@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -37,15 +36,6 @@ def downloaded(hf_cache: Path, tmp_path: Path) -> Path:
     link = put_in_hf_cache(hf_cache, REPO, FILE, model)
     put_in_hf_cache(hf_cache, REPO, "junk-Q8_0.gguf", b"<html>rate limited</html>")
     return link
-
-
-@pytest.fixture
-def shell() -> Iterator[InteractiveShell]:
-    sh = InteractiveShell.instance()
-    sh.run_line_magic("load_ext", "bodhi_nb")
-    yield sh
-    sh.run_line_magic("unload_ext", "bodhi_nb")
-    InteractiveShell.clear_instance()
 
 
 def magic(shell: InteractiveShell, line: str) -> Result:

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 from bodhi_nb.commands.results import Result
-
-
-@pytest.fixture
-def shell() -> Iterator[InteractiveShell]:
-    sh = InteractiveShell.instance()
-    sh.run_line_magic("load_ext", "bodhi_nb")
-    yield sh
-    sh.run_line_magic("unload_ext", "bodhi_nb")
-    InteractiveShell.clear_instance()
 
 
 def test_status_shows_home_database_and_schema(shell: InteractiveShell, isolated_env: Path,

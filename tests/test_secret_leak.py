@@ -15,7 +15,6 @@ import secrets
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -50,15 +49,6 @@ def prompts(monkeypatch: pytest.MonkeyPatch, value: str) -> list[str]:
 
     monkeypatch.setattr(getpass, "getpass", fake_getpass)
     return asked
-
-
-@pytest.fixture
-def shell() -> Iterator[InteractiveShell]:
-    sh = InteractiveShell.instance()
-    sh.run_line_magic("load_ext", "bodhi_nb")
-    yield sh
-    sh.run_line_magic("unload_ext", "bodhi_nb")
-    InteractiveShell.clear_instance()
 
 
 def _files_under(root: Path) -> list[Path]:
