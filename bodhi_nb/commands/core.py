@@ -10,7 +10,7 @@ from typing import Any
 
 from bodhi_nb._version import __version__
 from bodhi_nb.commands.grammar import COMMANDS, Command, Context, command, command_names
-from bodhi_nb.commands.results import Message, Result, Sections, Table
+from bodhi_nb.commands.results import Message, Result, Sections, Table, human_bytes
 from bodhi_nb.errors import BadArgumentsError
 
 __all__ = ["HelpCommand", "SettingsCommand", "StatusCommand", "VersionCommand"]
@@ -95,7 +95,7 @@ class StatusCommand(Command):
             ("bodhi_nb", __version__),
             ("BODHI_HOME", settings.home),
             ("database", db.path),
-            ("database size", _human_bytes(size)),
+            ("database size", human_bytes(size)),
             ("schema version", f"{version} of {latest}"),
             ("tables", ", ".join(t for t in db.tables() if t != "schema_migrations")),
             ("locale", app.localization_service().locale),
@@ -150,10 +150,3 @@ class SettingsCommand(Command):
                        notices, data={"key": saved.key, "value": service.get(saved.key),
                                       "source": saved.source.value})
 
-
-def _human_bytes(size: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    raise AssertionError("unreachable")

@@ -8,21 +8,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from bodhi_nb.commands.grammar import Command, Context, command
-from bodhi_nb.commands.results import Message, Result, Sections, Table
+from bodhi_nb.commands.results import Message, Result, Sections, Table, human_bytes
 from bodhi_nb.errors import BadArgumentsError
 from bodhi_nb.objs import DownloadRequest, ModelRef, Repo
 
 __all__ = ["DownloadsCommand", "PullCommand", "RmCommand", "TqdmProgress"]
 
-
-def human(size: float | None) -> str:
-    if size is None:
-        return ""
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return ""
 
 
 class TqdmProgress:
@@ -70,7 +61,7 @@ def _files_for(app: Any, ref: ModelRef, revision: str) -> list[str]:
 def _repo_listing(app: Any, repo: Repo, revision: str, prog: str) -> Result:
     from bodhi_nb.gguf import is_auxiliary, quant_from_filename
 
-    rows = [(name, quant_from_filename(name), human(size))
+    rows = [(name, quant_from_filename(name), human_bytes(size))
             for name, size in app.hub_service().list_repo_files(repo, revision)
             if name.lower().endswith(".gguf") and not is_auxiliary(name)]
     table = Table(("file", "quant", "size"), rows, title=f"GGUF files in {repo} ({revision})",
@@ -117,10 +108,10 @@ class PullCommand(Command):
             for name in files:
                 if hub.local_file_exists(ref.repo, name, request.revision):
                     local = hub.find_local_file(ref.repo, name, request.revision)
-                    rows.append((name, human(local.size), "already in the cache"))
+                    rows.append((name, human_bytes(local.size), "already in the cache"))
                 else:
                     remote = hub.file_metadata(ref.repo, name, request.revision)
-                    rows.append((name, human(remote.size), "would download"))
+                    rows.append((name, human_bytes(remote.size), "would download"))
             return Table(("file", "size", "action"), rows,
                          title=f"{ref.repo} @ {request.revision} (dry run)")
         downloads = app.download_service()
@@ -163,7 +154,7 @@ def _describe(app: Any, row: DownloadRequest, prog: str) -> tuple[Any, ...]:
     running = app.download_service().running(row.id)
     status = row.status.value + (" (running)" if running else "")
     return (row.id, row.repo, row.filename, status,
-            f"{human(row.downloaded_bytes)} / {human(total)} {pct}".strip(),
+            f"{human_bytes(row.downloaded_bytes)} / {human_bytes(total)} {pct}".strip(),
             row.started_at, row.updated_at, message)
 
 
@@ -237,7 +228,7 @@ class RmCommand(Command):
         if not targets:
             return Message(f"nothing to remove: no local file matches {request.ref}")
         total = sum(t.size or 0 for t in targets)
-        question = (f"Remove {len(targets)} file(s), {human(total)}: "
+        question = (f"Remove {len(targets)} file(s), {human_bytes(total)}: "
                     + ", ".join(f"{t.repo}/{t.filename}" for t in targets) + "?")
         if not request.yes:
             if ctx.confirm is None:
@@ -248,7 +239,7 @@ class RmCommand(Command):
         rows = [(t.repo, t.filename, t.snapshot[:12]) for t in targets]
         return Sections((("removed", Table(("repo", "file", "snapshot"), rows,
                                            title="Removed")),
-                         ("freed", Message(f"freed {human(freed)}"))))
+                         ("freed", Message(f"freed {human_bytes(freed)}"))))
 
     @staticmethod
     def _targets(hub: Any, ref: ModelRef) -> list[Any]:

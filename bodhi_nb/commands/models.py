@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bodhi_nb.commands.grammar import Command, Context, command
-from bodhi_nb.commands.results import Message, Result, Sections, Table
+from bodhi_nb.commands.results import Message, Result, Sections, Table, human_bytes
 from bodhi_nb.errors import BadArgumentsError, InvalidValueError
 from bodhi_nb.objs import ApiAlias, OAIRequestParams, UserAlias
 
@@ -84,16 +84,6 @@ def parse_context_params(items: Sequence[str], command: str = "alias") -> tuple[
     return tuple(out)
 
 
-def _human_bytes(size: float | None) -> str:
-    if size is None:
-        return ""
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    raise AssertionError("unreachable")
-
-
 def _params_text(alias: UserAlias) -> str:
     return " ".join(f"{k}={v}" for k, v in alias.request_params.to_dict().items())
 
@@ -133,7 +123,7 @@ class ModelsCommand(Command):
             ("repo", "file", "quant", "size", "arch", "context", "aliases"),
             [(m.file.repo, m.file.filename,
               (m.metadata.quantization if m.metadata else None) or "",
-              _human_bytes(m.file.size),
+              human_bytes(m.file.size),
               m.metadata.architecture if m.metadata else "(unreadable)",
               m.metadata.context_length if m.metadata else None,
               ", ".join(m.aliases)) for m in models],

@@ -12,7 +12,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["JsonView", "Message", "Result", "Sections", "Table"]
+__all__ = ["JsonView", "Message", "Result", "Sections", "Table", "human_bytes"]
+
+
+def human_bytes(size: float | None) -> str:
+    """``253_000_000`` -> ``241.3 MiB``; None -> empty."""
+    if size is None:
+        return ""
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TiB"
 
 
 class Result:
