@@ -185,3 +185,20 @@ def test_sigkilled_holder_does_not_block_the_next_process(
                   "VALUES ('after-kill', now(), now(), now())")
     assert after.execute("SELECT id FROM sessions") == [("after-kill",)]
     after.close()
+
+
+def test_cached_reads_reload_only_after_a_bump_by_any_service(tmp_path: Path) -> None:
+    first, other = _db(tmp_path), _db(tmp_path)  # two kernels on one BODHI_HOME
+    loads: list[int] = []
+
+    def load() -> int:
+        loads.append(1)
+        return len(loads)
+
+    assert first.cached("topic", "k", load) == 1
+    assert first.cached("topic", "k", load) == 1, "no reload without a change"
+    other.bump("topic")
+    assert first.cached("topic", "k", load) == 2, "another service's bump reloads"
+    assert first.cached("other-topic", "k", load) == 3
+    assert first.cached("topic", "k", load) == 2
+    assert not first.lease_held, "a cache hit never takes the lease"

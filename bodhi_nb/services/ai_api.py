@@ -91,6 +91,8 @@ _FROM = ("api_model_aliases a LEFT JOIN secrets s ON s.name = '" + API_KEY_PREFI
          + "' || a.id")
 
 _log = get_logger("bodhi_nb.ai_api")
+#: DbService.cached topic for the alias list and decrypted keys; bumped by every change.
+_TOPIC = "api_aliases"
 
 
 @dataclass(frozen=True)
@@ -213,6 +215,7 @@ class AiApiService:
                  to_db_ts(now), to_db_ts(now)])
             if key is not None:
                 self._secret.store_internal(_secret_name(row_id), key)
+        self._db.bump(_TOPIC)
         _log.info("added API alias %s -> %s (api key: %s)", alias.id, alias.base_url,
                   "yes" if key else "no")
         return self.get_api_alias(alias.id)
@@ -243,13 +246,18 @@ class AiApiService:
                 self._secret.store_internal(_secret_name(row_id), key)
             conn.execute("UPDATE api_model_aliases SET updated_at = ? WHERE id = ?",
                          [to_db_ts(self._time.utc_now()), row_id])
+        self._db.bump(_TOPIC)
         return self.get_api_alias(name)
 
     def list_api_aliases(self) -> list[ApiAlias]:
         """Every API alias by name, with ``has_api_key`` (never the key)."""
-        rows = self._db.execute(f"SELECT {_COLUMNS} FROM {_FROM} WHERE a.tenant_id = '' AND "
-                                "a.user_id = '' ORDER BY a.name")
-        return [_alias_from_row(r) for r in rows]
+        def load() -> list[ApiAlias]:
+            rows = self._db.execute(f"SELECT {_COLUMNS} FROM {_FROM} WHERE a.tenant_id = '' "
+                                    "AND a.user_id = '' ORDER BY a.name")
+            return [_alias_from_row(r) for r in rows]
+
+        # Resolved before every chat request: reuse it until the database changes.
+        return list(self._db.cached(_TOPIC, "list", load))
 
     def get_api_alias(self, name: str) -> ApiAlias:
         """The alias called ``name``; ``AiAliasNotFoundError`` if there is none."""
@@ -266,17 +274,23 @@ class AiApiService:
             row_id = self._row_id(conn, name)
             conn.execute("DELETE FROM api_model_aliases WHERE id = ?", [row_id])
             self._secret.delete_internal([_secret_name(row_id)])
+        self._db.bump(_TOPIC)
         _log.info("removed API alias %s", name)
         return removed
 
     def api_key(self, name: str) -> SecretStr | None:
         """The decrypted key of alias ``name`` (redacted repr; registered for scrubbing),
         or None when the alias has no key."""
-        rows = self._db.execute("SELECT id FROM api_model_aliases WHERE tenant_id = '' AND "
-                                "user_id = '' AND name = ?", [name])
-        if not rows:
-            raise AiAliasNotFoundError(alias=name)
-        value = self._secret.retrieve_internal(_secret_name(str(rows[0][0])))
+        def load() -> SecretStr | None:
+            rows = self._db.execute("SELECT id FROM api_model_aliases WHERE tenant_id = '' "
+                                    "AND user_id = '' AND name = ?", [name])
+            if not rows:
+                raise AiAliasNotFoundError(alias=name)
+            found: SecretStr | None = self._secret.retrieve_internal(
+                _secret_name(str(rows[0][0])))
+            return found
+
+        value: SecretStr | None = self._db.cached(_TOPIC, ("key", name), load)
         if value is None:
             return None
         register_secret(str(value))

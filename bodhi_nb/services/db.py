@@ -23,12 +23,12 @@ import os
 import re
 import threading
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from bodhi_nb.errors import (
     BodhiError,
@@ -39,11 +39,13 @@ from bodhi_nb.errors import (
     NotFoundError,
     QueryFailedError,
 )
-from bodhi_nb.objs import DownloadRequest, DownloadStatus
+from bodhi_nb.objs import DownloadRequest, DownloadStatus, new_ulid
+from bodhi_nb.services._fs import atomic_write_text
 from bodhi_nb.services.time import DefaultTimeService, TimeService
 
 __all__ = ["DbService", "Migration", "load_migrations", "to_db_ts"]
 
+T = TypeVar("T")
 _MIGRATION_FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.(up|down)\.sql$")
 _PID = re.compile(r"PID (\d+)")
 _DUCKDB_CONFIG = {
@@ -136,6 +138,7 @@ class DbService:
         self._applied_now = 0
         self._reaper: threading.Thread | None = None
         self.stats = {"leases": 0, "opens": 0, "waits": 0}
+        self._read_cache: dict[Hashable, tuple[Any, Any]] = {}
         _LIVE.add(self)
 
     # -- public API -------------------------------------------------------------------------
@@ -177,6 +180,36 @@ class DbService:
                 return list(conn.execute(sql, params or []).fetchall())
             except duckdb.Error as exc:
                 raise _translate(exc) from exc
+
+    def _topic_file(self, topic: str) -> Path:
+        return Path(f"{self.path}.{topic}.version")
+
+    def bump(self, topic: str) -> None:
+        """Say that data under ``topic`` changed (call after the commit). Every process's
+        :meth:`cached` values for the topic are then reloaded."""
+        atomic_write_text(self._topic_file(topic), new_ulid())
+
+    def cached(self, topic: str, key: Hashable, load: Callable[[], T]) -> T:
+        """``load()``'s result, reused until someone calls ``bump(topic)``.
+
+        For hot read paths (resolving an alias before each chat request) that would
+        otherwise take the lease, and so open the file, on every call. The check is one
+        small file read, in any process.
+        """
+        try:
+            version = self._topic_file(topic).read_text(encoding="ascii")
+        except FileNotFoundError:
+            version = ""
+        with self._mutex:
+            hit = self._read_cache.get((topic, key))
+            if hit is not None and hit[0] == version:
+                return hit[1]  # type: ignore[no-any-return]
+        value = load()
+        with self._mutex:
+            # Recorded with the version seen *before* loading: a concurrent change makes the
+            # next call load again rather than trust a stale value.
+            self._read_cache[(topic, key)] = (version, value)
+        return value
 
     def close(self) -> None:
         """Hand the lease back now (idempotent)."""
