@@ -27,6 +27,12 @@ RUNS = int(os.environ.get("BENCH_PULL_RUNS", "3"))
 
 _OURS = r"""
 import json, resource, sys, time
+def hwm():
+    # VmHWM: this process's own peak RSS (ru_maxrss would count the parent's fork)
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+
 from pathlib import Path
 from bodhi_nb.objs import Repo
 from bodhi_nb.services.hf_cache import HfCache
@@ -40,11 +46,17 @@ t1 = time.perf_counter(); r1 = resource.getrusage(resource.RUSAGE_SELF)
 hub.close()
 cpu = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
 print(json.dumps({"seconds": t1 - t0, "cpu": cpu,
-                  "rss_mb": r1.ru_maxrss / 1024, "size": f.size}))
+                  "rss_mb": hwm(), "size": f.size}))
 """
 
 _HF = r"""
 import json, resource, sys, time
+def hwm():
+    # VmHWM: this process's own peak RSS (ru_maxrss would count the parent's fork)
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+
 from huggingface_hub import hf_hub_download
 endpoint, cache = sys.argv[1], sys.argv[2]
 r0 = resource.getrusage(resource.RUSAGE_SELF); t0 = time.perf_counter()
@@ -53,7 +65,7 @@ t1 = time.perf_counter(); r1 = resource.getrusage(resource.RUSAGE_SELF)
 import os
 cpu = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
 print(json.dumps({"seconds": t1 - t0, "cpu": cpu,
-                  "rss_mb": r1.ru_maxrss / 1024, "size": os.path.getsize(p)}))
+                  "rss_mb": hwm(), "size": os.path.getsize(p)}))
 """
 
 
