@@ -94,7 +94,6 @@ class ApiCommand(Command):
         parser.add_argument("--no-api-key", action="store_true",
                             help="the server needs no key (do not ask)")
         parser.add_argument("--model", help="api test: the model to send a tiny prompt to")
-        parser.add_argument("--json", action="store_true", help="print JSON")
 
     def run(self, app: Any, request: Any, ctx: Context) -> Result:
         _refuse_extra(request.name, request.extra)

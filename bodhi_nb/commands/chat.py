@@ -193,7 +193,6 @@ class ChatCommand(Command):
         parser.add_argument("--no-log", action="store_true", help="keep it out of history")
         parser.add_argument("--no-interpolate", action="store_true",
                             help="send {braces} as written")
-        parser.add_argument("--json", action="store_true", help="print JSON")
 
     def run(self, app: Any, request: Any, ctx: Context) -> Result:
         from bodhi_nb.objs import new_ulid
@@ -244,7 +243,6 @@ class HistoryCommand(Command):
         parser.add_argument("-n", type=int, default=10, help="how many exchanges")
         parser.add_argument("--thread", help="only this thread")
         parser.add_argument("-q", metavar="TEXT", help="only exchanges containing TEXT")
-        parser.add_argument("--json", action="store_true", help="print JSON")
 
     def run(self, app: Any, request: Any, ctx: Context) -> Result:
         if request.n < 1:

@@ -61,9 +61,6 @@ class VersionCommand(Command):
     class Request:
         json: bool = False
 
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--json", action="store_true", help="print JSON")
-
     def run(self, app: Any, request: Any, ctx: Context) -> Result:
         return Table(("package", "version"), _versions())
 
@@ -81,9 +78,6 @@ class StatusCommand(Command):
     @dataclass(frozen=True)
     class Request:
         json: bool = False
-
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--json", action="store_true", help="print JSON")
 
     def run(self, app: Any, request: Any, ctx: Context) -> Result:
         settings = app.setting_service()
@@ -124,7 +118,6 @@ class SettingsCommand(Command):
         parser.add_argument("value", nargs="?", help="the new value, saved to settings.yaml")
         parser.add_argument("--unset", action="store_true",
                             help="remove KEY from settings.yaml")
-        parser.add_argument("--json", action="store_true", help="print JSON")
 
     def run(self, app: Any, request: Any, ctx: Context) -> Result:
         service = app.setting_service()

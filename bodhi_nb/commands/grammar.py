@@ -108,6 +108,10 @@ class Command:
         parser = (QuietParser(self.name, self.quiet_usage, **kwargs) if self.quiet_usage
                   else _Parser(self.name, **kwargs))
         self.add_arguments(parser)
+        if any(f.name == "json" for f in dataclasses.fields(self.Request)) and not any(
+                "--json" in action.option_strings for action in parser._actions):
+            # Every command whose request has a ``json`` field takes --json.
+            parser.add_argument("--json", action="store_true", help="print JSON")
         return parser
 
     def request(self, namespace: argparse.Namespace) -> Any:

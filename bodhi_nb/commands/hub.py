@@ -95,7 +95,6 @@ class PullCommand(Command):
                             help="show what would be downloaded, and its size")
         parser.add_argument("--background", action="store_true",
                             help="return at once; `downloads` shows progress")
-        parser.add_argument("--json", action="store_true", help="print JSON")
 
     def run(self, app: Any, request: Any, ctx: Context) -> Result:
         ref = ModelRef.parse(request.ref, request.file)
@@ -177,7 +176,6 @@ class DownloadsCommand(Command):
         parser.add_argument("id", nargs="?", help="the download request id")
         parser.add_argument("--all", action="store_true", help="include archived requests")
         parser.add_argument("--background", action="store_true", help="retry in background")
-        parser.add_argument("--json", action="store_true", help="print JSON")
 
     def run(self, app: Any, request: Any, ctx: Context) -> Result:
         service = app.download_service()
@@ -213,7 +211,6 @@ class RmCommand(Command):
         parser.add_argument("--partials", action="store_true",
                             help="remove partial files of interrupted downloads")
         parser.add_argument("-y", "--yes", action="store_true", help="do not ask")
-        parser.add_argument("--json", action="store_true", help="print JSON")
 
     def run(self, app: Any, request: Any, ctx: Context) -> Result:
         hub = app.hub_service()

@@ -56,7 +56,6 @@ class PsCommand(Command):
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--stop", action="store_true",
                             help="stop the server now (the next chat starts it again)")
-        parser.add_argument("--json", action="store_true", help="print JSON")
 
     def run(self, app: Any, request: Any, ctx: Context) -> Result:
         service = app.local_llm_service()

@@ -98,9 +98,6 @@ class ModelsCommand(Command):
     class Request:
         json: bool = False
 
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--json", action="store_true", help="print JSON")
-
     def run(self, app: Any, request: Any, ctx: Context) -> Result:
         data = app.data_service()
         models = data.local_models()

@@ -48,7 +48,6 @@ class SecretCommand(Command):
                                  "rotate-key")
         parser.add_argument("name", nargs="?", help="the secret's name, e.g. HF_TOKEN")
         parser.add_argument("extra", nargs="*", help=argparse.SUPPRESS)
-        parser.add_argument("--json", action="store_true", help="print JSON")
 
     def run(self, app: Any, request: Any, ctx: Context) -> Result:
         action = request.action
