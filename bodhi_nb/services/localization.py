@@ -35,8 +35,9 @@ class LocalizationService:
                 from fluent.runtime import FluentBundle, FluentResource
 
                 bundle = FluentBundle([locale], use_isolating=False)
-                text = _LOCALES / locale / "errors.ftl"
-                bundle.add_resource(FluentResource(text.read_text(encoding="utf-8")))
+                # One catalogue per area (errors.ftl, ...), all in one bundle per locale.
+                for path in sorted((_LOCALES / locale).glob("*.ftl")):
+                    bundle.add_resource(FluentResource(path.read_text(encoding="utf-8")))
                 self._bundles[locale] = bundle
             return self._bundles[locale]
 
