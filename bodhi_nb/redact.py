@@ -23,8 +23,10 @@ __all__ = [
     "get_logger",
     "is_sensitive_key",
     "redact",
+    "redact_url",
     "register_secret",
     "scrub",
+    "strip_control",
 ]
 
 MASK = "***"
@@ -54,6 +56,26 @@ def redact(value: object | None, *, tail: int = 4) -> str:
     if tail == 0 or len(text) < _MIN_LEN_FOR_TAIL:
         return MASK
     return MASK + text[-tail:]
+
+
+_URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/?#@\s]*)@")
+# C0 and C1 control characters (ESC, BEL, CSI...) but tab and newline; DEL too.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def redact_url(text: object) -> str:
+    """``http://user:pw@host/x`` -> ``http://***@host/x``, for every URL inside ``text``.
+
+    Use it on anything that may hold an endpoint before it reaches an output, an error
+    argument, a log line or a database row.
+    """
+    return _URL_USERINFO.sub(lambda m: f"{m['scheme']}{MASK}@", str(text))
+
+
+def strip_control(text: object) -> str:
+    """Drop control characters (terminal escape sequences among them) from text a server
+    sent, before it is printed; tabs and newlines are kept."""
+    return _CONTROL.sub("", str(text))
 
 
 def is_sensitive_key(key: str) -> bool:
