@@ -59,8 +59,10 @@ def redact(value: object | None, *, tail: int = 4) -> str:
 
 
 _URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/?#@\s]*)@")
-# C0 and C1 control characters (ESC, BEL, CSI...) but tab and newline; DEL too.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Whole escape sequences first (CSI ``ESC [ ... m``, OSC ``ESC ] ... BEL``), then any other
+# C0/C1 control character but tab and newline, and DEL.
+_CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
+                      r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def redact_url(text: object) -> str:
