@@ -460,3 +460,88 @@ def test_cli_serves_until_terminated(
             _, stderr = proc.communicate(timeout=10)
     assert proc.returncode == 0, stderr
     assert stderr.startswith("cdn http://127.0.0.1:")
+
+
+# -- issue 8: a classroom at once, and pull requests ------------------------------------------
+
+
+def test_pull_requests_are_listed_as_pull_requests_not_branches(hub: HubServer) -> None:
+    main = hub.add_repo(REPO, {"config.json": "main"}, revisions={
+        "refs/pr/2": {"config.json": "pr two"}, "refs/pr/10": {"config.json": "pr ten"},
+        "dev": {"config.json": "dev"}, "v1": {"config.json": "v1"}}, tags=["v1"])
+    api = hf_api(hub)
+    refs = api.list_repo_refs(REPO, include_pull_requests=True)
+    assert sorted(b.name for b in refs.branches) == ["dev", "main"]
+    assert [(t.name, t.ref) for t in refs.tags] == [("v1", "refs/tags/v1")]
+    assert [(p.name, p.ref, p.target_commit) for p in refs.pull_requests or []] == [
+        ("refs/pr/2", "refs/pr/2", hub.commit(REPO, "refs/pr/2")),
+        ("refs/pr/10", "refs/pr/10", hub.commit(REPO, "refs/pr/10"))]
+    plain = api.list_repo_refs(REPO)
+    assert sorted(b.name for b in plain.branches) == ["dev", "main"]
+    assert plain.pull_requests is None
+    assert download(hub, "config.json", revision="refs/pr/2").read_text() == "pr two"
+    assert hub.commit(REPO) == main
+
+
+def _listen_backlog(port: int) -> int | None:
+    """The accept queue length of a listening socket, as ``ss`` reports it (Send-Q)."""
+    try:
+        out = subprocess.run(["ss", "-ltnH", f"sport = :{port}"], capture_output=True,
+                             text=True, timeout=10, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    for line in out.splitlines():
+        fields = line.split()
+        if fields and fields[0] == "LISTEN":
+            return int(fields[2])
+    return None
+
+
+def test_sixty_clients_at_once_all_finish_with_the_right_bytes(hub: HubServer) -> None:
+    import http.client
+    import threading
+    from urllib.parse import urlsplit
+
+    weights = blob(256 * 1024, seed=7)
+    hub.add_repo(REPO, {"model.gguf": weights, "config.json": CONFIG})
+    port = int(urlsplit(hub.endpoint).port or 0)
+    backlog = _listen_backlog(port)
+    if backlog is not None:  # Linux with iproute2: the queue a classroom needs
+        assert backlog >= 128, backlog
+
+    clients = 60
+    barrier = threading.Barrier(clients)
+    results: list[bytes | BaseException | None] = [None] * clients
+
+    def fetch(url: str) -> tuple[int, dict[str, str], bytes]:
+        parts = urlsplit(url)
+        conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=120)
+        try:
+            conn.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""))
+            response = conn.getresponse()
+            return response.status, dict(response.getheaders()), response.read()
+        finally:
+            conn.close()
+
+    def client(i: int) -> None:
+        try:
+            name = "model.gguf" if i % 2 == 0 else "config.json"
+            barrier.wait(timeout=60)
+            status, headers, body = fetch(hub.url(REPO, name))
+            if status == 302:
+                status, headers, body = fetch(headers["Location"])
+            assert status == 200, status
+            results[i] = body
+        except BaseException as exc:  # reported below, with the client's number
+            results[i] = exc
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert not any(thread.is_alive() for thread in threads)
+    failures = {i: r for i, r in enumerate(results) if isinstance(r, BaseException) or r is None}
+    assert failures == {}
+    assert results == [weights if i % 2 == 0 else CONFIG.encode() for i in range(clients)]
+    assert len([r for r in hub.log if r.status in (200, 302)]) == clients + clients // 2

@@ -18,7 +18,8 @@ Folder layout (``root``), one directory per repository; ``add_repo`` writes the 
         gated: manual            # false | auto | manual (true means manual)
         private: false
         allowed_tokens: [hf_x]   # tokens that may read a gated or private repo
-        tags: [v1.0]             # revisions listed as tags by /refs (others are branches)
+        tags: [v1.0]             # revisions listed as tags by /refs (refs/pr/N revisions
+                                 # are pull requests, the others branches)
         lfs: ["*.gguf"]          # LFS patterns; default: the Hub's .gitattributes patterns
 
 A file is LFS when its name matches a pattern or it is larger than ``lfs_threshold`` (1 MiB).
@@ -113,6 +114,7 @@ CONFIG_FILE = ".hub.yaml"
 REVISIONS_DIR = ".revisions"
 _RESERVED = frozenset({CONFIG_FILE, REVISIONS_DIR, ".git"})
 _COMMIT_RE = re.compile(r"[0-9a-f]{40}")
+_PR_RE = re.compile(r"refs/pr/[1-9][0-9]*")
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _RANGE_RE = re.compile(r"bytes=(\d*)-(\d*)")
@@ -317,10 +319,16 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class _OriginServer(ThreadingHTTPServer):
-    """One origin. Tracks its connections and threads so that ``stop`` leaves nothing behind."""
+    """One origin. Tracks its connections and threads so that ``stop`` leaves nothing behind.
+
+    Each connection gets its own thread; the listen backlog is far above socketserver's
+    default of 5, with which a classroom pulling at once saw refused SYNs, retried only
+    after a second or more (the kernel caps it at ``net.core.somaxconn``).
+    """
 
     daemon_threads = True
     block_on_close = False
+    request_queue_size = 1024
 
     def __init__(self, hub: HubServer, origin: Origin, address: tuple[str, int]) -> None:
         self.hub = hub
@@ -1271,15 +1279,19 @@ class HubServer:
         repo = self._open_repo(ex, repo_id, content=False)
         branches: list[dict[str, str]] = []
         tags: list[dict[str, str]] = []
+        pulls: list[dict[str, str]] = []
         for name in repo.revision_dirs():
             snapshot = self._snapshot(repo, name)
+            if _PR_RE.fullmatch(name):  # a pull request: its name is its whole ref
+                pulls.append({"name": name, "ref": name, "targetCommit": snapshot.commit})
+                continue
             is_tag = name in repo.config.tags and name != "main"
             ref = {"name": name, "ref": f"refs/{'tags' if is_tag else 'heads'}/{name}",
                    "targetCommit": snapshot.commit}
             (tags if is_tag else branches).append(ref)
         body: dict[str, Any] = {"branches": branches, "converts": [], "tags": tags}
-        if ex.flag("include_prs"):
-            body["pullRequests"] = []
+        if ex.flag("include_prs"):  # as on the Hub, pull requests only when asked for
+            body["pullRequests"] = sorted(pulls, key=lambda r: int(r["name"].rsplit("/", 1)[1]))
         ex.send_json(body)
 
 
