@@ -47,6 +47,10 @@ __all__ = [
 ]
 
 _REPO_PART = re.compile(r"^[a-zA-Z0-9_.-]+$")
+# The Hub's own rule for each half of a repo id (huggingface_hub's validate_repo_id): 1 to 96
+# of [A-Za-z0-9_.-], starting and ending with a letter, digit or "_", and never ".." or "--"
+# (".." could climb out of a folder; "--" would make two ids share one cache folder name).
+_REPO_ID_PART = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,94}[A-Za-z0-9_])?")
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
@@ -137,6 +141,11 @@ class Serializable:
         return cls.from_dict(data)
 
 
+def _shown(value: str) -> str:
+    """A rejected repo id as one visible line: a trailing newline shows as ``\\n``."""
+    return value.encode("unicode_escape").decode("ascii") if not value.isprintable() else value
+
+
 @dataclass(frozen=True, order=True)
 class Repo(Serializable):
     """A Hub repository id, ``owner/name``."""
@@ -145,14 +154,15 @@ class Repo(Serializable):
     name: str
 
     def __post_init__(self) -> None:
-        if not (_REPO_PART.match(self.owner) and _REPO_PART.match(self.name)):
-            raise InvalidRepoError(value=f"{self.owner}/{self.name}")
+        if not all(isinstance(part, str) and _REPO_ID_PART.fullmatch(part)
+                   and ".." not in part and "--" not in part for part in (self.owner, self.name)):
+            raise InvalidRepoError(value=_shown(f"{self.owner}/{self.name}"))
 
     @classmethod
     def parse(cls, value: str) -> Repo:
         owner, sep, name = value.partition("/")
         if not sep:
-            raise InvalidRepoError(value=value)
+            raise InvalidRepoError(value=_shown(value))
         return cls(owner, name)
 
     @property
