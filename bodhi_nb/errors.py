@@ -558,6 +558,64 @@ class DownloadNotFailedError(HubServiceError):
     error_type = ErrorType.CONFLICT
 
 
+# Issue 8: a hub that lies, a disk that fills, an endpoint that is not a hub. Every URL in
+# these arguments has gone through redact_url, every server string through strip_control.
+
+
+class BadMetadataError(HubServiceError):
+    """A header the cache layout is built from is not what a Hub sends (a commit that is not
+    40 hex digits, an etag that is not a SHA-1/SHA-256). Nothing is written.
+    args: url, field, value"""
+
+    error_type = ErrorType.UNPROCESSABLE_ENTITY
+
+
+class UnverifiableFileError(HubServiceError):
+    """An LFS file whose etag is no SHA-256: it could only be published on trust.
+    args: repo, filename, url"""
+
+    error_type = ErrorType.UNPROCESSABLE_ENTITY
+
+
+class UnsafePathError(HubServiceError):
+    """A computed cache path leaves the repository's cache folder. args: path, base"""
+
+    error_type = ErrorType.UNPROCESSABLE_ENTITY
+
+
+class HubBadResponseError(HubServiceError):
+    """HTML, or JSON of the wrong shape, where the Hub API answers JSON. args: url, reason"""
+
+    error_type = ErrorType.SERVICE_UNAVAILABLE
+
+
+class InvalidEndpointError(HubServiceError):
+    """HF_ENDPOINT is not an http(s) URL with a host. args: url, reason"""
+
+    error_type = ErrorType.INVALID_REQUEST
+
+
+class NoSpaceError(HubServiceError):
+    """The disk (or quota, or file-size limit) is full. args: path, partial, size"""
+
+
+class CannotWriteError(HubServiceError):
+    """The cache folder cannot be written (read-only, permissions). args: path, reason"""
+
+
+class CachedFileTruncatedError(HubServiceError):
+    """The cached copy is not the size the Hub gives for it. args: repo, filename, path, size,
+    expected"""
+
+    error_type = ErrorType.CONFLICT
+
+
+__all__ += [  # issue 8's hub errors, kept beside their classes
+    "BadMetadataError", "CachedFileTruncatedError", "CannotWriteError", "HubBadResponseError",
+    "InvalidEndpointError", "NoSpaceError", "UnsafePathError", "UnverifiableFileError",
+]
+
+
 # -- aliases, GGUF metadata, local models (issue 4): DataServiceError ----------------------
 
 

@@ -9,8 +9,10 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -355,9 +357,12 @@ def test_rm_with_confirmation_and_partials(hub: HubServer, model: Path,
 
 _PART = st.from_regex(r"[A-Za-z0-9_.-]{1,12}", fullmatch=True).filter(
     lambda s: s not in (".", ".."))
+# What the Hub accepts as each half of a repo id (no "..", no "--", no leading/trailing . -).
+_REPO_PART = st.from_regex(r"[A-Za-z0-9_]([A-Za-z0-9_.-]{0,10}[A-Za-z0-9_])?",
+                           fullmatch=True).filter(lambda s: ".." not in s and "--" not in s)
 
 
-@given(owner=_PART, name=_PART, file=st.lists(_PART, min_size=1, max_size=3))
+@given(owner=_REPO_PART, name=_REPO_PART, file=st.lists(_PART, min_size=1, max_size=3))
 def test_reference_parser_round_trips(owner: str, name: str, file: list[str]) -> None:
     path = "/".join(file)
     by_url = ModelRef.parse(f"hf://{owner}/{name}/{path}")
@@ -380,3 +385,171 @@ def test_reference_parser_never_accepts_escaping_paths(text: str) -> None:
     if ref.filename is not None:
         parts = ref.filename.split("/")
         assert ".." not in parts and "" not in parts and not ref.filename.startswith("/")
+
+
+# -- issue 8 ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [
+    "acme/..", "../x", "acme/a..b", "acme/x\n", "acme\n/x", "acme/x--y", "acme/.hidden",
+    "acme/x.", "-acme/x", "acme/" + "x" * 97, "acme/x/y", "acme/", "/x", "acme/x y",
+    "acme/\x1b[31mx",
+])
+def test_repo_ids_the_hub_refuses_are_refused(value: str) -> None:
+    from bodhi_nb.errors import InvalidRepoError
+
+    with pytest.raises(InvalidRepoError) as excinfo:
+        Repo.parse(value)
+    shown = excinfo.value.params["value"]
+    assert "\n" not in shown and "\x1b" not in shown
+
+
+@pytest.mark.parametrize("value", ["TheBloke/Llama-2-7B-GGUF", "a/b", "user_1/model.v2",
+                                   "Qwen/Qwen2.5-0.5B-Instruct-GGUF", "acme/" + "x" * 96])
+def test_repo_ids_the_hub_accepts_are_accepted(value: str) -> None:
+    assert Repo.parse(value).id == value
+
+
+def _run(app: DefaultAppService, line: str) -> object:
+    from bodhi_nb.commands import Context, execute
+
+    return execute(line.split(), Context(prog="bodhi"), lambda: app)
+
+
+def test_truncated_file_in_the_cache_is_caught_and_force_downloads_it_again(
+        hub: HubServer, model: Path, registry: DefaultAppService) -> None:
+    from bodhi_nb.commands import render_error
+    from bodhi_nb.errors import BodhiError
+
+    hub.add_repo("acme/trunc", {"t-Q4_0.gguf": model})
+    assert "downloaded" in str(_run(registry, "pull acme/trunc t-Q4_0.gguf"))
+    local = registry.hub_service().find_local_file(Repo.parse("acme/trunc"), "t-Q4_0.gguf")
+    with open(local.path, "r+b") as fh:  # a copy cut short (a full disk, a copy by hand)
+        fh.truncate(4096)
+    with pytest.raises(BodhiError) as excinfo:
+        _run(registry, "pull acme/trunc t-Q4_0.gguf")
+    assert excinfo.value.code == "hub_service_error-cached_file_truncated"
+    line = render_error(excinfo.value, prog="bodhi", app_factory=lambda: registry)
+    assert "bodhi pull acme/trunc t-Q4_0.gguf --force" in line and "4096" in line
+    dry = str(_run(registry, "pull acme/trunc t-Q4_0.gguf --dry-run"))
+    assert "truncated" in dry and "--force" in dry
+    done = str(_run(registry, "pull acme/trunc t-Q4_0.gguf --force"))
+    assert "downloaded" in done
+    assert local.path.read_bytes() == model.read_bytes()
+    assert "already in the cache" in str(_run(registry, "pull acme/trunc t-Q4_0.gguf"))
+
+
+def test_rm_removes_a_non_gguf_file_that_pull_fetched(hub: HubServer, model: Path,
+                                                     registry: DefaultAppService) -> None:
+    hub.add_repo("acme/cfg", {"c-Q4_0.gguf": model, "config.json": '{"a": 1}'})
+    _run(registry, "pull acme/cfg config.json")
+    hub_service = registry.hub_service()
+    assert hub_service.local_file_exists(Repo.parse("acme/cfg"), "config.json")
+    out = str(_run(registry, "rm acme/cfg/config.json -y"))
+    assert "config.json" in out and "freed 8 B" in out
+    assert not hub_service.local_file_exists(Repo.parse("acme/cfg"), "config.json")
+    blobs = _hf_cache(registry) / "models--acme--cfg" / "blobs"
+    assert list(blobs.iterdir()) == []
+
+
+def test_remote_file_exists_says_yes_no_or_cannot_tell(hub: HubServer, model: Path,
+                                                      registry: DefaultAppService) -> None:
+    hub.add_repo("acme/there", {"t.gguf": model})
+    hub.add_repo("acme/gated3", {"g.gguf": model}, gated=True)
+    service = registry.hub_service()
+    assert service.remote_file_exists(Repo.parse("acme/there"), "t.gguf") is True
+    assert service.remote_file_exists(Repo.parse("acme/there"), "nope.gguf") is False
+    assert service.remote_file_exists(Repo.parse("acme/there"), "t.gguf", "v9") is False
+    assert service.remote_file_exists(Repo.parse("acme/nobody"), "t.gguf") is False
+    assert service.remote_file_exists(Repo.parse("acme/gated3"), "g.gguf") is None
+    service.endpoint = "http://127.0.0.1:9"
+    assert service.remote_file_exists(Repo.parse("acme/there"), "t.gguf") is None
+
+
+@contextmanager
+def _tmpfs(path: Path, options: str) -> Iterator[bool]:
+    """A small tmpfs at ``path`` when we may mount one (root); yields whether it is there."""
+    path.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() != 0:
+        yield False
+        return
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)],
+                          capture_output=True)
+    if done.returncode != 0:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+FSIZE_LIMIT = 24 << 20  # above what the database of a fresh BODHI_HOME needs
+
+
+def _limit_file_size(limit: int) -> Callable[[], None]:
+    def apply() -> None:
+        import resource
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # write() fails with EFBIG instead
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return apply
+
+
+@pytest.mark.parametrize("how", ["tmpfs", "rlimit"])
+def test_disk_full_is_reported_at_once_with_the_partial_and_the_fix(
+        hub: HubServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        subprocess_env: dict[str, str], how: str) -> None:
+    big = tmp_path / "src" / "big-Q4_0.gguf"
+    big.parent.mkdir(parents=True, exist_ok=True)
+    make_gguf(big, size_bytes=FSIZE_LIMIT + (8 << 20))
+    hub.add_repo("acme/full", {"big-Q4_0.gguf": big})
+    hf_home = tmp_path / "small_disk"
+    env = {**subprocess_env, "HF_ENDPOINT": hub.endpoint, "HF_HOME": str(hf_home),
+           "COLUMNS": "400"}
+    command = [sys.executable, "-m", "bodhi_nb.cli", "pull", "acme/full", "big-Q4_0.gguf"]
+
+    def pull(limit: Callable[[], None] | None = None) -> tuple[Any, int]:
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120,
+                              preexec_fn=limit)
+        partials = list(hf_home.glob("hub/models--acme--full/blobs/*.incomplete"))
+        return done, (partials[0].stat().st_size if partials else -1)
+
+    if how == "tmpfs":
+        with _tmpfs(hf_home, "size=2m") as mounted:
+            if not mounted:
+                pytest.skip("mounting a tmpfs needs root; the rlimit case covers a full disk")
+            done, partial_size = pull()
+    else:  # a file-size limit: write() fails with EFBIG, the same "no space" for a pull
+        done, partial_size = pull(_limit_file_size(FSIZE_LIMIT))
+    assert done.returncode == 1, done.stderr
+    [line] = [t for t in done.stderr.splitlines() if t.startswith("error[")] or [done.stderr]
+    assert line.startswith("error[hub_service_error-no_space]: No space left on "), line
+    assert "rm --partials" in line and str(hf_home / "hub") in line
+    assert partial_size > 0 and f"{partial_size / (1 << 20):.1f} MiB" in line
+    gets = [r for r in hub.log if r.origin == "cdn" and r.method == "GET"]
+    assert len(gets) == 1, "a full disk is not a dropped connection: no retry"
+
+
+def test_read_only_hf_home_is_a_coded_error_naming_the_path(
+        hub: HubServer, model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from bodhi_nb.cli import main
+
+    hub.add_repo("acme/ro", {"ro-Q4_0.gguf": model})
+    hf_home = tmp_path / "ro_home"
+    with _tmpfs(hf_home, "size=1m,ro") as mounted:
+        if not mounted:
+            if os.geteuid() == 0:
+                pytest.skip("cannot mount a read-only tmpfs; root ignores file modes")
+            hf_home.chmod(0o555)
+        monkeypatch.setenv("HF_HOME", str(hf_home))
+        try:
+            assert main(["pull", "acme/ro", "ro-Q4_0.gguf"]) == 1
+        finally:
+            hf_home.chmod(0o755) if not mounted else None
+    err = capsys.readouterr().err
+    line = err.strip().splitlines()[-1]
+    assert line.startswith("error[hub_service_error-cannot_write]: "), err
+    assert str(hf_home) in line and "HF_HOME" in line and "Unexpected" not in err

@@ -83,6 +83,7 @@ class PullCommand(Command):
         alias: str | None = None
         dry_run: bool = False
         background: bool = False
+        force: bool = False
         json: bool = False
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -95,6 +96,9 @@ class PullCommand(Command):
                             help="show what would be downloaded, and its size")
         parser.add_argument("--background", action="store_true",
                             help="return at once; `downloads` shows progress")
+        parser.add_argument("--force", action="store_true",
+                            help="download again, even a file already in the cache (a "
+                                 "truncated or damaged copy)")
 
     def run(self, app: Any, request: Any, ctx: Context) -> Result:
         ref = ModelRef.parse(request.ref, request.file)
@@ -103,11 +107,22 @@ class PullCommand(Command):
         files = _files_for(app, ref, request.revision)
         hub = app.hub_service()
         if request.dry_run:
+            from bodhi_nb.errors import CachedFileTruncatedError
+
+            text = app.localization_service().message
+            again = text("hub-would-download-again")
             rows: list[tuple[Any, ...]] = []
             for name in files:
                 if hub.local_file_exists(ref.repo, name, request.revision):
-                    local = hub.find_local_file(ref.repo, name, request.revision)
-                    rows.append((name, human_bytes(local.size), "already in the cache"))
+                    try:
+                        local = hub.verify_local_file(ref.repo, name, request.revision)
+                        action = again if request.force else "already in the cache"
+                    except CachedFileTruncatedError as exc:
+                        local = hub.find_local_file(ref.repo, name, request.revision)
+                        action = text("hub-truncated-in-cache", {
+                            **exc.params,
+                            "next": again if request.force else text("hub-add-force")})
+                    rows.append((name, human_bytes(local.size), action))
                 else:
                     remote = hub.file_metadata(ref.repo, name, request.revision)
                     rows.append((name, human_bytes(remote.size), "would download"))
@@ -118,9 +133,20 @@ class PullCommand(Command):
         notices: list[str] = []
         for name in files:
             cached = hub.local_file_exists(ref.repo, name, request.revision)
+            if cached and request.force:
+                hub.forget_local_file(ref.repo, name, request.revision)
+                cached = False
+            elif cached:
+                # A copy cut short (a full disk, a copy by hand) must not pass as complete:
+                # its size is checked against the Hub's when the Hub answers.
+                hub.verify_local_file(ref.repo, name, request.revision)
             progress = None if request.background else TqdmProgress()
-            row = downloads.pull(ref.repo, name, request.revision, progress=progress,
-                                 background=request.background)
+            try:
+                row = downloads.pull(ref.repo, name, request.revision, progress=progress,
+                                     background=request.background)
+            finally:
+                if progress is not None:
+                    progress.finish()  # a failed pull leaves no half-drawn bar behind
             if progress is not None:
                 notices += progress.notices
             if request.background:
@@ -242,9 +268,9 @@ class RmCommand(Command):
     def _targets(hub: Any, ref: ModelRef) -> list[Any]:
         from bodhi_nb.gguf import quant_from_filename, shard_files
 
+        if ref.filename is not None:  # any file pull fetched, GGUF or not
+            return [f for f in hub.list_local_files(ref.repo) if f.filename == ref.filename]
         local = [f for f in hub.list_local_models() if f.repo == ref.repo.id]
-        if ref.filename is not None:
-            return [f for f in local if f.filename == ref.filename]
         if ref.quant is not None:
             want = ref.quant.upper()
             firsts = [f.filename for f in local if quant_from_filename(f.filename).upper()

@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import os
+import secrets
 import tempfile
 from pathlib import Path
 
 __all__ = ["atomic_write_text"]
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so a reader sees the old or the new file, never a part."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def atomic_write_text(path: Path, text: str, *, shared: bool = False) -> None:
+    """Write ``text`` to ``path`` so a reader sees the old or the new file, never a part.
+
+    The file is private (0600) by default: settings, aliases and keys. ``shared=True`` gives
+    it 0666 less the process umask instead, as huggingface_hub's cache files get, so another
+    user of a shared ``HF_HOME`` can read a ref bodhi wrote.
+    """
+    if shared:
+        tmp = str(path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp"))
+        # O_CREAT's mode goes through the umask (thread-safe, unlike reading os.umask).
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
+                     0o666)
+    else:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,9 +34,13 @@ from bodhi_nb.errors import (
 )
 from bodhi_nb.objs import HubFile, Repo
 
-__all__ = ["HfCache", "LocalRepo", "check_filename", "check_revision"]
+__all__ = ["HfCache", "LocalRepo", "check_filename", "check_revision", "first_hop"]
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_COMMIT = re.compile(r"[0-9a-f]{40}")
+_XET_HASH = re.compile(r"[0-9a-f]{64}")
+_REPO_FOLDER = re.compile(r"(?:models|datasets|spaces)--.+")
+SHARED_BLOBS_MARKER = ".huggingface-shared-blobs"
 #: Suffixes of files that are still being written (by huggingface_hub or by a download engine).
 PARTIAL_SUFFIXES = (".incomplete", ".part", ".partial", ".tmp", ".lock")
 
@@ -85,7 +91,8 @@ class LocalRepo:
 
 
 class HfCache:
-    """Read-only view of one Hugging Face cache folder (``settings.hf_cache``)."""
+    """One Hugging Face cache folder (``settings.hf_cache``), read straight from disk; the
+    only thing it writes is huggingface_hub's shared blob store, when it collects an entry."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
@@ -126,9 +133,8 @@ class HfCache:
             commit = (base / "refs" / revision).read_text(encoding="utf-8").strip()
         except (OSError, UnicodeDecodeError):
             commit = ""
-        if commit and _path_problem(commit, "commit") is None and "/" not in commit:
-            if (base / "snapshots" / commit).is_dir():
-                return commit
+        if _COMMIT.fullmatch(commit) and (base / "snapshots" / commit).is_dir():
+            return commit
         if "/" not in revision and (base / "snapshots" / revision).is_dir():
             return revision
         return None
@@ -174,8 +180,17 @@ class HfCache:
         Symlinks are followed; dangling links (a blob deleted or never finished) and
         partial-download names are skipped.
         """
+        return self.local_files(lambda name: name.lower().endswith(".gguf"))
+
+    def local_files(self, wanted: Callable[[str], bool] = lambda name: True,
+                    repo: Repo | str | None = None) -> list[HubFile]:
+        """Every complete file whose base name ``wanted`` accepts, in every snapshot of every
+        repository (or of ``repo``), sorted by (repo, filename, snapshot)."""
+        only = None if repo is None else _repo(repo)
         out: list[HubFile] = []
         for local in self.local_repos():
+            if only is not None and local.repo != only:
+                continue
             snapshots = local.path / "snapshots"
             try:
                 commits = sorted(e.name for e in os.scandir(snapshots) if e.is_dir())
@@ -186,7 +201,7 @@ class HfCache:
                 for dirpath, dirnames, filenames in os.walk(top, followlinks=True):
                     dirnames.sort()
                     for name in sorted(filenames):
-                        if not name.lower().endswith(".gguf"):
+                        if not wanted(name):
                             continue
                         path = Path(dirpath) / name
                         size = _complete_size(path)
@@ -196,6 +211,114 @@ class HfCache:
                         out.append(HubFile(hf_cache=str(self.root), repo=local.repo.id,
                                            filename=rel, snapshot=commit, size=size))
         return sorted(out, key=lambda f: (f.repo, f.filename, f.snapshot))
+
+    # -- huggingface_hub's shared blob store ------------------------------------------------
+
+    @property
+    def shared_blobs(self) -> Path:
+        return self.root / "blobs"
+
+    def shared_blob_target(self, blob: Path) -> Path | None:
+        """The store entry a repository's ``blobs/{etag}`` links to, if it is a managed link
+        into a marked store (as huggingface_hub checks before it collects anything)."""
+        store = self.shared_blobs
+        try:
+            if not stat.S_ISLNK(blob.lstat().st_mode):
+                return None
+            marker = store / SHARED_BLOBS_MARKER
+            if not stat.S_ISREG(marker.lstat().st_mode) or marker.read_text() != "1\n":
+                return None
+        except (OSError, UnicodeError):
+            return None
+        target = first_hop(blob)
+        if target is None:
+            return None
+        try:
+            rel = target.relative_to(os.path.abspath(store))
+        except ValueError:
+            return None
+        if (len(rel.parts) != 2 or not _XET_HASH.fullmatch(rel.parts[1])
+                or rel.parts[0] != rel.parts[1][:2]):
+            return None
+        return store / rel
+
+    def _valid_references(self, entry: Path) -> set[Path] | None:
+        """Repository blob links the manifest lists that still point at ``entry``; None
+        when the manifest is missing or unreadable (then nothing may be collected)."""
+        manifest = entry.with_name(f"{entry.name}.refs")
+        try:
+            if not stat.S_ISREG(manifest.lstat().st_mode):
+                return None
+            lines = manifest.read_text().splitlines()
+        except (OSError, UnicodeError):
+            return None
+        found: set[Path] = set()
+        root = Path(os.path.abspath(self.root))
+        for line in lines:
+            rel = Path(line)
+            parts = rel.parts
+            if (rel.is_absolute() or ".." in parts or len(parts) != 3 or parts[1] != "blobs"
+                    or not _REPO_FOLDER.fullmatch(parts[0])):
+                continue
+            candidate = root / rel
+            target = self.shared_blob_target(candidate)
+            if target is not None and Path(os.path.abspath(target)) == Path(
+                    os.path.abspath(entry)):
+                found.add(candidate)
+        return found
+
+    def sweep_shared_blob(self, entry: Path) -> int:
+        """Delete a store entry (and its manifest) no repository links to any more, under
+        huggingface_hub's lock for that entry; rewrite the manifest when links remain.
+        Returns the bytes freed."""
+        from filelock import FileLock
+
+        try:
+            with FileLock(str(entry.with_name(f"{entry.name}.lock")), mode=0o666):
+                references = self._valid_references(entry)
+                if references is None:
+                    return 0
+                manifest = entry.with_name(f"{entry.name}.refs")
+                if references:
+                    root = Path(os.path.abspath(self.root))
+                    _replace_text(manifest, "".join(
+                        f"{p.relative_to(root).as_posix()}\n" for p in sorted(references)))
+                    return 0
+                st = entry.lstat()
+                if not stat.S_ISREG(st.st_mode):
+                    return 0
+                entry.unlink()
+                manifest.unlink(missing_ok=True)
+                return st.st_size
+        except OSError:
+            return 0  # leak rather than risk deleting content another repository uses
+
+
+def first_hop(link: Path) -> Path | None:
+    """Where a symlink points, one level only, as an absolute path (``None`` if ``link`` is
+    not a symlink). A snapshot entry's first hop is its repository blob, even when that blob
+    is itself a link into the shared store."""
+    try:
+        target = os.readlink(link)
+    except OSError:
+        return None
+    return Path(os.path.abspath(os.path.join(os.path.dirname(link), target)))
+
+
+def _replace_text(path: Path, text: str) -> None:
+    """Replace a store manifest atomically, writable by every user of the cache (0666 like
+    huggingface_hub's, whatever the umask: any user's download appends to it)."""
+    tmp = path.with_name(f"{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            os.fchmod(handle.fileno(), 0o666)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _read_refs(refs: Path) -> dict[str, str]:

@@ -18,10 +18,22 @@ The body is streamed by our own downloader, built for what huggingface_hub 2.x c
 * **speed**: one reused pair of 1 MiB buffers; the network read of one buffer overlaps the
   hashing and writing of the other (both release the GIL), so memory stays flat whatever
   the file size.
+
+What the Hub sends is input, not truth (a plain-http ``HF_ENDPOINT`` can be anyone):
+``X-Repo-Commit`` must be 40 hex digits and the etag a SHA-1 or SHA-256 (an LFS file's a
+SHA-256) before any of it becomes a path, every computed path must stay inside the
+repository's cache folder, and nothing is ever published without its digest matching.
+Endpoint URLs in errors go through ``redact_url``; server text through ``strip_control``.
+
+Local failures are not network failures: a full disk or a read-only cache is reported at
+once (:class:`~bodhi_nb.errors.NoSpaceError`, :class:`~bodhi_nb.errors.CannotWriteError`),
+never retried as a dropped connection.
 """
 
 from __future__ import annotations
 
+import base64
+import errno
 import hashlib
 import os
 import queue
@@ -38,31 +50,51 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bodhi_nb.errors import (
+    BadMetadataError,
+    CachedFileTruncatedError,
+    CannotWriteError,
     ChecksumMismatchError,
     GatedAccessError,
     GatedNoTokenError,
+    HubBadResponseError,
     HubServiceError,
+    InvalidEndpointError,
     InvalidTokenError,
     LocalFileNotFoundError,
     MayNotExistError,
+    NoSpaceError,
     RateLimitedError,
     RemoteFileNotFoundError,
     RepoNotFoundError,
     RevisionNotFoundError,
     TransportError,
     UnknownHubError,
+    UnsafePathError,
+    UnverifiableFileError,
 )
 from bodhi_nb.objs import HubFile, Repo
+from bodhi_nb.redact import redact_url, strip_control
 from bodhi_nb.services._fs import atomic_write_text
-from bodhi_nb.services.hf_cache import HfCache, check_filename, check_revision
+from bodhi_nb.services.hf_cache import HfCache, check_filename, check_revision, first_hop
 from bodhi_nb.services.time import TimeService
 
 __all__ = ["HubService", "Progress", "RemoteFile", "TokenProvider", "hf_token_provider"]
 
 _BUFFER = 1 << 20
 _USER_AGENT = "bodhi_nb"
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_SHA1 = re.compile(r"^[0-9a-f]{40}$")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_SHA1 = re.compile(r"[0-9a-f]{40}")
+_COMMIT = _SHA1
+_SIZE = re.compile(r"[0-9]{1,19}")
+_REDIRECTS = (301, 302, 303, 307, 308)
+#: errno values that mean "the disk is full", not "the network failed".
+_NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+#: The content huggingface_hub writes to CACHEDIR.TAG (bford.info/cachedir): the same bytes,
+#: so the file does not change with the tool that happened to create the cache.
+CACHEDIR_TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
+                "# This file is a cache directory tag created by huggingface_hub.\n"
+                "# For information about cache directory tags, see:\n"
+                "#\thttps://bford.info/cachedir/\n")
 
 
 class Progress(Protocol):
@@ -116,7 +148,8 @@ def hf_token_provider(settings: Any, secrets: Any = None) -> TokenProvider:
 
 @dataclass(frozen=True)
 class RemoteFile:
-    """What a ``HEAD .../resolve/...`` says about one file."""
+    """What a ``HEAD .../resolve/...`` says about one file (validated: ``commit`` is 40 hex
+    digits, ``etag`` a SHA-1 or SHA-256, a SHA-256 whenever ``lfs``)."""
 
     repo: Repo
     filename: str
@@ -126,10 +159,26 @@ class RemoteFile:
     size: int
     url: str  # where the body is fetched (the CDN for LFS files)
     same_origin: bool
+    lfs: bool = False
 
-    @property
-    def is_lfs(self) -> bool:
-        return bool(_SHA256.match(self.etag))
+
+@dataclass(frozen=True)
+class _Paths:
+    """Where one file goes in the cache; each checked to stay inside its folder."""
+
+    blob: Path
+    partial: Path
+    lock: Path
+    link: Path
+    ref: Path | None
+
+
+class _WriteFailed(Exception):
+    """Writing the partial file failed (the disk, not the network): never retried."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 class HubService:
@@ -162,6 +211,11 @@ class HubService:
                 self._client.close()
                 self._client = None
 
+    @property
+    def shown_endpoint(self) -> str:
+        """The endpoint as it may be shown: credentials masked."""
+        return redact_url(self.endpoint)
+
     # -- local cache ------------------------------------------------------------------------
 
     def find_local_file(self, repo: Repo, filename: str, revision: str = "main") -> HubFile:
@@ -173,35 +227,92 @@ class HubService:
     def list_local_models(self) -> list[HubFile]:
         return self.cache.list_local_models()
 
+    def list_local_files(self, repo: Repo) -> list[HubFile]:
+        """Every complete file of ``repo`` in the cache, GGUF or not."""
+        return self.cache.local_files(repo=repo)
+
     # -- metadata ---------------------------------------------------------------------------
 
     def file_metadata(self, repo: Repo, filename: str, revision: str = "main") -> RemoteFile:
-        """``HEAD /{repo}/resolve/{revision}/{filename}`` without following redirects."""
+        """``HEAD /{repo}/resolve/{revision}/{filename}`` without following redirects.
+
+        Raises :class:`BadMetadataError` (nothing written) when the answer could not come
+        from a Hub: a commit that is not 40 hex digits, an etag that is not a digest, a size
+        that is not a number, a redirect to anything but http(s); and
+        :class:`UnverifiableFileError` for an LFS file without a SHA-256.
+        """
         check_filename(filename)
         check_revision(revision)
-        url = (f"{self.endpoint}/{repo.id}/resolve/{urllib.parse.quote(revision, safe='')}/"
+        url = (f"{self._base()}/{repo.id}/resolve/{urllib.parse.quote(revision, safe='')}/"
                f"{urllib.parse.quote(filename)}")
         response = self._request("HEAD", url, repo=repo, filename=filename, revision=revision)
         headers = response.headers
+        shown = redact_url(url)
         commit = headers.get("x-repo-commit", "")
-        etag = _clean_etag(headers.get("x-linked-etag") or headers.get("etag") or "")
+        linked = headers.get("x-linked-etag")
+        etag = _clean_etag(linked or headers.get("etag") or "")
         size = headers.get("x-linked-size") or headers.get("content-length") or ""
-        if not (commit and etag and size.isdigit()):
-            raise UnknownHubError(status=f"{response.status_code} (missing file metadata)",
-                                  url=url)
+        if not (commit and etag and size):
+            kind = headers.get("content-type", "").split(";")[0].strip() or "no content type"
+            raise HubBadResponseError(url=shown, reason=f"HTTP {response.status_code}, "
+                                      f"{_shown(kind)}, without the X-Repo-Commit, ETag and "
+                                      "size headers of a file")
+        if not _COMMIT.fullmatch(commit):
+            raise BadMetadataError(url=shown, field="X-Repo-Commit", value=_shown(commit))
+        if not (_SHA256.fullmatch(etag) or _SHA1.fullmatch(etag)):
+            raise BadMetadataError(url=shown, field="ETag", value=_shown(etag))
+        if not _SIZE.fullmatch(size):
+            raise BadMetadataError(url=shown, field="size", value=_shown(size))
         location = url
-        if response.status_code in (301, 302, 303, 307, 308):
+        redirected = response.status_code in _REDIRECTS
+        if redirected:
             location = urllib.parse.urljoin(url, headers.get("location", ""))
+            if not _fetchable(location):
+                raise BadMetadataError(url=shown, field="Location",
+                                       value=_shown(redact_url(location)))
+        lfs = linked is not None or redirected
+        if lfs and not _SHA256.fullmatch(etag):
+            # A git SHA-1 of an LFS file is the SHA-1 of its pointer, not of its content.
+            raise UnverifiableFileError(repo=repo.id, filename=filename, url=shown)
         same = _origin(location) == _origin(self.endpoint)
-        return RemoteFile(repo, filename, revision, commit, etag, int(size), location, same)
+        return RemoteFile(repo, filename, revision, commit, etag, int(size), location, same,
+                          lfs)
+
+    def remote_file_exists(self, repo: Repo, filename: str,
+                           revision: str = "main") -> bool | None:
+        """Whether the Hub has ``filename`` at ``revision``: True, False (the repository,
+        revision or file does not exist), or None when the Hub cannot tell us (offline,
+        gated, rate-limited, not a Hub): callers warn instead of refusing."""
+        try:
+            self.file_metadata(repo, filename, revision)
+        except (RemoteFileNotFoundError, RepoNotFoundError, RevisionNotFoundError,
+                MayNotExistError):
+            return False
+        except HubServiceError:
+            return None
+        return True
 
     def list_repo_files(self, repo: Repo, revision: str = "main") -> list[tuple[str, int | None]]:
-        """(path, size) of every file at ``revision`` (``GET /api/models/.../revision/...``)."""
+        """(path, size) of every file at ``revision`` (``GET /api/models/.../revision/...``).
+
+        Paths have control characters stripped: they are printed as they come.
+        """
         check_revision(revision)
-        url = (f"{self.endpoint}/api/models/{repo.id}/revision/"
+        url = (f"{self._base()}/api/models/{repo.id}/revision/"
                f"{urllib.parse.quote(revision, safe='')}?blobs=true")
-        data = self._request("GET", url, repo=repo, revision=revision).json()
-        return [(s["rfilename"], s.get("size")) for s in data.get("siblings", [])]
+        response = self._request("GET", url, repo=repo, revision=revision)
+        data = _json(response, redact_url(url))
+        siblings = data.get("siblings", []) if isinstance(data, dict) else None
+        if not isinstance(siblings, list) or not all(
+                isinstance(s, dict) and isinstance(s.get("rfilename"), str) for s in siblings):
+            raise HubBadResponseError(url=redact_url(url), reason="JSON without a model's "
+                                      "list of files (siblings)")
+        out: list[tuple[str, int | None]] = []
+        for sibling in siblings:
+            size = sibling.get("size")
+            ok = isinstance(size, int) and not isinstance(size, bool) and size >= 0
+            out.append((strip_control(sibling["rfilename"]), size if ok else None))
+        return out
 
     # -- download ---------------------------------------------------------------------------
 
@@ -214,36 +325,86 @@ class HubService:
         except LocalFileNotFoundError:
             pass
         remote = self.file_metadata(repo, filename, revision)
-        repo_dir = self.cache.repo_dir(repo)
-        blob = repo_dir / "blobs" / remote.etag
-        if not blob.exists():
-            from filelock import FileLock
+        paths = self._paths(remote)
+        try:
+            # Like huggingface_hub: the snapshot folder and the ref exist before the body
+            # arrives, so `hf cache ls` / scan_cache_dir() never see a half-made repository.
+            paths.link.parent.mkdir(parents=True, exist_ok=True)
+            if paths.ref is not None:
+                self._write_ref(paths.ref, remote.commit)
+            self._tag_cache()
+            if not paths.blob.exists():
+                from filelock import FileLock
 
-            lock_dir = self.cache.root / ".locks" / repo.cache_folder
-            lock_dir.mkdir(parents=True, exist_ok=True)
-            with FileLock(str(lock_dir / f"{remote.etag}.lock")):
-                if not blob.exists():
-                    self._fetch(remote, blob, progress)
-        self._publish(remote, blob)
+                paths.lock.parent.mkdir(parents=True, exist_ok=True)
+                with FileLock(str(paths.lock)):
+                    if not paths.blob.exists():
+                        self._fetch(remote, paths, progress)
+            self._publish(paths)
+        except _WriteFailed as exc:
+            raise self._disk_error(exc.error, paths) from exc.error
+        except OSError as exc:
+            raise self._disk_error(exc, paths) from exc
         progress.finish()
         return HubFile(str(self.cache.root), repo.id, filename, remote.commit, remote.size)
 
+    def verify_local_file(self, repo: Repo, filename: str, revision: str = "main") -> HubFile:
+        """The cached file, after checking its size against the Hub's when the Hub answers
+        (offline, it is returned unchecked). Raises :class:`CachedFileTruncatedError` for a
+        copy of the same content (same commit or etag) whose size differs."""
+        local = self.cache.find_local_file(repo, filename, revision)
+        try:
+            remote = self.file_metadata(repo, filename, revision)
+        except HubServiceError:
+            return local
+        hop = first_hop(local.path)
+        same = remote.commit == local.snapshot or (hop is not None and hop.name == remote.etag)
+        if same and local.size != remote.size:
+            raise CachedFileTruncatedError(repo=repo.id, filename=filename,
+                                           path=str(local.path), size=local.size,
+                                           expected=remote.size)
+        return local
+
+    def forget_local_file(self, repo: Repo, filename: str, revision: str = "main") -> bool:
+        """Drop a cached copy so the next download fetches it again (``pull --force``):
+        its snapshot entry and the blob it names, whoever else links to it (a bad blob is
+        bad for all). Returns whether there was anything to drop."""
+        try:
+            local = self.cache.find_local_file(repo, filename, revision)
+        except LocalFileNotFoundError:
+            return False
+        self._remove(local, keep_if_used=False)
+        return True
+
     def remove_local_file(self, file: HubFile) -> int:
-        """Unlink one snapshot entry; delete its blob when no other snapshot uses it.
-        Returns the bytes freed."""
-        link = file.path
+        """Unlink one snapshot entry; delete its blob when no other snapshot uses it, and a
+        shared-store blob (huggingface_hub's Xet layout) once no repository links to it, as
+        ``hf cache rm`` does. Returns the bytes freed."""
+        return self._remove(file, keep_if_used=True)
+
+    def _remove(self, file: HubFile, *, keep_if_used: bool) -> int:
         repo_dir = self.cache.repo_dir(Repo.parse(file.repo))
-        blob = link.resolve() if link.is_symlink() else None
-        freed = 0
+        link = _inside(repo_dir / "snapshots", file.path)
+        blob = first_hop(link)
+        if blob is None:  # a copy inside the snapshot (no symlinks), or already gone
+            freed = link.stat().st_size if link.is_file() else 0
+            link.unlink(missing_ok=True)
+            return freed
         link.unlink(missing_ok=True)
-        if blob is not None and blob.parent == repo_dir / "blobs" and blob.exists():
-            still_used = any(p.is_symlink() and p.resolve() == blob
-                             for p in (repo_dir / "snapshots").rglob("*"))
-            if not still_used:
-                freed = blob.stat().st_size
-                blob.unlink()
-        elif blob is None and link.exists():
-            freed = link.stat().st_size
+        blobs = Path(os.path.abspath(repo_dir / "blobs"))
+        if blob.parent != blobs or not os.path.lexists(blob):
+            return 0
+        if keep_if_used and any(first_hop(p) == blob
+                                    for p in (repo_dir / "snapshots").rglob("*")):
+            return 0
+        store = self.cache.shared_blob_target(blob)
+        try:
+            freed = blob.stat().st_size if store is None and blob.is_file() else 0
+        except OSError:
+            freed = 0
+        blob.unlink(missing_ok=True)
+        if store is not None:
+            freed += self.cache.sweep_shared_blob(store)
         return freed
 
     def partial_files(self) -> list[Path]:
@@ -266,6 +427,69 @@ class HubService:
             except Timeout:
                 continue  # a download is writing it right now
         return removed
+
+    # -- internals: paths and local errors ---------------------------------------------------
+
+    def _paths(self, remote: RemoteFile) -> _Paths:
+        repo_dir = self.cache.repo_dir(remote.repo)
+        blobs = repo_dir / "blobs"
+        locks = self.cache.root / ".locks" / remote.repo.cache_folder
+        ref = None
+        if remote.revision != remote.commit:
+            ref = _inside(repo_dir / "refs", repo_dir / "refs" / remote.revision)
+        return _Paths(
+            blob=_inside(blobs, blobs / remote.etag),
+            partial=_inside(blobs, blobs / f"{remote.etag}.incomplete"),
+            lock=_inside(locks, locks / f"{remote.etag}.lock"),
+            link=_inside(repo_dir / "snapshots" / remote.commit,
+                         repo_dir / "snapshots" / remote.commit / remote.filename),
+            ref=ref)
+
+    def _disk_error(self, exc: OSError, paths: _Paths) -> HubServiceError:
+        if exc.errno in _NO_SPACE:
+            try:
+                have = paths.partial.stat().st_size
+            except OSError:
+                have = 0
+            return NoSpaceError(path=str(self.cache.root), partial=str(paths.partial),
+                                size=_human(have))
+        where = exc.filename if isinstance(exc.filename, str) else str(self.cache.root)
+        return CannotWriteError(path=where, reason=exc.strerror or type(exc).__name__)
+
+    def _tag_cache(self) -> None:
+        """CACHEDIR.TAG at the cache root, as huggingface_hub writes it: backup tools skip
+        the folder. Best effort."""
+        tag = self.cache.root / "CACHEDIR.TAG"
+        if not tag.exists():
+            try:
+                atomic_write_text(tag, CACHEDIR_TAG, shared=True)
+            except OSError:
+                pass
+
+    @staticmethod
+    def _write_ref(ref: Path, commit: str) -> None:
+        ref.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            current = ref.read_text(encoding="utf-8")
+        except OSError:
+            current = ""
+        if current != commit:
+            atomic_write_text(ref, commit, shared=True)
+
+    def _base(self) -> str:
+        """The endpoint, checked before each request: an http(s) URL with a host."""
+        try:
+            parts = urllib.parse.urlsplit(self.endpoint)
+            host = parts.hostname
+            parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+        except ValueError as exc:
+            raise InvalidEndpointError(url=self.shown_endpoint, reason=_reason(exc)) from exc
+        if parts.scheme not in ("http", "https"):
+            raise InvalidEndpointError(url=self.shown_endpoint,
+                                       reason="it must start with http:// or https://")
+        if not host:
+            raise InvalidEndpointError(url=self.shown_endpoint, reason="it names no host")
+        return self.endpoint
 
     # -- internals: HTTP --------------------------------------------------------------------
 
@@ -293,8 +517,10 @@ class HubService:
         headers, source = self._auth()
         try:
             response = self._client_get().request(method, url, headers=headers)
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+            raise InvalidEndpointError(url=self.shown_endpoint, reason=_reason(exc)) from exc
         except httpx.TransportError as exc:
-            raise TransportError(endpoint=self.endpoint, reason=_reason(exc)) from exc
+            raise TransportError(endpoint=self.shown_endpoint, reason=_reason(exc)) from exc
         if response.status_code < 400:
             return response
         raise _hub_error(response.status_code, response.headers, url=url, repo=repo,
@@ -303,15 +529,14 @@ class HubService:
 
     # -- internals: the body ----------------------------------------------------------------
 
-    def _fetch(self, remote: RemoteFile, blob: Path, progress: Progress) -> None:
-        partial = blob.with_name(f"{remote.etag}.incomplete")
+    def _fetch(self, remote: RemoteFile, paths: _Paths, progress: Progress) -> None:
         for attempt in ("resume", "fresh"):
-            digest = self._stream_to(remote, partial, progress)
+            digest = self._stream_to(remote, paths.partial, progress)
             expected = remote.etag
             if digest == expected:
-                os.replace(partial, blob)
+                os.replace(paths.partial, paths.blob)
                 return
-            partial.unlink(missing_ok=True)
+            paths.partial.unlink(missing_ok=True)
             if attempt == "fresh":
                 raise ChecksumMismatchError(repo=remote.repo.id, filename=remote.filename,
                                             expected=expected[:12], actual=digest[:12])
@@ -345,7 +570,7 @@ class HubService:
                     failures += 1
                     have = fh.seek(0, os.SEEK_END)
                     if failures > self.retries:
-                        raise TransportError(endpoint=_origin(remote.url),
+                        raise TransportError(endpoint=redact_url(_origin(remote.url)),
                                              reason=_reason(exc)) from exc
                     progress.notice(f"{remote.filename}: connection lost at {have:,} bytes "
                                     f"({_reason(exc)}); resuming")
@@ -390,26 +615,18 @@ class HubService:
 
     # -- internals: publish -----------------------------------------------------------------
 
-    def _publish(self, remote: RemoteFile, blob: Path) -> None:
-        """refs/<revision> and snapshots/<commit>/<file> -> ../../blobs/<etag>, atomically."""
-        repo_dir = self.cache.repo_dir(remote.repo)
-        link = repo_dir / "snapshots" / remote.commit / remote.filename
+    @staticmethod
+    def _publish(paths: _Paths) -> None:
+        """snapshots/<commit>/<file> -> ../../blobs/<etag>, atomically (the ref was written
+        before the body)."""
+        link = paths.link
         link.parent.mkdir(parents=True, exist_ok=True)
-        target = os.path.relpath(blob, link.parent)
+        target = os.path.relpath(paths.blob, link.parent)
         if not (link.is_symlink() and os.readlink(link) == target):
             tmp = link.with_name(f".{link.name}.{os.getpid()}.tmp")
             tmp.unlink(missing_ok=True)
             os.symlink(target, tmp)
             os.replace(tmp, link)
-        if remote.revision != remote.commit:
-            ref = repo_dir / "refs" / remote.revision
-            ref.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                current = ref.read_text(encoding="utf-8")
-            except OSError:
-                current = ""
-            if current != remote.commit:
-                atomic_write_text(ref, remote.commit)
 
 
 class _Restart(Exception):
@@ -417,23 +634,22 @@ class _Restart(Exception):
 
 
 class _Hasher:
-    """SHA-256 for LFS etags; git's blob SHA-1 for small files' etags; none otherwise."""
+    """SHA-256 for LFS etags; git's blob SHA-1 for small files' etags. There is no third
+    case: an etag that is neither never gets this far (``file_metadata`` refuses it)."""
 
     def __init__(self, etag: str, size: int) -> None:
-        if _SHA256.match(etag):
+        if _SHA256.fullmatch(etag):
             self._h: Any = hashlib.sha256()
-        elif _SHA1.match(etag):
+        elif _SHA1.fullmatch(etag):
             self._h = hashlib.sha1(f"blob {size}\0".encode(), usedforsecurity=False)
         else:
-            self._h = None
-        self._etag = etag
+            raise ValueError("etag is not a digest")  # unreachable: file_metadata checks
 
     def update(self, data: Any) -> None:
-        if self._h is not None:
-            self._h.update(data)
+        self._h.update(data)
 
     def hexdigest(self) -> str:
-        return str(self._h.hexdigest()) if self._h is not None else self._etag
+        return str(self._h.hexdigest())
 
 
 def _hash_existing(fh: Any, hasher: _Hasher, size: int) -> None:
@@ -479,7 +695,10 @@ class _Pipeline:
             try:
                 if self._error is None:
                     view = memoryview(buf)[:n]
-                    self._fh.write(view)
+                    try:
+                        self._fh.write(view)
+                    except OSError as exc:  # the disk, not the network: no retry
+                        raise _WriteFailed(exc) from exc
                     self._hasher.update(view)
             except BaseException as exc:  # reported by __exit__
                 self._error = exc
@@ -513,6 +732,7 @@ def _open(url: str, headers: dict[str, str], timeout: float,
           redirects: int = 5) -> Iterator[HTTPResponse]:
     """GET ``url`` with the standard library (it reads into our buffers), following
     redirects, honouring HTTP(S)_PROXY / NO_PROXY and SSL_CERT_FILE."""
+    relayed = False
     for _ in range(redirects + 1):
         parts = urllib.parse.urlsplit(url)
         conn = _connection(parts, timeout)
@@ -520,7 +740,19 @@ def _open(url: str, headers: dict[str, str], timeout: float,
             target = parts.path + (f"?{parts.query}" if parts.query else "")
             if getattr(conn, "_bodhi_absolute", False):
                 target = url
-            conn.request("GET", target or "/", headers={**headers, "host": parts.netloc})
+            host = parts.hostname or ""
+            if ":" in host:
+                host = f"[{host}]"
+            if parts.port is not None:
+                host = f"{host}:{parts.port}"
+            if parts.username is not None and "authorization" not in headers and not relayed:
+                # What httpx does with credentials in the URL (a classroom hub behind basic
+                # auth), kept to the origin they were given for. Never in the Host header.
+                pair = f"{urllib.parse.unquote(parts.username)}:" \
+                       f"{urllib.parse.unquote(parts.password or '')}"
+                headers = {**headers, "authorization":
+                           "Basic " + base64.b64encode(pair.encode()).decode()}
+            conn.request("GET", target or "/", headers={**headers, "host": host})
             response = conn.getresponse()
             if response.status in (301, 302, 303, 307, 308):
                 location = response.getheader("location") or ""
@@ -528,6 +760,7 @@ def _open(url: str, headers: dict[str, str], timeout: float,
                 new = urllib.parse.urljoin(url, location)
                 if _origin(new) != _origin(url):
                     headers = {k: v for k, v in headers.items() if k != "authorization"}
+                    relayed = True
                 url = new
                 continue
             yield response
@@ -563,7 +796,7 @@ def _hub_error(status: int, headers: Any, *, url: str, repo: Repo, filename: str
     """BodhiApp's categories, refined by the Hub's X-Error-Code."""
     code = headers.get("x-error-code", "")
     message = headers.get("x-error-message", "")
-    page = f"{endpoint}/{repo.id}"
+    page = f"{redact_url(endpoint)}/{repo.id}"
     if code == "GatedRepo":
         if token_source is None:
             return GatedNoTokenError(repo=repo.id, url=page)
@@ -587,10 +820,12 @@ def _hub_error(status: int, headers: Any, *, url: str, repo: Repo, filename: str
         return (RemoteFileNotFoundError(repo=repo.id, filename=filename, revision=revision)
                 if filename else RepoNotFoundError(repo=repo.id))
     if status == 429:
-        return RateLimitedError(retry_after=headers.get("retry-after", "60"))
+        retry_after = headers.get("retry-after", "").strip()
+        return RateLimitedError(retry_after=retry_after if _SIZE.fullmatch(retry_after)
+                                else "60")
     if status in (502, 503, 504):
-        return TransportError(endpoint=endpoint, reason=f"HTTP {status}")
-    return UnknownHubError(status=status, url=url)
+        return TransportError(endpoint=redact_url(endpoint), reason=f"HTTP {status}")
+    return UnknownHubError(status=status, url=redact_url(url))
 
 
 def _clean_etag(value: str) -> str:
@@ -606,5 +841,55 @@ def _origin(url: str) -> str:
 
 
 def _reason(exc: BaseException) -> str:
+    """The first line of an exception's text, fit to show: URLs redacted, server text
+    stripped of control characters, at most 200 characters."""
     text = str(exc).strip().splitlines()
-    return text[0] if text and text[0] else type(exc).__name__
+    line = text[0] if text and text[0] else type(exc).__name__
+    return strip_control(redact_url(line))[:200]
+
+
+def _shown(value: str) -> str:
+    """A server-sent value quoted in an error: control characters stripped, kept short."""
+    return strip_control(value)[:100]
+
+
+def _human(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} B"  # pragma: no cover
+
+
+def _inside(base: Path, path: Path) -> Path:
+    """``path`` if it lies inside ``base`` (lexically, as huggingface_hub's
+    ``_get_pointer_path`` checks), else :class:`UnsafePathError`."""
+    root = Path(os.path.abspath(base))
+    if root not in Path(os.path.abspath(path)).parents:
+        raise UnsafePathError(path=_shown(str(path)), base=str(root))
+    return path
+
+
+def _fetchable(url: str) -> bool:
+    """An http(s) URL with a host and a valid port: all the downloader can follow."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _json(response: Any, url: str) -> Any:
+    """The JSON body of a Hub API answer, or :class:`HubBadResponseError` naming what came
+    instead (a captive portal's HTML page, a proxy's error, a truncated body)."""
+    kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    head = response.content[:64].lstrip().lower()
+    if "html" in kind or head.startswith((b"<!doctype", b"<html")):
+        raise HubBadResponseError(url=url, reason=f"HTML instead of JSON "
+                                  f"({_shown(kind or 'no content type')})")
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise HubBadResponseError(url=url, reason=f"malformed JSON: {_reason(exc)}") from exc
