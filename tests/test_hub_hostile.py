@@ -188,11 +188,13 @@ def test_a_small_file_is_checked_against_its_git_blob_sha1(
                 ).exists()
 
 
-def test_a_redirect_to_a_non_http_location_is_refused(hostile: Hostile, app: DefaultAppService,
-                                                      tmp_path: Path) -> None:
+@pytest.mark.parametrize("location", ["file:///etc/hostname", "http://127.0.0.1:99999/x",
+                                      "ftp://127.0.0.1/x", "http://127.0.0.1:1/a b"])
+def test_a_redirect_to_a_location_that_cannot_be_fetched_is_refused(
+        hostile: Hostile, app: DefaultAppService, tmp_path: Path, location: str) -> None:
     hostile.resolve("acme/lfs", "m.gguf", {
         "X-Repo-Commit": COMMIT, "X-Linked-Etag": f'"{SHA256}"', "ETag": f'"{SHA256}"',
-        "X-Linked-Size": str(len(BODY)), "Location": "file:///etc/hostname"},
+        "X-Linked-Size": str(len(BODY)), "Location": location},
         body=b"", status=302)
     with pytest.raises(BodhiError) as excinfo:
         app.hub_service().download(Repo.parse("acme/lfs"), "m.gguf")

@@ -460,7 +460,8 @@ def test_remote_file_exists_says_yes_no_or_cannot_tell(hub: HubServer, model: Pa
     assert service.remote_file_exists(Repo.parse("acme/there"), "t.gguf") is True
     assert service.remote_file_exists(Repo.parse("acme/there"), "nope.gguf") is False
     assert service.remote_file_exists(Repo.parse("acme/there"), "t.gguf", "v9") is False
-    assert service.remote_file_exists(Repo.parse("acme/nobody"), "t.gguf") is False
+    # anonymous "not found" may be a private repository: cannot tell
+    assert service.remote_file_exists(Repo.parse("acme/nobody"), "t.gguf") is None
     assert service.remote_file_exists(Repo.parse("acme/gated3"), "g.gguf") is None
     service.endpoint = "http://127.0.0.1:9"
     assert service.remote_file_exists(Repo.parse("acme/there"), "t.gguf") is None
@@ -553,3 +554,28 @@ def test_read_only_hf_home_is_a_coded_error_naming_the_path(
     line = err.strip().splitlines()[-1]
     assert line.startswith("error[hub_service_error-cannot_write]: "), err
     assert str(hf_home) in line and "HF_HOME" in line and "Unexpected" not in err
+
+
+def test_rm_on_a_read_only_cache_is_a_coded_error(hub: HubServer, model: Path, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from bodhi_nb.errors import BodhiError
+
+    hub.add_repo("acme/rorm", {"r-Q4_0.gguf": model})
+    hf_home = tmp_path / "rorm_home"
+    with _tmpfs(hf_home, "size=16m") as mounted:
+        if not mounted:
+            pytest.skip("needs a tmpfs to remount read-only (root)")
+        monkeypatch.setenv("HF_HOME", str(hf_home))
+        app = build_app_service(SettingService())
+        try:
+            _run(app, "pull acme/rorm r-Q4_0.gguf")
+            blobs = hf_home / "hub" / "models--acme--rorm" / "blobs"
+            (blobs / ("e" * 64 + ".incomplete")).write_bytes(b"x")
+            subprocess.run(["mount", "-o", "remount,ro", str(hf_home)], check=True)
+            for line in ("rm acme/rorm/r-Q4_0.gguf -y", "rm --partials"):
+                with pytest.raises(BodhiError) as excinfo:
+                    _run(app, line)
+                assert excinfo.value.code == "hub_service_error-cannot_write", line
+                assert str(hf_home) in excinfo.value.params["path"]
+        finally:
+            app.close()

@@ -282,11 +282,11 @@ class HubService:
                            revision: str = "main") -> bool | None:
         """Whether the Hub has ``filename`` at ``revision``: True, False (the repository,
         revision or file does not exist), or None when the Hub cannot tell us (offline,
-        gated, rate-limited, not a Hub): callers warn instead of refusing."""
+        gated, rate-limited, not a Hub, or an anonymous "not found" that may be a private
+        repository): callers warn instead of refusing."""
         try:
             self.file_metadata(repo, filename, revision)
-        except (RemoteFileNotFoundError, RepoNotFoundError, RevisionNotFoundError,
-                MayNotExistError):
+        except (RemoteFileNotFoundError, RepoNotFoundError, RevisionNotFoundError):
             return False
         except HubServiceError:
             return None
@@ -373,14 +373,16 @@ class HubService:
             local = self.cache.find_local_file(repo, filename, revision)
         except LocalFileNotFoundError:
             return False
-        self._remove(local, keep_if_used=False)
+        with self._local_errors():
+            self._remove(local, keep_if_used=False)
         return True
 
     def remove_local_file(self, file: HubFile) -> int:
         """Unlink one snapshot entry; delete its blob when no other snapshot uses it, and a
         shared-store blob (huggingface_hub's Xet layout) once no repository links to it, as
         ``hf cache rm`` does. Returns the bytes freed."""
-        return self._remove(file, keep_if_used=True)
+        with self._local_errors():
+            return self._remove(file, keep_if_used=True)
 
     def _remove(self, file: HubFile, *, keep_if_used: bool) -> int:
         repo_dir = self.cache.repo_dir(Repo.parse(file.repo))
@@ -419,13 +421,14 @@ class HubService:
         for partial in self.partial_files():
             etag = partial.name.split(".", 1)[0]
             lock = self.cache.root / ".locks" / partial.parent.parent.name / f"{etag}.lock"
-            lock.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                with FileLock(str(lock), timeout=0):
-                    partial.unlink(missing_ok=True)
-                    removed.append(partial)
-            except Timeout:
-                continue  # a download is writing it right now
+            with self._local_errors():
+                lock.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    with FileLock(str(lock), timeout=0):
+                        partial.unlink(missing_ok=True)
+                        removed.append(partial)
+                except Timeout:
+                    continue  # a download is writing it right now
         return removed
 
     # -- internals: paths and local errors ---------------------------------------------------
@@ -455,6 +458,16 @@ class HubService:
                                 size=_human(have))
         where = exc.filename if isinstance(exc.filename, str) else str(self.cache.root)
         return CannotWriteError(path=where, reason=exc.strerror or type(exc).__name__)
+
+    @contextmanager
+    def _local_errors(self) -> Iterator[None]:
+        """A local OSError (read-only cache, permissions) as cannot_write with its path."""
+        try:
+            yield
+        except OSError as exc:
+            where = exc.filename if isinstance(exc.filename, str) else str(self.cache.root)
+            raise CannotWriteError(path=where, reason=exc.strerror or type(exc).__name__
+                                   ) from exc
 
     def _tag_cache(self) -> None:
         """CACHEDIR.TAG at the cache root, as huggingface_hub writes it: backup tools skip
@@ -873,6 +886,8 @@ def _inside(base: Path, path: Path) -> Path:
 
 def _fetchable(url: str) -> bool:
     """An http(s) URL with a host and a valid port: all the downloader can follow."""
+    if any(ord(c) <= 32 or ord(c) == 127 for c in url):
+        return False
     try:
         parts = urllib.parse.urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number
