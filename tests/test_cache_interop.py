@@ -186,6 +186,42 @@ def test_rm_frees_xet_shared_blobs_exactly_as_hf_cache_rm(hub: HubServer, model:
     assert scan_cache_dir(ours).warnings == []
 
 
+def test_rm_of_a_repository_removes_what_hf_cache_rm_removes(hub: HubServer, model: Path,
+                                                              tmp_path: Path) -> None:
+    from bodhi_nb.app import build_app_service
+    from bodhi_nb.services.settings import SettingService
+
+    name = "m-Q4_K_M.gguf"
+    for repo in ("acme/one", "acme/two"):
+        hub.add_repo(repo, {name: model, "README.md": f"# {repo}\n"},
+                     revisions={"v1": {name: model, "README.md": "old"}})
+    theirs = tmp_path / "theirs_cache"
+    ours = Path(os.environ["HF_HOME"]) / "hub"
+    for root in (theirs, ours):
+        _xet_cache(root, hub, ["acme/one", "acme/two"], name)
+        for repo in ("acme/one", "acme/two"):
+            for revision in ("main", "v1"):
+                hf_hub_download(repo, "README.md", revision=revision, endpoint=hub.endpoint,
+                                cache_dir=root, token=False)
+        (root / "models--acme--one" / "blobs" / ("c" * 64 + ".incomplete")).write_bytes(b"x")
+    assert _tree(theirs) == _tree(ours)
+
+    app = build_app_service(SettingService())
+    try:
+        for repo in ("acme/one", "acme/two"):
+            info = scan_cache_dir(theirs)
+            [cached] = [r for r in info.repos if r.repo_id == repo]
+            strategy = info.delete_revisions(*(r.commit_hash for r in cached.revisions))
+            strategy.execute()
+            out = str(execute(["rm", repo, "-y"], Context(prog="bodhi"), lambda: app))
+            assert "README.md" in out and name in out
+            assert _tree(ours) == _tree(theirs)
+    finally:
+        app.close()
+    assert not (ours / "models--acme--one").exists()
+    assert not list((ours / "blobs" / "ab").glob("ab*[0-9a-f]"))
+
+
 def test_removing_a_file_keeps_a_blob_other_snapshots_use(hub: HubServer, model: Path,
                                                          tmp_path: Path) -> None:
     hub.add_repo("acme/keep", {"a-Q4_0.gguf": model, "b-Q8_0.gguf": model})

@@ -220,7 +220,8 @@ class DownloadsCommand(Command):
 @command
 class RmCommand(Command):
     name = "rm"
-    summary = "remove downloaded models (REPO, REPO:QUANT, REPO/FILE) or --partials"
+    summary = ("remove downloaded files (REPO: the whole repository, REPO:QUANT, REPO/FILE) "
+               "or --partials")
 
     @dataclass(frozen=True)
     class Request:
@@ -247,6 +248,7 @@ class RmCommand(Command):
         if not request.ref:
             raise BadArgumentsError(command=self.name, reason="give a model or --partials")
         ref = ModelRef.parse(request.ref, request.file)
+        whole_repo = ref.filename is None and ref.quant is None
         targets = self._targets(hub, ref)
         if not targets:
             return Message(f"nothing to remove: no local file matches {request.ref}")
@@ -258,7 +260,10 @@ class RmCommand(Command):
                 raise BadArgumentsError(command=self.name, reason="add -y to confirm")
             if not ctx.confirm(question):
                 return Message("nothing removed")
-        freed = sum(hub.remove_local_file(t) for t in targets)
+        if whole_repo:  # as `hf cache rm owner/repo`: the repository's whole cache folder
+            freed = hub.remove_repo(ref.repo)
+        else:
+            freed = sum(hub.remove_local_file(t) for t in targets)
         rows = [(t.repo, t.filename, t.snapshot[:12]) for t in targets]
         return Sections((("removed", Table(("repo", "file", "snapshot"), rows,
                                            title="Removed")),
@@ -268,14 +273,12 @@ class RmCommand(Command):
     def _targets(hub: Any, ref: ModelRef) -> list[Any]:
         from bodhi_nb.gguf import quant_from_filename, shard_files
 
-        if ref.filename is not None:  # any file pull fetched, GGUF or not
+        if ref.filename is not None:  # any file pull fetched, GGUF or not, every snapshot
             return [f for f in hub.list_local_files(ref.repo) if f.filename == ref.filename]
+        if ref.quant is None:  # the whole repository
+            return list(hub.list_local_files(ref.repo))
         local = [f for f in hub.list_local_models() if f.repo == ref.repo.id]
-        if ref.quant is not None:
-            want = ref.quant.upper()
-            firsts = [f.filename for f in local if quant_from_filename(f.filename).upper()
-                      == want]
-            names = {n for first in firsts for n in shard_files([f.filename for f in local],
-                                                                 first)}
-            return [f for f in local if f.filename in names]
-        return local
+        want = ref.quant.upper()
+        firsts = [f.filename for f in local if quant_from_filename(f.filename).upper() == want]
+        names = {n for first in firsts for n in shard_files([f.filename for f in local], first)}
+        return [f for f in local if f.filename in names]

@@ -384,6 +384,33 @@ class HubService:
         with self._local_errors():
             return self._remove(file, keep_if_used=True)
 
+    def remove_repo(self, repo: Repo) -> int:
+        """Delete a repository's whole cache folder (every revision, ref and partial), and
+        collect the shared-store entries only it linked to, as ``hf cache rm owner/repo``
+        does. Returns the bytes freed."""
+        repo_dir = self.cache.repo_dir(repo)
+        if not repo_dir.is_dir():
+            return 0
+        with self._local_errors():
+            freed = 0
+            stores = set()
+            try:
+                entries = list(os.scandir(repo_dir / "blobs"))
+            except (FileNotFoundError, NotADirectoryError):
+                entries = []
+            for entry in entries:
+                store = self.cache.shared_blob_target(Path(entry.path))
+                if store is not None:
+                    stores.add(store)
+                elif entry.is_file(follow_symlinks=False):
+                    freed += entry.stat(follow_symlinks=False).st_size
+            import shutil
+
+            shutil.rmtree(repo_dir)
+            for store in sorted(stores):
+                freed += self.cache.sweep_shared_blob(store)
+        return freed
+
     def _remove(self, file: HubFile, *, keep_if_used: bool) -> int:
         repo_dir = self.cache.repo_dir(Repo.parse(file.repo))
         link = _inside(repo_dir / "snapshots", file.path)
