@@ -579,3 +579,15 @@ def test_rm_on_a_read_only_cache_is_a_coded_error(hub: HubServer, model: Path, t
                 assert str(hf_home) in excinfo.value.params["path"]
         finally:
             app.close()
+
+
+def test_a_blob_of_the_wrong_size_is_fetched_again_not_linked(
+        hub: HubServer, model: Path, registry: DefaultAppService) -> None:
+    hub.add_repo("acme/short", {"s-Q4_0.gguf": model})
+    sha = hashlib.sha256(model.read_bytes()).hexdigest()
+    blobs = _hf_cache(registry) / "models--acme--short" / "blobs"
+    blobs.mkdir(parents=True)
+    (blobs / sha).write_bytes(model.read_bytes()[:1000])  # a copy cut short, by name only
+    got = registry.hub_service().download(Repo.parse("acme/short"), "s-Q4_0.gguf")
+    assert got.path.read_bytes() == model.read_bytes()
+    assert [r.method for r in hub.log if r.origin == "cdn"] == ["GET"]

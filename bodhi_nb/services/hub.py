@@ -333,12 +333,15 @@ class HubService:
             if paths.ref is not None:
                 self._write_ref(paths.ref, remote.commit)
             self._tag_cache()
-            if not paths.blob.exists():
+            if not _has_blob(paths.blob, remote.size):
                 from filelock import FileLock
 
                 paths.lock.parent.mkdir(parents=True, exist_ok=True)
                 with FileLock(str(paths.lock)):
-                    if not paths.blob.exists():
+                    if not _has_blob(paths.blob, remote.size):
+                        # A blob of another size is no copy of this content (a copy cut
+                        # short by hand or by a full disk): fetch it again, never link it.
+                        paths.blob.unlink(missing_ok=True)
                         self._fetch(remote, paths, progress)
             self._publish(paths)
         except _WriteFailed as exc:
@@ -909,6 +912,13 @@ def _inside(base: Path, path: Path) -> Path:
     if root not in Path(os.path.abspath(path)).parents:
         raise UnsafePathError(path=_shown(str(path)), base=str(root))
     return path
+
+
+def _has_blob(blob: Path, size: int) -> bool:
+    try:
+        return blob.stat().st_size == size
+    except OSError:
+        return False
 
 
 def _fetchable(url: str) -> bool:
