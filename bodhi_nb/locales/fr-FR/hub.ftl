@@ -1,6 +1,6 @@
 ## Hub Hugging Face et cache HF (issue 8) : un hub qui ment, un disque plein, une adresse invalide
 
-hub_service_error-bad_metadata = Le hub { $url } a envoyé un { $field } invalide (« { $value } ») ; rien n'a été écrit. Vérifiez que HF_ENDPOINT désigne un Hub Hugging Face de confiance (`{ $prog } settings HF_ENDPOINT`).
+hub_service_error-bad_metadata = Le hub { $url } a envoyé une valeur { $field } invalide (« { $value } ») ; rien n'a été écrit. Vérifiez que HF_ENDPOINT désigne un Hub Hugging Face de confiance (`{ $prog } settings HF_ENDPOINT`).
 hub_service_error-unverifiable_file = { $filename } dans { $repo } est un gros fichier (LFS), mais le hub { $url } n'a fourni aucun SHA-256 pour le vérifier ; il n'a donc pas été téléchargé. Vérifiez que HF_ENDPOINT désigne un Hub Hugging Face de confiance (`{ $prog } settings HF_ENDPOINT`).
 hub_service_error-unsafe_path = Écriture de { $path } refusée : ce chemin sort du dossier de cache { $base }. Vérifiez que HF_ENDPOINT désigne un Hub Hugging Face de confiance (`{ $prog } settings HF_ENDPOINT`).
 hub_service_error-bad_response = { $url } n'a pas répondu comme un Hub Hugging Face ({ $reason }). Vérifiez HF_ENDPOINT (`{ $prog } settings HF_ENDPOINT`) ; la valeur par défaut est https://huggingface.co.
