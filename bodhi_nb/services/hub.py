@@ -38,6 +38,7 @@ import hashlib
 import os
 import queue
 import re
+import shutil
 import ssl
 import threading
 import urllib.parse
@@ -407,8 +408,6 @@ class HubService:
                     stores.add(store)
                 elif entry.is_file(follow_symlinks=False):
                     freed += entry.stat(follow_symlinks=False).st_size
-            import shutil
-
             shutil.rmtree(repo_dir)
             for store in sorted(stores):
                 freed += self.cache.sweep_shared_blob(store)
