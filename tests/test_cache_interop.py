@@ -193,8 +193,10 @@ def test_rm_of_a_repository_removes_what_hf_cache_rm_removes(hub: HubServer, mod
 
     name = "m-Q4_K_M.gguf"
     for repo in ("acme/one", "acme/two"):
+        # (distinct READMEs: the local hub's commit hashes only its files, and
+        # delete_revisions takes commit hashes, which must not be shared across repos)
         hub.add_repo(repo, {name: model, "README.md": f"# {repo}\n"},
-                     revisions={"v1": {name: model, "README.md": "old"}})
+                     revisions={"v1": {name: model, "README.md": f"old {repo}"}})
     theirs = tmp_path / "theirs_cache"
     ours = Path(os.environ["HF_HOME"]) / "hub"
     for root in (theirs, ours):
