@@ -112,6 +112,14 @@ def test_streamed_answer_is_summarised_once_then_shown_in_full() -> None:
     assert response.to_json()["usage"] == {"completion_tokens": 3}
 
 
+def test_after_a_transient_live_view_the_answer_comes_with_its_summary() -> None:
+    response = ChatResponse(_reply(), "markdown", summarize=True)
+    first = response._repr_mimebundle_()
+    assert first["text/plain"].startswith("**Paris**\n— tiny · 3 tokens")
+    assert first["text/markdown"].startswith("**Paris**\n\n*— tiny")
+    assert response._repr_mimebundle_()["text/plain"] == "**Paris**"
+
+
 def test_an_empty_answer_is_never_shown_as_nothing() -> None:
     """Issue 8 item 22: the reason, the finish reason and the token count, in every form."""
     import dataclasses
@@ -160,6 +168,10 @@ def test_notes_come_once_and_base_model_answers_render_as_text() -> None:
     assert response._repr_mimebundle_() == {"text/plain": "### Instruction:\nParis"}
     again = ChatResponse(_reply(), "text", notes=("Note: x",))
     assert again.to_text() == "Note: x\n**Paris**" and again.to_text() == "**Paris**"
+    text = ChatResponse(_reply("### Answer: Nile"), "text", summarize=True)
+    bundle = text._repr_mimebundle_()
+    assert bundle == {"text/plain": "### Answer: Nile\n— tiny · 3 tokens · first token 40 ms "
+                                    "· total 120 ms · thread t1"}
 
 
 def test_display_live_shows_the_wait_then_the_answer(shell: object) -> None:
@@ -180,10 +192,12 @@ def test_display_live_shows_the_wait_then_the_answer(shell: object) -> None:
     live.write(": Paris")
     live.close()
     shown = [o["data"] for o in sh.display_pub.outputs]
-    assert {"text/plain": "starting the model server for demo… 0 s"} in shown
+    assert shown[0] == {} and shown[-1] == {}  # transient: the result shows the answer
     assert shown.count({"text/plain": "starting the model server for demo… 0 s"}) == 1
     assert {"text/plain": "model server for demo ready in 4.1 s"} in shown
-    assert shown[-1] == {"text/plain": "### Instruction: Paris"}  # text, not a heading
+    # the first token replaces the wait at once (later ones at most fps times a second)
+    assert shown[-2] == {"text/plain": "### Instruction"}
+    assert not any("text/markdown" in bundle for bundle in shown)  # text, not a heading
     assert all(o["transient"]["display_id"] == sh.display_pub.outputs[0]["transient"][
         "display_id"] for o in sh.display_pub.outputs)
 

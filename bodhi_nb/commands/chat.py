@@ -135,21 +135,24 @@ class StdoutLive:
 class ChatResponse(Result):
     """The answer. Renders as Markdown (or text, or a code block) with a text fallback.
 
-    When the answer was already shown live as it streamed, the first rendering (the one
-    ``Out[n]`` triggers right after the command) is a one-line summary instead of the
-    answer again; any later rendering shows the answer. ``notes`` (a fallback format in
-    use) come first in the first rendering. An empty answer is never shown as nothing:
-    ``empty`` says why (finish reason, tokens, and the fix).
+    The first rendering (the one ``Out[n]`` triggers right after the command) carries the
+    notes (a fallback format in use) and a one-line summary (tokens, time to first token,
+    server start, total): after the answer, or instead of it when the answer already stayed
+    on screen as it streamed (``streamed_live``: a terminal). Later renderings show the
+    answer alone. An empty answer is never shown as nothing: ``empty`` says why (finish
+    reason, tokens, and the fix), in every rendering.
     """
 
     def __init__(self, reply: Any, fmt: str = "markdown", streamed_live: bool = False,
-                 notes: tuple[str, ...] = (), empty: str | None = None) -> None:
+                 notes: tuple[str, ...] = (), empty: str | None = None,
+                 summarize: bool = False) -> None:
         self.reply = reply
         self.format = fmt
         self.notes = notes
         self._empty = empty
-        self._summary_pending = streamed_live
-        self._notes_pending = bool(notes)
+        self._streamed = streamed_live
+        self._first = streamed_live or summarize or bool(notes)
+        self._summarize = streamed_live or summarize
 
     @property
     def text(self) -> str:
@@ -183,25 +186,20 @@ class ChatResponse(Result):
             parts.append(f"thread {self.reply.thread}")
         return "— " + " · ".join(parts)
 
-    def _take(self) -> tuple[bool, tuple[str, ...]]:
-        summary, self._summary_pending = self._summary_pending, False
-        notes = self.notes if self._notes_pending else ()
-        self._notes_pending = False
-        return summary, notes
-
-    def _lines(self) -> tuple[list[str], str | None]:
-        """Plain lines to show, and the answer itself when it is to be shown."""
-        summary, notes = self._take()
-        lines = list(notes)
+    def _parts(self) -> tuple[list[str], str | None, list[str]]:
+        """Lines before the answer, the answer (None: not shown), lines after it."""
+        first, self._first = self._first, False
+        before = list(self.notes) if first else []
+        after = [self.summary()] if first and self._summarize else []
         if self.is_empty:
-            return [*lines, self.explanation(), *([self.summary()] if summary else [])], None
-        if summary:
-            return [*lines, self.summary()], None
-        return lines, self.text
+            return [*before, self.explanation()], None, after
+        if first and self._streamed:
+            return before, None, after
+        return before, self.text.rstrip("\n") if after else self.text, after
 
     def to_text(self) -> str:
-        lines, answer = self._lines()
-        return "\n".join([*lines, *([answer] if answer is not None else [])])
+        before, answer, after = self._parts()
+        return "\n".join([*before, *([answer] if answer is not None else []), *after])
 
     def to_markdown(self) -> str:
         if self.format == "code":
@@ -209,14 +207,13 @@ class ChatResponse(Result):
         return self.text
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        lines, answer = self._lines()
-        plain = "\n".join([*lines, *([answer] if answer is not None else [])])
+        before, answer, after = self._parts()
+        plain = "\n".join([*before, *([answer] if answer is not None else []), *after])
         if answer is not None and self.format == "text":
             return {"text/plain": plain}
-        md_lines = [f"*{line}*" if line.startswith("— ") else line for line in lines]
-        if answer is not None:
-            md_lines.append(self.to_markdown())
-        return {"text/plain": plain, "text/markdown": "\n\n".join(md_lines)}
+        blocks = [*before, *([self.to_markdown()] if answer is not None else []),
+                  *(f"*{line}*" for line in after)]
+        return {"text/plain": plain, "text/markdown": "\n\n".join(blocks)}
 
     def to_json(self) -> Any:
         r = self.reply
@@ -303,12 +300,16 @@ class ChatCommand(Command):
             raise BadArgumentsError(command=self.name, reason="the prompt is empty")
         if request.reset and not request.thread:
             raise BadArgumentsError(command=self.name, reason="--reset needs --thread NAME")
+        alias = request.alias
         if not request.no_interpolate:
+            # The magic leaves chat lines alone (--no-interpolate must reach the prompt),
+            # so the alias is interpolated here too: `chat {demo.repo}:Q4_K_M ...`.
             prompt = interpolate(prompt, ctx.user_ns)
+            alias = interpolate(alias, ctx.user_ns)
         if request.out and ctx.user_ns is None:
             raise BadArgumentsError(command=self.name, reason="--out needs a notebook")
         thread = request.thread or (f"t-{new_ulid()[-8:].lower()}" if request.new else None)
-        chat_request = ChatRequest(request.alias, prompt, request.system,
+        chat_request = ChatRequest(alias, prompt, request.system,
                                    parse_params(request.option), thread,
                                    stream=not request.no_stream, log=not request.no_log,
                                    reset=request.reset, started_at=entered)
@@ -353,8 +354,12 @@ class ChatCommand(Command):
             ctx.user_ns[request.out] = reply.text
         empty = (empty_explanation(reply, message, ctx.prog) if not reply.text.strip()
                  else None)
-        return ChatResponse(reply, fmt, streamed_live=live is not None, notes=tuple(notes),
-                            empty=empty)
+        # A terminal keeps the streamed answer on screen; a notebook's live view is a
+        # transient one (what nbval and nbclient store must not depend on its updates), so
+        # there the result shows the answer itself, with its summary.
+        kept = live is not None and getattr(live, "persistent", True)
+        return ChatResponse(reply, fmt, streamed_live=kept, notes=tuple(notes), empty=empty,
+                            summarize=live is not None)
 
 
 @command
@@ -384,9 +389,14 @@ class HistoryCommand(Command):
                    for e in entries]
         rows = [(e.created_at, e.thread, e.alias, _clip(e.prompt, 50), _clip(e.answer, 70),
                  (e.usage or {}).get("completion_tokens"),
-                 (e.timings or {}).get("total_ms")) for e in entries]
-        return Table(("when", "thread", "alias", "prompt", "answer", "tokens", "ms"), rows,
+                 _ms((e.timings or {}).get("total_ms"))) for e in entries]
+        return Table(("when", "thread", "alias", "prompt", "answer", "tokens", "total"), rows,
                      title="Chat history", empty="(no chats logged yet)", records=records)
+
+
+def _ms(value: Any) -> str | None:
+    """``3552.04`` -> ``3552 ms``: the unit shows, and a notebook's sanitizer finds it."""
+    return f"{float(value):.0f} ms" if isinstance(value, (int, float)) else None
 
 
 def _clip(text: str, width: int) -> str:

@@ -14,7 +14,14 @@ class DisplayLive:
     Before the first token it shows the wait (``starting the model server for demo… 3 s``);
     the answer replaces it. ``auto`` renders as Markdown until the chat says which format
     the model's answers take (a base model's are plain text).
+
+    The view is transient: it starts empty and ends empty, and the command's result shows
+    the answer. A saved notebook therefore holds the answer once, and its outputs do not
+    depend on display updates (nbclient applies them, nbval ignores them).
     """
+
+    #: the answer does not stay in this view (the result shows it)
+    persistent = False
 
     def __init__(self, fmt: str = "markdown", fps: float = 10.0) -> None:
         from IPython.display import display
@@ -22,13 +29,16 @@ class DisplayLive:
         self.format = fmt
         self.text = ""
         self._status = ""
-        self._shown: dict[str, Any] | None = None
+        self._closed = False
+        self._shown: dict[str, Any] | None = {}
         self._interval = 1.0 / fps
         self._last = 0.0
         self._handle = display(self._bundle(), raw=True, display_id=True)  # type: ignore[no-untyped-call]
 
     def _bundle(self) -> dict[str, Any]:
-        if not self.text and self._status:
+        if self._closed or not (self.text or self._status):
+            return {}
+        if not self.text:
             return {"text/plain": self._status}
         if self.format == "text":
             return {"text/plain": self.text}
@@ -59,5 +69,5 @@ class DisplayLive:
         self._update(force=first)  # the first token replaces the wait at once
 
     def close(self) -> None:
-        self._status = ""
+        self._closed = True
         self._update(force=True)
