@@ -103,6 +103,12 @@ def test_first_chat_shows_the_server_start_and_times_from_enter(
     again = shell.run_line_magic("bodhi", f'chat tiny "{PROMPT}" --no-log')
     assert "startup_ms" not in again.reply.timings
     assert "starting the model server" not in capsys.readouterr().err  # already running
+    shell.run_line_magic("bodhi", "ps --stop")
+    capsys.readouterr()
+    waited = shell.run_line_magic("bodhi", f'chat tiny "{PROMPT}" --no-log --no-stream')
+    out, err = capsys.readouterr()
+    assert "starting the model server for tiny…" in err and out == ""  # the wait, not deltas
+    assert waited.reply.timings["startup_ms"] > 0
 
 
 def test_thread_reset_makes_a_rerun_give_the_same_answers(shell: InteractiveShell) -> None:

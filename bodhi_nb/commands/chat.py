@@ -321,9 +321,9 @@ class ChatCommand(Command):
 
         fmt = request.format
         notes: list[str] = []
-        live: Any = None
-        if chat_request.stream and not request.json:
-            live = (ctx.live or StdoutLive)(fmt)
+        # The live view shows the wait (a server start) even without --stream's deltas.
+        live: Any = None if request.json else (ctx.live or StdoutLive)(fmt)
+        streamed = live is not None and chat_request.stream
 
         def on_event(event: ChatEvent) -> None:
             nonlocal fmt
@@ -344,7 +344,7 @@ class ChatCommand(Command):
                 live.status(text, done=event.kind == "started")
 
         try:
-            reply = service.chat(chat_request, live.write if live else None, on_event)
+            reply = service.chat(chat_request, live.write if streamed else None, on_event)
         finally:
             if live is not None:
                 live.close()
@@ -357,9 +357,9 @@ class ChatCommand(Command):
         # A terminal keeps the streamed answer on screen; a notebook's live view is a
         # transient one (what nbval and nbclient store must not depend on its updates), so
         # there the result shows the answer itself, with its summary.
-        kept = live is not None and getattr(live, "persistent", True)
+        kept = streamed and getattr(live, "persistent", True)
         return ChatResponse(reply, fmt, streamed_live=kept, notes=tuple(notes), empty=empty,
-                            summarize=live is not None)
+                            summarize=streamed)
 
 
 @command
