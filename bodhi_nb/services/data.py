@@ -612,6 +612,11 @@ def _unsafe_yaml(text: str, loader: Any) -> str | None:
     Parsing events costs time linear in the file's size and builds nothing."""
     import yaml
 
+    if ("&" not in text and "*" not in text
+            and text.count("[") + text.count("{") <= _MAX_YAML_DEPTH):
+        # No anchor or alias, few flow collections: skip the second parse (a file in
+        # BodhiApp's shape). Deep block nesting is left to libyaml's own limit.
+        return None
     depth = 0
     for event in yaml.parse(text, Loader=loader):
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
