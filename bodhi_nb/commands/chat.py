@@ -289,7 +289,9 @@ class ChatCommand(Command):
         from bodhi_nb.objs import new_ulid
         from bodhi_nb.services.chat import ChatEvent, ChatRequest
 
-        entered = time.perf_counter()  # the user's Enter: timings run from here
+        # The user's Enter: timings run from here (a front end that stamps the time it read
+        # the line in its Context, before building the registry, is more exact still).
+        entered = getattr(ctx, "started_at", None) or time.perf_counter()
         prompt = request.prompt
         if ctx.cell is not None:
             if prompt is not None:

@@ -22,9 +22,9 @@ __all__ = ["DEMO_FILE", "DEMO_REPO", "DemoSource", "demo_source"]
 
 DEMO_REPO = "bodhi-demo/gemma-3-270m-GGUF"
 DEMO_FILE = "gemma-3-270m-Q4_K_M.gguf"
-# A base (pre-trained) model: it continues text rather than chatting, so the demo alias
-# gives it a question/answer frame (llama_cpp.server's "alpaca" format) and a short answer.
-DEMO_CONTEXT = ("--chat_format alpaca", "--n_ctx 2048")
+# A base (pre-trained) model without a chat template: it continues text rather than
+# chatting, so the quick start's alias gives it llama.cpp's "alpaca" frame and a short
+# answer (a model alias on it gets the same frame as a fallback).
 
 _hub: Any = None
 
