@@ -149,6 +149,20 @@ def test_create_validates(service: DataService) -> None:
     assert not service.aliases_dir.exists() or not any(service.aliases_dir.glob("*.yaml"))
 
 
+def test_create_refuses_request_params_the_reader_would_skip(service: DataService) -> None:
+    """Issue 8 item 10: an alias written with max_tokens beyond llama.cpp's int32 was
+    stored, then skipped by every listing."""
+    from bodhi_nb.errors import BadParamError
+
+    with pytest.raises(BadParamError) as err:
+        service.create_alias(alias(request_params=OAIRequestParams(max_tokens=10**12)))
+    assert err.value.params["name"] == "max_tokens"
+    assert not service.aliases_dir.exists() or not any(service.aliases_dir.glob("*.yaml"))
+    made = service.create_alias(alias(request_params=OAIRequestParams(
+        max_tokens=64, temperature=0.5, stop=("###",), system_prompt="Be brief.")))
+    assert service.get_alias(made.alias).request_params.stop == ("###",)
+
+
 def test_create_pins_a_downloaded_file_to_its_commit(service: DataService,
                                                      settings: SettingService,
                                                      model: Path) -> None:

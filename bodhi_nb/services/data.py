@@ -411,9 +411,13 @@ class DataService:
             return []
 
     def _validated(self, alias: UserAlias) -> UserAlias:
+        from bodhi_nb.services.chat import check_request_params
+
         check_alias_name(alias.alias)
         check_filename(alias.filename)
         check_revision(alias.snapshot)
+        # What the reader would refuse is refused here, not written (max_tokens 1e12).
+        check_request_params(alias.request_params.to_dict())
         return dataclasses.replace(alias, source=AliasSource.USER,
                                    context_params=check_context_params(alias.context_params))
 
