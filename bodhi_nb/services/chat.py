@@ -13,7 +13,8 @@ gives the same answer). A request with ``reset`` starts its thread afresh: a mar
 (role ``system``, empty content, params ``{"reset": true}``) is logged with the exchange,
 and only exchanges after the newest marker are sent as context; the earlier ones stay in
 the history. So a notebook cell ``--thread NAME --reset`` gives the same answer run after
-run, and the cells after it continue that thread.
+run, and the cells after it continue that thread. (With ``log`` off nothing is written,
+so such a reset holds for that one request.)
 
 Parameters are checked before anything is sent (:func:`check_request_params`): a coded
 ``chat_service_error-bad_param`` names the first bad one.
