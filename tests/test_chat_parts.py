@@ -213,3 +213,19 @@ def test_stdout_live_puts_the_wait_on_stderr(capsys: pytest.CaptureFixture[str])
     assert out == "Paris\n"
     assert err == ("starting the model server for demo… 0 s\n"
                    "model server for demo ready in 2.5 s\n")  # not a terminal: one line each
+
+
+def test_the_summary_line_speaks_the_users_language() -> None:
+    from bodhi_nb.services.localization import LocalizationService
+
+    french = LocalizationService("fr-FR")
+    reply = _reply()
+    reply.timings["startup_ms"] = 4100.0
+    response = ChatResponse(reply, "text", summarize=True,
+                            message=lambda code, args: french.message(code, args))
+    assert response.summary() == ("— tiny · 3 jetons · premier jeton 40 ms (démarrage du "
+                                  "serveur de modèle 4100 ms) · total 120 ms · fil t1")
+    english = ChatResponse(reply, "text", summarize=True,
+                           message=lambda code, args: LocalizationService("en-US").message(
+                               code, args))
+    assert english.summary() == ChatResponse(reply).summary()  # catalogue == built-in text

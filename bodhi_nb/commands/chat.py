@@ -145,8 +145,11 @@ class ChatResponse(Result):
 
     def __init__(self, reply: Any, fmt: str = "markdown", streamed_live: bool = False,
                  notes: tuple[str, ...] = (), empty: str | None = None,
-                 summarize: bool = False) -> None:
+                 summarize: bool = False,
+                 message: Callable[[str, dict[str, Any]], str] | None = None) -> None:
         self.reply = reply
+        #: renders a chat.ftl message in the user's locale (English without one)
+        self._message = message
         self.format = fmt
         self.notes = notes
         self._empty = empty
@@ -174,16 +177,18 @@ class ChatResponse(Result):
         usage = self.reply.usage or {}
         tokens = usage.get("completion_tokens")
         timings = self.reply.timings
+        say = self._message or _english
         parts = [self.reply.alias]
         if tokens is not None:
-            parts.append(f"{tokens} tokens")
-        first = f"first token {timings['ttft_ms']:.0f} ms"
+            parts.append(say("chat-summary-tokens", {"tokens": str(tokens)}))
+        first = say("chat-summary-first-token", {"ms": f"{timings['ttft_ms']:.0f}"})
         if timings.get("startup_ms") is not None:
-            first += f" (model server start {timings['startup_ms']:.0f} ms)"
+            first += " " + say("chat-summary-server-start",
+                               {"ms": f"{timings['startup_ms']:.0f}"})
         parts.append(first)
-        parts.append(f"total {timings['total_ms']:.0f} ms")
+        parts.append(say("chat-summary-total", {"ms": f"{timings['total_ms']:.0f}"}))
         if self.reply.thread:
-            parts.append(f"thread {self.reply.thread}")
+            parts.append(say("chat-summary-thread", {"thread": self.reply.thread}))
         return "— " + " · ".join(parts)
 
     def _parts(self) -> tuple[list[str], str | None, list[str]]:
@@ -226,6 +231,20 @@ class ChatResponse(Result):
 
     def __str__(self) -> str:
         return self.text
+
+
+_ENGLISH = {
+    "chat-summary-tokens": "{tokens} tokens",
+    "chat-summary-first-token": "first token {ms} ms",
+    "chat-summary-server-start": "(model server start {ms} ms)",
+    "chat-summary-total": "total {ms} ms",
+    "chat-summary-thread": "thread {thread}",
+}
+
+
+def _english(code: str, args: dict[str, Any]) -> str:
+    """The en-US text of a summary part, for a response built without a localizer."""
+    return _ENGLISH[code].format(**args)
 
 
 def empty_explanation(reply: Any, message: Callable[[str, dict[str, Any]], str],
@@ -361,7 +380,7 @@ class ChatCommand(Command):
         # there the result shows the answer itself, with its summary.
         kept = streamed and getattr(live, "persistent", True)
         return ChatResponse(reply, fmt, streamed_live=kept, notes=tuple(notes), empty=empty,
-                            summarize=streamed)
+                            summarize=streamed, message=message)
 
 
 @command
