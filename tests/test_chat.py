@@ -24,8 +24,10 @@ PROMPT = "What is the capital of France?"
 
 
 def _pids(alias: str = "tiny") -> list[int]:
-    """llama_cpp.server processes serving ``alias`` (whoever started them)."""
-    out = subprocess.run(["pgrep", "-f", f"llama_cpp.server.*--model_alias {alias}"],
+    """llama_cpp.server processes serving ``alias`` on a model in this test's HF_HOME (the
+    machine may be shared with other test runs serving an alias of the same name)."""
+    out = subprocess.run(["pgrep", "-f", f"llama_cpp.server.*{os.environ['HF_HOME']}.*"
+                                         f"--model_alias {alias}"],
                          capture_output=True, text=True)
     return [int(p) for p in out.stdout.split()]
 
