@@ -28,6 +28,7 @@ from typing import Any
 from bodhi_nb.errors import GgufInvalidError, QuantAmbiguousError, QuantNotFoundError
 
 __all__ = [
+    "MAX_ARRAY_DEPTH",
     "SUPPORTED_VERSIONS",
     "GgufMetadata",
     "is_auxiliary",
@@ -47,6 +48,9 @@ _SHARD = re.compile(r"-(\d{5})-of-(\d{5})$")
 _QUANT_SHAPE = re.compile(r"^(?:I?Q\d\w*|B?F(?:16|32|64)|TQ\d\w*|MXFP\d\w*|NVFP\d\w*)$",
                           re.IGNORECASE)
 _STRING, _ARRAY = 8, 9
+#: Arrays of arrays deeper than this are refused. Real models nest at most one level
+#: (merges are strings); without a bound a hostile file recurses until RecursionError.
+MAX_ARRAY_DEPTH = 8
 
 
 class _Bad(Exception):
@@ -246,8 +250,11 @@ class _Cursor:
             raise _Bad(f"unknown value type {vtype} at byte {self.pos - 4}")
         return self.take(fmt)
 
-    def skip_array(self) -> int:
+    def skip_array(self, depth: int = 1) -> int:
         """Skip an array value; returns its length."""
+        if depth > MAX_ARRAY_DEPTH:
+            raise _Bad(f"arrays nested more than {MAX_ARRAY_DEPTH} levels deep "
+                       f"at byte {self.pos}")
         itype, count = self.take(self.u32), self.take(self.u64)
         if itype == _STRING:
             u64, buf, pos, size = self.u64, self.buf, self.pos, self.size
@@ -260,7 +267,7 @@ class _Cursor:
             self.pos = pos
         elif itype == _ARRAY:
             for _ in range(count):
-                self.skip_array()
+                self.skip_array(depth + 1)
         else:
             fmt = self.formats.get(itype)
             if fmt is None:

@@ -1,18 +1,25 @@
-"""Execute a notebook headlessly and print what each cell showed (used by ``make demo``).
+"""Execute notebooks headlessly and print what each cell showed (used by ``make demo``).
 
     python notebooks/run.py notebooks/00-status.ipynb
+    python notebooks/run.py --save notebooks/*.ipynb   # store the outputs in the files
+
+``--save`` writes the executed outputs back, as strict nbval (``make notebooks``) expects
+them. Run it from a clean state so the stored outputs are what a first run shows::
+
+    BODHI_HOME=$(mktemp -d) HF_HOME=$(mktemp -d) python notebooks/run.py --save notebooks/*.ipynb
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import nbformat
 from nbclient import NotebookClient
 
 
-def _text(output: dict) -> str:  # type: ignore[type-arg]
+def _text(output: dict[str, Any]) -> str:
     kind = output.get("output_type")
     if kind == "stream":
         return str(output.get("text", ""))
@@ -23,12 +30,25 @@ def _text(output: dict) -> str:  # type: ignore[type-arg]
     return ""
 
 
-def main(paths: list[str]) -> int:
+def execute(path: str | Path, timeout: int = 1800) -> Any:
+    """The notebook at ``path``, executed in a fresh python3 kernel whose working
+    directory is the notebook's folder."""
+    nb = nbformat.read(str(path), as_version=4)
+    NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                   resources={"metadata": {"path": str(Path(path).parent)}}).execute()
+    return nb
+
+
+def main(args: list[str]) -> int:
+    save = "--save" in args
+    paths = [a for a in args if a != "--save"] or ["notebooks/00-status.ipynb"]
     for path in paths:
-        nb = nbformat.read(path, as_version=4)
-        NotebookClient(nb, timeout=1800, kernel_name="python3",
-                       resources={"metadata": {"path": str(Path(path).parent)}}).execute()
-        print(f"=== {path}")
+        nb = execute(path)
+        if save:
+            nbformat.write(nb, path)
+            print(f"=== {path} (outputs saved)")
+        else:
+            print(f"=== {path}")
         for cell in nb.cells:
             if cell.cell_type != "code":
                 continue
@@ -41,4 +61,4 @@ def main(paths: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:] or ["notebooks/00-status.ipynb"]))
+    sys.exit(main(sys.argv[1:]))

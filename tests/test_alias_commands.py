@@ -17,7 +17,7 @@ from bodhi_nb.cli import main
 from bodhi_nb.commands.models import parse_context_params, parse_request_params
 from bodhi_nb.commands.results import JsonView, Result
 from bodhi_nb.errors import BadArgumentsError, InvalidValueError, OutOfRangeError
-from bodhi_nb.testing.gguf_files import make_gguf, put_in_hf_cache
+from bodhi_nb.testing.gguf_files import make_gguf, nested_array_gguf, put_in_hf_cache
 
 REPO = "bartowski/Llama-3.2-1B-Instruct-GGUF"
 FILE = "Llama-3.2-1B-Instruct-Q4_K_M.gguf"
@@ -130,6 +130,20 @@ def test_ls_lists_models_with_metadata_and_problems(shell: InteractiveShell,
     assert "not a GGUF file" in rows["junk-Q8_0.gguf"]["problem"]
 
 
+def test_ls_reports_a_deeply_nested_gguf_and_lists_the_others(
+        shell: InteractiveShell, downloaded: Path, hf_cache: Path, tmp_path: Path) -> None:
+    """Issue 8 item 11: one GGUF with arrays nested 100,000 deep made ``ls`` fail for every
+    model with RecursionError."""
+    deep = nested_array_gguf(tmp_path / "deep.gguf", 100_000)
+    put_in_hf_cache(hf_cache, "evil/nested-GGUF", "nested-Q4_0.gguf", deep)
+    text = magic(shell, "ls").to_text()
+    assert FILE in text and "could not be read as GGUF" in text
+    assert "nested-Q4_0.gguf" in text and "nested more than" in text
+    rows = {r["filename"]: r for r in magic(shell, "ls --json").to_json()}
+    assert rows[FILE]["problem"] is None and rows[FILE]["architecture"] == "llama"
+    assert "nested more than" in rows["nested-Q4_0.gguf"]["problem"]
+
+
 def test_ls_with_an_empty_cache(shell: InteractiveShell) -> None:
     text = magic(shell, "ls").to_text()
     assert "(no GGUF files yet; `%bodhi help pull`" in text
@@ -150,6 +164,39 @@ def test_broken_alias_files_are_notices(shell: InteractiveShell, isolated_env: P
     (problem,) = payload["problems"]
     assert problem["path"].endswith("bad.yaml") and "line" in problem["error"]
     assert magic(shell, "alias ls --json").to_json()["problems"]  # stable across calls
+
+
+def test_hostile_alias_files_are_one_coded_line(shell: InteractiveShell, isolated_env: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 8 item 10: an alias file with ``max_tokens: .inf`` hid every alias
+    (OverflowError), and a YAML bomb hung every command that lists aliases."""
+    magic(shell, "alias create good --repo acme/tiny --file t.gguf")
+    folder = isolated_env / "aliases"
+    (folder / "inf.yaml").write_text("alias: inf\nrepo: acme/tiny\nfilename: t.gguf\n"
+                                     "request_params: {max_tokens: .inf}\n")
+    levels = ["a: &a [x, x, x, x, x, x, x, x, x, x]"] + [
+        f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 10) + "]"
+        for i in range(8)]
+    (folder / "bomb.yaml").write_text("\n".join(levels) + "\nalias: bomb\n")
+    text = magic(shell, "alias ls").to_text()
+    assert "good" in text and "skipped 2 alias file(s)" in text
+    assert "inf.yaml" in text and "bomb.yaml" in text and "anchors" in text
+    capsys.readouterr()
+    for name in ("inf", "bomb"):
+        assert shell.run_line_magic("bodhi", f'chat {name} "hi"') is None
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("error[data_service_error-alias_file]: ")
+        assert f"{name}.yaml" in err[0]
+
+
+@pytest.mark.parametrize("option", ["max_tokens=1e999", "temperature=abc", "top_p=[1]"])
+def test_bad_chat_options_are_one_coded_line(shell: InteractiveShell, option: str,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    assert shell.run_line_magic("bodhi", f'chat nope "hi" -o {option!r}') is None
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error[chat_service_error-bad_param]: "), err
+    assert main(["chat", "nope", "hi", "-o", option]) == 1
+    assert capsys.readouterr().err.startswith("error[chat_service_error-bad_param]: ")
 
 
 # -- CLI ------------------------------------------------------------------------------------

@@ -24,8 +24,10 @@ PROMPT = "What is the capital of France?"
 
 
 def _pids(alias: str = "tiny") -> list[int]:
-    """llama_cpp.server processes serving ``alias`` (whoever started them)."""
-    out = subprocess.run(["pgrep", "-f", f"llama_cpp.server.*--model_alias {alias}"],
+    """llama_cpp.server processes serving ``alias`` on a model in this test's HF_HOME (the
+    machine may be shared with other test runs serving an alias of the same name)."""
+    out = subprocess.run(["pgrep", "-f", f"llama_cpp.server.*{os.environ['HF_HOME']}.*"
+                                         f"--model_alias {alias}"],
                          capture_output=True, text=True)
     return [int(p) for p in out.stdout.split()]
 
@@ -39,6 +41,12 @@ def _gone(pid: int, seconds: float = 30.0) -> bool:
             return True
         time.sleep(0.1)
     return False
+
+
+@pytest.fixture(autouse=True)
+def one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test machine is shared: every llama.cpp server here runs on one thread."""
+    monkeypatch.setenv("BODHI_LLAMACPP_ARGS", "--threads 1")
 
 
 @pytest.fixture
@@ -78,6 +86,87 @@ def test_stream_and_no_stream_are_deterministic_and_logged(
     assert history[0]["alias"] == "tiny" and history[0]["prompt"] == PROMPT
     assert history[1]["usage"]["completion_tokens"] >= 1
     assert history[0]["timings"]["total_ms"] > 0
+
+
+def test_first_chat_shows_the_server_start_and_times_from_enter(
+        shell: InteractiveShell, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 8 item 24: the first chat was silent while llama.cpp started, and its time to
+    first token was counted from when the server was up."""
+    capsys.readouterr()
+    first = shell.run_line_magic("bodhi", f'chat tiny "{PROMPT}" --no-log')
+    err = capsys.readouterr().err
+    assert "starting the model server for tiny…" in err
+    assert "model server for tiny ready in" in err
+    assert isinstance(first, ChatResponse)
+    timings = first.reply.timings
+    assert timings["startup_ms"] > 0 and timings["ttft_ms"] >= timings["startup_ms"]
+    assert timings["total_ms"] >= timings["ttft_ms"]
+    assert "(model server start" in repr(first)
+    again = shell.run_line_magic("bodhi", f'chat tiny "{PROMPT}" --no-log')
+    assert "startup_ms" not in again.reply.timings
+    assert "starting the model server" not in capsys.readouterr().err  # already running
+    shell.run_line_magic("bodhi", "ps --stop")
+    capsys.readouterr()
+    waited = shell.run_line_magic("bodhi", f'chat tiny "{PROMPT}" --no-log --no-stream')
+    out, err = capsys.readouterr()
+    assert "starting the model server for tiny…" in err and out == ""  # the wait, not deltas
+    assert waited.reply.timings["startup_ms"] > 0
+
+
+def test_thread_reset_makes_a_rerun_give_the_same_answers(shell: InteractiveShell) -> None:
+    """Issue 8 item 23: a notebook cell on ``--thread geography`` sent every earlier run's
+    exchanges along, so its answer drifted run after run; ``--reset`` starts it afresh."""
+    from bodhi_nb.services.chat import ChatRequest
+
+    service = __import__("bodhi_nb").app().chat_service()
+    runs = []
+    for _ in range(2):
+        opening = shell.run_cell_magic("bodhi", "chat tiny --thread geography --reset "
+                                       "--no-stream", "Name one famous river in Europe.\n")
+        context = service._context(ChatRequest("tiny", "And one in Africa?",
+                                               thread="geography"))
+        assert [m["role"] for m in context] == ["user", "assistant", "user"]
+        follow = shell.run_cell_magic("bodhi", "chat tiny --thread geography --no-stream",
+                                      "And one in Africa?\n")
+        runs.append((opening.text, follow.text))
+    assert runs[0] == runs[1]
+    history = shell.run_line_magic("bodhi", "history --thread geography --json").to_json()
+    assert len(history) == 4, "earlier exchanges stay in the history"
+    assert shell.run_line_magic("bodhi", 'chat tiny "x" --reset') is None  # needs --thread
+
+
+def test_model_alias_on_a_base_gguf_answers_in_text_and_says_why_once(
+        shell: InteractiveShell) -> None:
+    """Issue 8 items 22 and 24: ``owner/repo:QUANT`` on a GGUF without a chat template
+    answered nothing (llama.cpp's Llama 2 frame); now the Alpaca frame gives the base model
+    text to complete, a note says so once, and the answer renders as text, not headings."""
+    line = f'chat {REPO}:Q4_K_M "{PROMPT}" -o max_tokens=24 -o temperature=0 -o seed=7'
+    first = shell.run_line_magic("bodhi", line)
+    assert isinstance(first, ChatResponse)
+    assert first.text.strip(), "the base model answers under the fallback format"
+    data = first.to_json()
+    assert data["fallback"] == "alpaca" and data["markdown"] is False
+    assert data["params"]["stop"] == ["\n###"]
+    shown = repr(first)
+    assert "has no chat template" in shown and "chat_format=FORMAT" in shown
+    assert first._repr_mimebundle_() == {"text/plain": first.text}  # text, never headings
+    second = shell.run_line_magic("bodhi", line)
+    assert second.notes == () and "no chat template" not in repr(second)
+    assert second.text == first.text
+
+
+def test_an_empty_answer_says_why(shell: InteractiveShell,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 8 item 22: an empty answer was shown as nothing at all. Llama 2's frame on a
+    base model is the real case: it ends its turn at once."""
+    shell.run_line_magic("bodhi", f"alias create l2 --repo {REPO} --file {FILE} "
+                         "--ctx chat_format=llama-2 -o temperature=0 -o max_tokens=12")
+    reply = shell.run_line_magic("bodhi", f'chat l2 "{PROMPT}" --no-stream')
+    assert isinstance(reply, ChatResponse) and reply.text == ""
+    shown = repr(reply)
+    assert "empty answer: finish reason stop, 0 tokens" in shown
+    assert "--ctx chat_format=alpaca" in shown
+    assert reply.to_json()["empty"] == shown
 
 
 def test_interpolation_out_thread_and_param_merge(shell: InteractiveShell) -> None:

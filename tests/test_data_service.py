@@ -149,6 +149,20 @@ def test_create_validates(service: DataService) -> None:
     assert not service.aliases_dir.exists() or not any(service.aliases_dir.glob("*.yaml"))
 
 
+def test_create_refuses_request_params_the_reader_would_skip(service: DataService) -> None:
+    """Issue 8 item 10: an alias written with max_tokens beyond llama.cpp's int32 was
+    stored, then skipped by every listing."""
+    from bodhi_nb.errors import BadParamError
+
+    with pytest.raises(BadParamError) as err:
+        service.create_alias(alias(request_params=OAIRequestParams(max_tokens=10**12)))
+    assert err.value.params["name"] == "max_tokens"
+    assert not service.aliases_dir.exists() or not any(service.aliases_dir.glob("*.yaml"))
+    made = service.create_alias(alias(request_params=OAIRequestParams(
+        max_tokens=64, temperature=0.5, stop=("###",), system_prompt="Be brief.")))
+    assert service.get_alias(made.alias).request_params.stop == ("###",)
+
+
 def test_create_pins_a_downloaded_file_to_its_commit(service: DataService,
                                                      settings: SettingService,
                                                      model: Path) -> None:
@@ -185,7 +199,7 @@ def test_malformed_files_are_reported_and_skipped(service: DataService) -> None:
         "list.yaml": ("- a\n- b\n", "mapping"),
         "partial.yaml": (f"alias: partial\nrepo: {REPO}\n", "missing filename"),
         "hot.yaml": (f"alias: hot\nrepo: {REPO}\nfilename: f.gguf\n"
-                     "request_params: {temperature: 9}\n", "out_of_range"),
+                     "request_params: {temperature: 9}\n", "bad_param"),
         "ctx.yaml": (f"alias: ctx\nrepo: {REPO}\nfilename: f.gguf\ncontext_params: x\n",
                      "context_params"),
         "repo.yaml": ("alias: repo\nrepo: nope\nfilename: f.gguf\n", "invalid_repo"),
@@ -207,6 +221,40 @@ def test_malformed_files_are_reported_and_skipped(service: DataService) -> None:
         assert needle in problems[name], (name, problems[name])
     assert all(p.path.parent == service.aliases_dir for p in listing.problems)
     assert listing.problems[0].to_dict()["path"].endswith(".yaml")
+
+
+BOMB = "\n".join(["a: &a [x, x, x, x, x, x, x, x, x, x]"] + [
+    f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 10) + "]"
+    for i in range(8)]) + f"\nalias: bomb\nrepo: {REPO}\nfilename: f.gguf\n"
+
+
+@pytest.mark.parametrize(("text", "needle"), [
+    # Issue 8 item 10: OverflowError escaped and hid every alias.
+    (f"alias: inf\nrepo: {REPO}\nfilename: f.gguf\nrequest_params: {{max_tokens: .inf}}\n",
+     "max_tokens"),
+    (f"alias: nan\nrepo: {REPO}\nfilename: f.gguf\nrequest_params: {{temperature: .nan}}\n",
+     "temperature"),
+    (f"alias: t\nrepo: {REPO}\nfilename: f.gguf\nrequest_params: {{top_p: [1]}}\n", "top_p"),
+    (f"alias: s\nrepo: {REPO}\nfilename: f.gguf\nrequest_params: {{seed: abc}}\n", "seed"),
+    (f"alias: c\nrepo: {REPO}\nfilename: f.gguf\ncontext_params: [{{a: 1}}]\n",
+     "context_params"),
+    # A billion laughs: 10^9 x's once expanded (took minutes and gigabytes before).
+    (BOMB, "anchors and aliases"),
+    (f"alias: &n anchored\nrepo: {REPO}\nfilename: f.gguf\n", "anchors and aliases"),
+    (f"alias: deep\nrepo: {REPO}\nfilename: f.gguf\nx: " + "[" * 200 + "]" * 200 + "\n",
+     "nested more than"),
+    (f"alias: big\nrepo: {REPO}\nfilename: f.gguf\n# " + "x" * (1 << 20) + "\n",
+     "larger than"),
+])
+def test_hostile_alias_files_are_reported_and_the_others_listed(
+        service: DataService, text: str, needle: str) -> None:
+    service.create_alias(alias("good"))
+    write(service, "hostile.yaml", text)
+    listing = service.list_aliases()
+    assert [a.alias for a in listing.user] == ["good"]
+    (problem,) = listing.problems
+    assert problem.path.name == "hostile.yaml" and needle in problem.error, problem.error
+    assert problem.to_dict()["code"] == "data_service_error-alias_file"
 
 
 def test_a_broken_file_is_named_when_its_alias_is_asked_for(service: DataService) -> None:

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from bodhi_nb.errors import GgufInvalidError, QuantAmbiguousError, QuantNotFoundError
 from bodhi_nb.gguf import (
+    MAX_ARRAY_DEPTH,
     is_shard,
     quant_from_file_type,
     quant_from_filename,
@@ -22,7 +23,7 @@ from bodhi_nb.gguf import (
     shard_files,
     shard_index,
 )
-from bodhi_nb.testing.gguf_files import make_gguf
+from bodhi_nb.testing.gguf_files import make_gguf, nested_array_gguf
 
 TEMPLATE = "{% for m in messages %}<|{{ m.role }}|>{{ m.content }}{% endfor %}"
 
@@ -77,6 +78,19 @@ def test_kv_table_and_array_lengths(tmp_path: Path) -> None:
     assert meta.kv["bodhi.flag"] is True
     assert meta.kv["bodhi.ratio"] == pytest.approx(0.5)
     assert meta.kv["tokenizer.ggml.model"] == "llama"
+
+
+def test_nested_arrays_are_read_up_to_a_bound(tmp_path: Path) -> None:
+    """Issue 8 item 11: arrays of arrays 100,000 deep used to recurse until RecursionError
+    escaped (and ``ls`` failed for every model); past the bound they are a GGUF error."""
+    ok = read_gguf_metadata(nested_array_gguf(tmp_path / "ok.gguf", MAX_ARRAY_DEPTH))
+    assert ok.arrays == {"bodhi.nested": 1}
+    for depth in (MAX_ARRAY_DEPTH + 1, 100_000):
+        path = nested_array_gguf(tmp_path / f"deep-{depth}.gguf", depth)
+        with pytest.raises(GgufInvalidError) as err:
+            read_gguf_metadata(path)
+        assert err.value.code == "data_service_error-gguf_invalid"
+        assert f"nested more than {MAX_ARRAY_DEPTH} levels" in err.value.params["reason"]
 
 
 def test_big_endian_and_version_2_files(tmp_path: Path) -> None:

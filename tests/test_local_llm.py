@@ -42,6 +42,7 @@ from bodhi_nb.services.local_llm import (
     merge_args,
     parse_args,
     resolve_runtime,
+    server_args,
     server_argv,
 )
 from bodhi_nb.services.settings import SettingService
@@ -97,10 +98,11 @@ def test_parse_accepts_spaces_equals_synonyms_and_negative_values() -> None:
 
 def test_later_layers_win_per_flag_and_managed_flags_are_ours(tmp_path: Path) -> None:
     model = tmp_path / "m.gguf"
-    argv = server_argv(PY, model, "my-model", 4242,
+    args = server_args(PY.kind, "my-model",
                        settings_args="--ctx-size 1024 -t 3 --port 1 --verbose false",
                        context_params=("-c 512", "--chat-template gemma", "--no-jinja",
                                        "--model /elsewhere.gguf"), threads=2)
+    argv = server_argv(PY, args, model, "my-model", 4242)
     assert argv[:3] == ["python", "-m", "llama_cpp.server"]
     text = " ".join(argv)
     # defaults (threads 2, ctx 2048) < settings (ctx 1024, threads 3) < alias (ctx 512)
@@ -110,8 +112,9 @@ def test_later_layers_win_per_flag_and_managed_flags_are_ours(tmp_path: Path) ->
                         "--model", str(model), "--host", "127.0.0.1", "--port", "4242",
                         "--model_alias", "my-model"]
     assert "/elsewhere.gguf" not in text and "--port 1 " not in text
-    upstream = server_argv(BIN, model, "my-model", 4242, context_params=(
-        "--n_ctx 4096", "--no-jinja", "--chat-template gemma"), threads=2)
+    upstream = server_argv(BIN, server_args(BIN.kind, "my-model", context_params=(
+        "--n_ctx 4096", "--no-jinja", "--chat-template gemma"), threads=2),
+        model, "my-model", 4242)
     assert upstream == ["/opt/llama-server", "--threads", "2", "--ctx-size", "4096",
                         "--no-jinja", "--chat-template", "gemma", "--model", str(model),
                         "--host", "127.0.0.1", "--port", "4242", "--alias", "my-model"]
@@ -122,9 +125,9 @@ def test_merge_moves_a_flag_set_again_to_its_latest_place() -> None:
         ("--b", ()), ("--a", ("2",))]
 
 
-def test_bad_quoting_in_the_setting_names_its_source(tmp_path: Path) -> None:
+def test_bad_quoting_in_the_setting_names_its_source() -> None:
     with pytest.raises(InvalidServerArgsError) as info:
-        server_argv(PY, tmp_path / "m.gguf", "a", 1, settings_args="--chat-template 'gemma")
+        server_args(PY.kind, "a", settings_args="--chat-template 'gemma")
     assert info.value.params["source"] == "BODHI_LLAMACPP_ARGS"
 
 
@@ -228,6 +231,49 @@ def test_fake_llama_server_args_reuse_and_frozen_keep_alive(
         clock.advance(2)  # the keep-alive thread notices within a second
         assert wait_until(lambda: service.running() == [], timeout=10)
         assert not alive(info.pid) and service.reap_idle() is False
+    finally:
+        service.close()
+
+
+def test_a_gguf_without_chat_template_gets_the_fallback_format(
+        fake_server: Path, tmp_path: Path) -> None:
+    """Issue 8 item 22: llama.cpp frames a template-less GGUF as Llama 2's [INST] chat and a
+    base model answers nothing; bodhi serves it with the Alpaca frame instead, and says so."""
+    from bodhi_nb.services.local_llm import ALPACA_JINJA
+    from bodhi_nb.testing.gguf_files import make_gguf
+
+    base = make_gguf(tmp_path / "base-Q4_0.gguf")
+    chat = make_gguf(tmp_path / "chat-Q4_0.gguf", chat_template="{{ messages }}")
+    service = LocalLlmService(SettingService(), DefaultTimeService(), poll_interval=0.05)
+    events: list[tuple[str, dict[str, object]]] = []
+    try:
+        with service.using(UserAlias("base", "t/base", base.name), base,
+                           on_event=lambda kind, data: events.append((kind, dict(data)))
+                           ) as target:
+            argv = get_json(f"{target.base_url.removesuffix('/v1')}/argv", target.api_key)
+        assert isinstance(argv, list)
+        assert argv[argv.index("--chat-template") + 1] == ALPACA_JINJA and "--jinja" in argv
+        assert service.running()[0].chat_format_fallback == "alpaca"
+        kinds = [k for k, _ in events]
+        assert kinds[0] == "starting" and kinds[-2:] == ["started", "model"]
+        assert events[-1][1] == {"alias": "base", "chat_template": False, "fallback": "alpaca"}
+        assert float(events[-2][1]["seconds"]) >= 0  # type: ignore[arg-type]
+
+        events.clear()
+        with service.using(UserAlias("chat", "t/chat", chat.name), chat,
+                           on_event=lambda kind, data: events.append((kind, dict(data)))
+                           ) as target:
+            argv = get_json(f"{target.base_url.removesuffix('/v1')}/argv", target.api_key)
+        assert isinstance(argv, list) and "--chat-template" not in argv
+        assert events[-1][1]["chat_template"] is True and events[-1][1]["fallback"] is None
+
+        # `alias create --ctx chat_format=gemma` stores --chat-format: the same option
+        named = UserAlias("named", "t/base", base.name, context_params=("--chat-format gemma",))
+        with service.using(named, base) as target:
+            argv = get_json(f"{target.base_url.removesuffix('/v1')}/argv", target.api_key)
+        assert isinstance(argv, list)
+        assert argv[argv.index("--chat-template") + 1] == "gemma"  # the alias's choice wins
+        assert service.running()[0].chat_format_fallback is None
     finally:
         service.close()
 
@@ -453,3 +499,21 @@ def test_fake_server_dies_with_a_sigkilled_parent(fake_server: Path, fake_model:
 def test_real_server_dies_with_a_sigkilled_parent(gemma: Path,
                                                   subprocess_env: dict[str, str]) -> None:
     _orphan_check(gemma, {**subprocess_env, "BODHI_LLAMA_SERVER": FORCE_PYTHON_RUNTIME})
+
+
+def test_the_llama_server_fallback_template_is_llama_cpp_pythons_alpaca() -> None:
+    """The two runtimes frame a template-less model the same way: the Jinja template given
+    to llama-server renders what llama_cpp.server's built-in ``alpaca`` format writes."""
+    import jinja2
+    from llama_cpp.llama_chat_format import format_alpaca
+
+    from bodhi_nb.services.local_llm import ALPACA_JINJA
+
+    for messages in (
+        [{"role": "user", "content": "What is the capital of France?"}],
+        [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"},
+         {"role": "assistant", "content": "Hello."}, {"role": "user", "content": "Bye"}],
+    ):
+        ours = jinja2.Template(ALPACA_JINJA).render(messages=messages,
+                                                    add_generation_prompt=True)
+        assert ours == format_alpaca(messages).prompt  # type: ignore[arg-type]

@@ -7,7 +7,8 @@ import json
 import re
 import string
 import sys
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -16,7 +17,7 @@ from bodhi_nb.commands.results import Result, Table
 from bodhi_nb.errors import BadArgumentsError, BadParamError
 
 __all__ = ["ChatCommand", "ChatResponse", "HistoryCommand", "LiveOutput", "StdoutLive",
-           "interpolate", "parse_params", "strip_markers"]
+           "empty_explanation", "interpolate", "parse_params", "strip_markers"]
 
 _FIELD = re.compile(r"\{([^{}\s][^{}]*)\}")
 _MARKER = re.compile(r"^\s*#\s*NBVAL_[A-Z_]+\s*$", re.MULTILINE)
@@ -54,8 +55,8 @@ def strip_markers(text: str) -> str:
 
 def parse_params(pairs: list[str] | None) -> dict[str, Any]:
     """``-o temperature=0 -o stop=["\\n"]``: JSON values where they parse, else text;
-    the OpenAI parameters bodhi knows are range-checked."""
-    from bodhi_nb.objs import OAIRequestParams
+    the OpenAI parameters bodhi knows are type- and range-checked (``BadParamError``)."""
+    from bodhi_nb.services.chat import check_request_params
 
     out: dict[str, Any] = {}
     for pair in pairs or []:
@@ -68,31 +69,64 @@ def parse_params(pairs: list[str] | None) -> dict[str, Any]:
         except ValueError:
             value = raw
         out[key] = value
-    known = {k: v for k, v in out.items() if k in OAIRequestParams.__dataclass_fields__
-             and k not in ("system_prompt", "stop")}
-    OAIRequestParams(**known)  # raises OutOfRangeError with the name and range
-    return out
+    return check_request_params(out)
 
 
 class LiveOutput(Protocol):
     """Where an answer streams to while it arrives."""
+
+    def status(self, text: str, done: bool = False) -> None:
+        """A line about the wait (``starting the model server…``); ``done`` for the last
+        one. The first answer text replaces it."""
+
+    def set_format(self, fmt: str) -> None:
+        """How the answer renders (``markdown``/``text``/``code``), known once the model is."""
 
     def write(self, delta: str) -> None: ...
     def close(self) -> None: ...
 
 
 class StdoutLive:
-    """Terminal: print the deltas as they come."""
+    """Terminal: the answer to standard output as it comes; the wait on standard error
+    (one line rewritten in place on a terminal, each stage on its own line otherwise)."""
 
     def __init__(self, fmt: str = "text") -> None:
         self.wrote = False
+        self._status = False
+        self._printed: set[str] = set()
+        self._tty = sys.stderr.isatty()
+
+    def status(self, text: str, done: bool = False) -> None:
+        if self.wrote:
+            return
+        if self._tty:
+            sys.stderr.write("\r\x1b[K" + text + ("\n" if done else ""))
+            self._status = not done
+        else:
+            stage = "done" if done else "wait"
+            if stage in self._printed:
+                return
+            self._printed.add(stage)
+            sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+
+    def set_format(self, fmt: str) -> None:
+        pass
+
+    def _clear(self) -> None:
+        if self._status:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+            self._status = False
 
     def write(self, delta: str) -> None:
+        self._clear()
         sys.stdout.write(delta)
         sys.stdout.flush()
         self.wrote = True
 
     def close(self) -> None:
+        self._clear()
         if self.wrote:
             sys.stdout.write("\n")
             sys.stdout.flush()
@@ -101,38 +135,76 @@ class StdoutLive:
 class ChatResponse(Result):
     """The answer. Renders as Markdown (or text, or a code block) with a text fallback.
 
-    When the answer was already shown live as it streamed, the first rendering (the one
-    ``Out[n]`` triggers right after the command) is a one-line summary instead of the
-    answer again; any later rendering shows the answer.
+    The first rendering (the one ``Out[n]`` triggers right after the command) carries the
+    notes (a fallback format in use) and a one-line summary (tokens, time to first token,
+    server start, total): after the answer, or instead of it when the answer already stayed
+    on screen as it streamed (``streamed_live``: a terminal). Later renderings show the
+    answer alone. An empty answer is never shown as nothing: ``empty`` says why (finish
+    reason, tokens, and the fix), in every rendering.
     """
 
-    def __init__(self, reply: Any, fmt: str = "markdown", streamed_live: bool = False) -> None:
+    def __init__(self, reply: Any, fmt: str = "markdown", streamed_live: bool = False,
+                 notes: tuple[str, ...] = (), empty: str | None = None,
+                 summarize: bool = False,
+                 message: Callable[[str, dict[str, Any]], str] | None = None) -> None:
         self.reply = reply
+        #: renders a chat.ftl message in the user's locale (English without one)
+        self._message = message
         self.format = fmt
-        self._summary_pending = streamed_live
+        self.notes = notes
+        self._empty = empty
+        self._streamed = streamed_live
+        self._first = streamed_live or summarize or bool(notes)
+        self._summarize = streamed_live or summarize
 
     @property
     def text(self) -> str:
         return str(self.reply.text)
 
+    @property
+    def is_empty(self) -> bool:
+        return not self.text.strip()
+
+    def explanation(self) -> str:
+        """Why the answer is empty (only meaningful when it is)."""
+        if self._empty is not None:
+            return self._empty
+        usage = self.reply.usage or {}
+        return (f"(empty answer: finish reason {self.reply.finish_reason or 'unknown'}, "
+                f"{usage.get('completion_tokens') or 0} tokens)")
+
     def summary(self) -> str:
         usage = self.reply.usage or {}
         tokens = usage.get("completion_tokens")
+        timings = self.reply.timings
+        say = self._message or _english
         parts = [self.reply.alias]
         if tokens is not None:
-            parts.append(f"{tokens} tokens")
-        parts.append(f"first token {self.reply.timings['ttft_ms']:.0f} ms")
-        parts.append(f"total {self.reply.timings['total_ms']:.0f} ms")
+            parts.append(say("chat-summary-tokens", {"tokens": str(tokens)}))
+        first = say("chat-summary-first-token", {"ms": f"{timings['ttft_ms']:.0f}"})
+        if timings.get("startup_ms") is not None:
+            first += " " + say("chat-summary-server-start",
+                               {"ms": f"{timings['startup_ms']:.0f}"})
+        parts.append(first)
+        parts.append(say("chat-summary-total", {"ms": f"{timings['total_ms']:.0f}"}))
         if self.reply.thread:
-            parts.append(f"thread {self.reply.thread}")
+            parts.append(say("chat-summary-thread", {"thread": self.reply.thread}))
         return "— " + " · ".join(parts)
 
-    def _take_summary(self) -> bool:
-        pending, self._summary_pending = self._summary_pending, False
-        return pending
+    def _parts(self) -> tuple[list[str], str | None, list[str]]:
+        """Lines before the answer, the answer (None: not shown), lines after it."""
+        first, self._first = self._first, False
+        before = list(self.notes) if first else []
+        after = [self.summary()] if first and self._summarize else []
+        if self.is_empty:
+            return [*before, self.explanation()], None, after
+        if first and self._streamed:
+            return before, None, after
+        return before, self.text.rstrip("\n") if after else self.text, after
 
     def to_text(self) -> str:
-        return self.summary() if self._take_summary() else self.text
+        before, answer, after = self._parts()
+        return "\n".join([*before, *([answer] if answer is not None else []), *after])
 
     def to_markdown(self) -> str:
         if self.format == "code":
@@ -140,21 +212,53 @@ class ChatResponse(Result):
         return self.text
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        if self._take_summary():
-            line = self.summary()
-            return {"text/plain": line, "text/markdown": f"*{line}*"}
-        if self.format == "text":
-            return {"text/plain": self.text}
-        return {"text/plain": self.text, "text/markdown": self.to_markdown()}
+        before, answer, after = self._parts()
+        plain = "\n".join([*before, *([answer] if answer is not None else []), *after])
+        if answer is not None and self.format == "text":
+            return {"text/plain": plain}
+        blocks = [*before, *([self.to_markdown()] if answer is not None else []),
+                  *(f"*{line}*" for line in after)]
+        return {"text/plain": plain, "text/markdown": "\n\n".join(blocks)}
 
     def to_json(self) -> Any:
         r = self.reply
         return {"text": r.text, "alias": r.alias, "model": r.model, "thread": r.thread,
                 "exchange": r.exchange, "params": r.params, "usage": r.usage,
-                "timings": r.timings, "finish_reason": r.finish_reason}
+                "timings": r.timings, "finish_reason": r.finish_reason,
+                "markdown": getattr(r, "markdown", True),
+                "fallback": getattr(r, "fallback", None), "notes": list(self.notes),
+                **({"empty": self.explanation()} if self.is_empty else {})}
 
     def __str__(self) -> str:
         return self.text
+
+
+_ENGLISH = {
+    "chat-summary-tokens": "{tokens} tokens",
+    "chat-summary-first-token": "first token {ms} ms",
+    "chat-summary-server-start": "(model server start {ms} ms)",
+    "chat-summary-total": "total {ms} ms",
+    "chat-summary-thread": "thread {thread}",
+}
+
+
+def _english(code: str, args: dict[str, Any]) -> str:
+    """The en-US text of a summary part, for a response built without a localizer."""
+    return _ENGLISH[code].format(**args)
+
+
+def empty_explanation(reply: Any, message: Callable[[str, dict[str, Any]], str],
+                      prog: str) -> str:
+    """Why an answer is empty, and the fix, from its finish reason and token count."""
+    usage = reply.usage or {}
+    args: dict[str, Any] = {"finish": reply.finish_reason or "unknown",
+                            "tokens": str(int(usage.get("completion_tokens") or 0)),
+                            "alias": reply.alias, "prog": prog}
+    if reply.finish_reason == "length":
+        return message("chat-empty-length", args)
+    if reply.markdown is False and not reply.fallback:
+        return message("chat-empty-base-model", args)
+    return message("chat-empty-stop", args)
 
 
 @command
@@ -168,10 +272,11 @@ class ChatCommand(Command):
         prompt: str | None = None
         system: str | None = None
         option: list[str] | None = None
-        format: str = "markdown"
+        format: str = "auto"
         out: str | None = None
         thread: str | None = None
         new: bool = False
+        reset: bool = False
         no_stream: bool = False
         no_log: bool = False
         no_interpolate: bool = False
@@ -183,12 +288,17 @@ class ChatCommand(Command):
         parser.add_argument("--system", help="a system prompt")
         parser.add_argument("-o", "--option", action="append", metavar="KEY=VALUE",
                             help="request parameter, e.g. -o temperature=0 -o seed=7")
-        parser.add_argument("--format", choices=("markdown", "text", "code"),
-                            default="markdown", help="how the answer renders")
+        parser.add_argument("--format", choices=("auto", "markdown", "text", "code"),
+                            default="auto", help="how the answer renders (auto: Markdown, "
+                            "plain text for a base model without a chat template)")
         parser.add_argument("--out", metavar="VAR", help="bind the answer text to VAR")
         group = parser.add_mutually_exclusive_group()
         group.add_argument("--thread", metavar="NAME", help="continue the conversation NAME")
         group.add_argument("--new", action="store_true", help="start a new named thread")
+        parser.add_argument("--reset", action="store_true",
+                            help="with --thread: start NAME afresh (earlier exchanges stay in "
+                                 "history but are not sent), so a notebook re-run gives the "
+                                 "same answers")
         parser.add_argument("--no-stream", action="store_true", help="wait for the whole answer")
         parser.add_argument("--no-log", action="store_true", help="keep it out of history")
         parser.add_argument("--no-interpolate", action="store_true",
@@ -196,8 +306,11 @@ class ChatCommand(Command):
 
     def run(self, app: Any, request: Any, ctx: Context) -> Result:
         from bodhi_nb.objs import new_ulid
-        from bodhi_nb.services.chat import ChatRequest
+        from bodhi_nb.services.chat import ChatEvent, ChatRequest
 
+        # The user's Enter: timings run from here (a front end that stamps the time it read
+        # the line in its Context, before building the registry, is more exact still).
+        entered = getattr(ctx, "started_at", None) or time.perf_counter()
         prompt = request.prompt
         if ctx.cell is not None:
             if prompt is not None:
@@ -206,25 +319,68 @@ class ChatCommand(Command):
             prompt = strip_markers(ctx.cell)
         if not prompt or not prompt.strip():
             raise BadArgumentsError(command=self.name, reason="the prompt is empty")
+        if request.reset and not request.thread:
+            raise BadArgumentsError(command=self.name, reason="--reset needs --thread NAME")
+        alias = request.alias
         if not request.no_interpolate:
+            # The magic leaves chat lines alone (--no-interpolate must reach the prompt),
+            # so the alias is interpolated here too: `chat {demo.repo}:Q4_K_M ...`.
             prompt = interpolate(prompt, ctx.user_ns)
+            alias = interpolate(alias, ctx.user_ns)
         if request.out and ctx.user_ns is None:
             raise BadArgumentsError(command=self.name, reason="--out needs a notebook")
         thread = request.thread or (f"t-{new_ulid()[-8:].lower()}" if request.new else None)
-        chat_request = ChatRequest(request.alias, prompt, request.system,
+        chat_request = ChatRequest(alias, prompt, request.system,
                                    parse_params(request.option), thread,
-                                   stream=not request.no_stream, log=not request.no_log)
-        live = None
-        if chat_request.stream and not request.json:
-            live = (ctx.live or StdoutLive)(request.format)
+                                   stream=not request.no_stream, log=not request.no_log,
+                                   reset=request.reset, started_at=entered)
+        service = app.chat_service()
+        localization = app.localization_service()
+
+        def message(code: str, args: dict[str, Any]) -> str:
+            return str(localization.message(code, {"prog": ctx.prog, **args}))
+
+        fmt = request.format
+        notes: list[str] = []
+        # The live view shows the wait (a server start) even without --stream's deltas.
+        live: Any = None if request.json else (ctx.live or StdoutLive)(fmt)
+        streamed = live is not None and chat_request.stream
+
+        def on_event(event: ChatEvent) -> None:
+            nonlocal fmt
+            data = event.data
+            if event.kind == "format":
+                if fmt == "auto":
+                    fmt = "markdown" if data["markdown"] else "text"
+                    if live is not None and hasattr(live, "set_format"):
+                        live.set_format(fmt)
+            elif event.kind == "template_fallback":
+                notes.append(message("chat-template-fallback", data))
+            elif live is not None and hasattr(live, "status") and event.kind in (
+                    "starting", "started"):
+                text = message(f"chat-server-{event.kind}",
+                               {**data, "seconds": f"{float(data['seconds']):.0f}"
+                                if event.kind == "starting"
+                                else f"{float(data['seconds']):.1f}"})
+                live.status(text, done=event.kind == "started")
+
         try:
-            reply = app.chat_service().chat(chat_request, live.write if live else None)
+            reply = service.chat(chat_request, live.write if streamed else None, on_event)
         finally:
             if live is not None:
                 live.close()
+        if fmt == "auto":
+            fmt = "markdown" if reply.markdown else "text"
         if request.out and isinstance(ctx.user_ns, dict):
             ctx.user_ns[request.out] = reply.text
-        return ChatResponse(reply, request.format, streamed_live=live is not None)
+        empty = (empty_explanation(reply, message, ctx.prog) if not reply.text.strip()
+                 else None)
+        # A terminal keeps the streamed answer on screen; a notebook's live view is a
+        # transient one (what nbval and nbclient store must not depend on its updates), so
+        # there the result shows the answer itself, with its summary.
+        kept = streamed and getattr(live, "persistent", True)
+        return ChatResponse(reply, fmt, streamed_live=kept, notes=tuple(notes), empty=empty,
+                            summarize=streamed, message=message)
 
 
 @command
@@ -254,9 +410,14 @@ class HistoryCommand(Command):
                    for e in entries]
         rows = [(e.created_at, e.thread, e.alias, _clip(e.prompt, 50), _clip(e.answer, 70),
                  (e.usage or {}).get("completion_tokens"),
-                 (e.timings or {}).get("total_ms")) for e in entries]
-        return Table(("when", "thread", "alias", "prompt", "answer", "tokens", "ms"), rows,
+                 _ms((e.timings or {}).get("total_ms"))) for e in entries]
+        return Table(("when", "thread", "alias", "prompt", "answer", "tokens", "total"), rows,
                      title="Chat history", empty="(no chats logged yet)", records=records)
+
+
+def _ms(value: Any) -> str | None:
+    """``3552.04`` -> ``3552 ms``: the unit shows, and a notebook's sanitizer finds it."""
+    return f"{float(value):.0f} ms" if isinstance(value, (int, float)) else None
 
 
 def _clip(text: str, width: int) -> str:

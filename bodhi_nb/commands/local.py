@@ -33,14 +33,13 @@ class _ServerTable(Table):
         return [i.to_dict() for i in self.infos]
 
 
-def _table(infos: list[Any], prog: str) -> _ServerTable:
+def _table(infos: list[Any], prog: str, say: Any) -> _ServerTable:
     rows = [(i.alias, i.pid, i.port, i.state, duration(i.uptime_seconds),
              "" if i.state == "busy" else duration(i.idle_seconds), Path(i.model_path).name)
             for i in infos]
     return _ServerTable(("alias", "pid", "port", "state", "uptime", "idle", "model file"), rows,
-                        title="llama.cpp servers of this kernel",
-                        empty=f"(no local model server running; `{prog} chat ALIAS ...` "
-                              "starts one)", infos=tuple(infos))
+                        title=say("ps-title", {}), empty=say("ps-none", {"prog": prog}),
+                        infos=tuple(infos))
 
 
 @command
@@ -58,13 +57,18 @@ class PsCommand(Command):
                             help="stop the server now (the next chat starts it again)")
 
     def run(self, app: Any, request: Any, ctx: Context) -> Result:
+        localization = app.localization_service()
+
+        def say(code: str, args: dict[str, str]) -> str:
+            return str(localization.message(code, {"prog": ctx.prog, **args}))
+
         service = app.local_llm_service()
         infos = service.running()
         if not request.stop:
-            return _table(infos, ctx.prog)
+            return _table(infos, ctx.prog, say)
         stopped = service.stop()
         if not stopped:
-            return Message("No local model server was running.", data={"stopped": []})
-        names = ", ".join(f"{i.alias} (pid {i.pid})" for i in infos) or "the server"
-        return Message(f"Stopped the llama.cpp server of {names}.",
+            return Message(say("ps-stopped-none", {}), data={"stopped": []})
+        names = ", ".join(f"{i.alias} (pid {i.pid})" for i in infos)
+        return Message(say("ps-stopped", {"names": names}),
                        data={"stopped": [i.to_dict() for i in infos]})

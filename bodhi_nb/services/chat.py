@@ -9,24 +9,120 @@ History: every exchange is two rows of ``chat_messages`` (user, assistant) shari
 ``exchange`` id, with the alias, model, params, token usage and timings. A *thread* is a
 name: a request on a thread sends the thread's earlier messages as context, across cells
 and kernel restarts. Without a thread a request is a single turn (so a notebook re-run
-gives the same answer).
+gives the same answer). A request with ``reset`` starts its thread afresh: a marker row
+(role ``system``, empty content, params ``{"reset": true}``) is logged with the exchange,
+and only exchanges after the newest marker are sent as context; the earlier ones stay in
+the history. So a notebook cell ``--thread NAME --reset`` gives the same answer run after
+run, and the cells after it continue that thread. (With ``log`` off nothing is written,
+so such a reset holds for that one request.)
+
+Parameters are checked before anything is sent (:func:`check_request_params`): a coded
+``chat_service_error-bad_param`` names the first bad one.
+
+A local model whose GGUF has no chat template (a base model) is served with a fallback
+prompt format (see :mod:`bodhi_nb.services.local_llm`); the service then stops the answer
+where the model starts the next turn (unless the request or alias names stop sequences),
+marks the reply as plain text (``ChatReply.markdown`` False: a base model's ``###`` lines
+are not headings), and says so once per alias through ``on_event``.
+
+Events (``chat(..., on_event=callback)``; ``callback(ChatEvent)``): ``starting`` and
+``started`` while the llama.cpp server for a local alias starts (``alias``, ``seconds``),
+``template_fallback`` once per alias and service (``alias``, ``format``, ``file``,
+``repo``), and ``format`` (``markdown``: bool) just before the request is sent.
+Timings run from ``ChatRequest.started_at`` (the front end's Enter) when given: the time to
+first token includes the server's start, which ``startup_ms`` reports on its own.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 import time as _time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from bodhi_nb.errors import AliasNotFoundError, ModelNotDownloadedError, NoModelError
+from bodhi_nb.errors import (
+    AliasNotFoundError,
+    BadParamError,
+    ModelNotDownloadedError,
+    NoModelError,
+)
 from bodhi_nb.objs import ApiAlias, ChatTarget, Repo, UserAlias, new_ulid
 from bodhi_nb.services.db import DbService, to_db_ts
 from bodhi_nb.services.time import TimeService
 
-__all__ = ["ChatReply", "ChatRequest", "ChatService", "HistoryEntry"]
+__all__ = ["ChatEvent", "ChatReply", "ChatRequest", "ChatService", "HistoryEntry",
+           "check_request_params"]
+
+#: What stops an answer under the fallback format: the frame's next ``###`` section.
+FALLBACK_STOPS = ("\n###",)
+_RESET = json.dumps({"reset": True})
+
+#: OpenAI parameters with a numeric range: name -> (low, high).
+_RANGES = {"temperature": (0.0, 2.0), "top_p": (0.0, 1.0),
+           "frequency_penalty": (-2.0, 2.0), "presence_penalty": (-2.0, 2.0)}
+#: Whole-number parameters: name -> (low, high). llama.cpp reads token counts as int32.
+_WHOLE = {"max_tokens": (1, 2**31 - 1), "max_completion_tokens": (1, 2**31 - 1),
+          "seed": (-(2**63), 2**64 - 1), "n": (1, 128)}
+_TEXT = ("user", "system_prompt")
+
+
+def check_request_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Request parameters checked before they travel: known ones typed and in range, every
+    number finite (JSON has no infinity). Raises ``BadParamError`` naming the first bad one;
+    whole numbers written as floats (``1e3``) come back as ints."""
+    out: dict[str, Any] = {}
+    for name, value in params.items():
+        out[name] = _checked(str(name), value)
+    return out
+
+
+def _checked(name: str, value: Any) -> Any:
+    def bad(reason: str) -> BadParamError:
+        shown = value if isinstance(value, str) else json.dumps(value, default=str)
+        return BadParamError(name=name, value=shown[:80], reason=reason)
+
+    if name in _RANGES:
+        low, high = _RANGES[name]
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise bad(f"expected a number from {low:g} to {high:g}")
+        if not (math.isfinite(value) and low <= value <= high):
+            raise bad(f"expected a number from {low:g} to {high:g}")
+        return value
+    if name in _WHOLE:
+        low, high = _WHOLE[name]
+        whole = (not isinstance(value, bool) and isinstance(value, (int, float))
+                 and math.isfinite(value) and value == int(value))
+        if not whole or not low <= int(value) <= high:
+            raise bad(f"expected a whole number from {low} to {high}")
+        return int(value)
+    if name == "stop":
+        stops = [value] if isinstance(value, str) else value
+        if not isinstance(stops, list) or not all(isinstance(s, str) and s for s in stops):
+            raise bad("expected a text or a list of texts")
+        return stops
+    if name in _TEXT:
+        if not isinstance(value, str):
+            raise bad("expected a text")
+        return value
+    if not _finite(value):
+        raise bad("numbers must be finite")
+    return value
+
+
+def _finite(value: Any, depth: int = 0) -> bool:
+    if depth > 32:
+        return False
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, Mapping):
+        return all(_finite(v, depth + 1) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return all(_finite(v, depth + 1) for v in value)
+    return True
 
 
 @dataclass(frozen=True)
@@ -39,6 +135,18 @@ class ChatRequest:
     thread: str | None = None
     stream: bool = True
     log: bool = True
+    #: start ``thread`` afresh (its earlier exchanges are not sent; they stay in history)
+    reset: bool = False
+    #: ``time.perf_counter()`` when the user asked (Enter); timings run from it
+    started_at: float | None = None
+
+
+@dataclass(frozen=True)
+class ChatEvent:
+    """Something the front end may show while a chat runs (see the module docstring)."""
+
+    kind: str
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -50,9 +158,14 @@ class ChatReply:
     exchange: str
     params: dict[str, Any]
     usage: dict[str, Any] | None
-    #: ``ttft_ms`` (time to first token) and ``total_ms``.
+    #: ``ttft_ms`` (time to first token) and ``total_ms`` from the user's Enter, and
+    #: ``startup_ms`` when the request had to start the model server.
     timings: dict[str, float]
     finish_reason: str | None = None
+    #: False for a base model's answer (no chat template): show it as plain text.
+    markdown: bool = True
+    #: the fallback chat format the model ran under, if any
+    fallback: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,32 +190,65 @@ class ChatService:
         self.ai_api = ai_api
         self.local_llm = local_llm
         self.hf_cache = hf_cache
+        #: aliases whose template fallback was already announced
+        self._told: set[str] = set()
 
     # -- chatting ---------------------------------------------------------------------------
 
-    def chat(self, request: ChatRequest,
-             on_delta: Callable[[str], None] | None = None) -> ChatReply:
-        """Send one prompt; ``on_delta`` receives the answer as it streams."""
+    def chat(self, request: ChatRequest, on_delta: Callable[[str], None] | None = None,
+             on_event: Callable[[ChatEvent], None] | None = None) -> ChatReply:
+        """Send one prompt; ``on_delta`` receives the answer as it streams, ``on_event``
+        what happens meanwhile (a server start, a fallback format)."""
+        started = request.started_at if request.started_at is not None else _time.perf_counter()
         alias = self.data.find_alias(request.alias)
         if alias is None:
             raise AliasNotFoundError(alias=request.alias)
-        messages = self._context(request)
-        body: dict[str, Any] = {**request.params, "messages": messages}
-        with self._target(alias, request.alias) as target:
+        params = check_request_params(request.params)
+        reset = new_ulid(self.time.utc_now()) if request.reset and request.thread else None
+        messages = self._context(request, fresh=reset is not None)
+        body: dict[str, Any] = {**params, "messages": messages}
+        model: dict[str, Any] = {}
+
+        def local_event(kind: str, data: Mapping[str, Any]) -> None:
+            if kind == "model":
+                model.update(data)
+            else:
+                if kind == "started":
+                    model["startup_ms"] = round(float(data["seconds"]) * 1000, 1)
+                if on_event is not None:
+                    on_event(ChatEvent(kind, dict(data)))
+
+        with self._target(alias, request.alias, local_event) as target:
             if isinstance(alias, UserAlias):
                 body = alias.request_params.apply(body)
                 if "max_completion_tokens" in body and "max_tokens" not in body:
                     # BodhiApp writes OpenAI's newer name; llama.cpp's servers read only
                     # max_tokens and would otherwise generate without limit.
                     body["max_tokens"] = body.pop("max_completion_tokens")
+            fallback = model.get("fallback")
+            if fallback and isinstance(alias, UserAlias):
+                body.setdefault("stop", list(FALLBACK_STOPS))
+                if alias.alias not in self._told and on_event is not None:
+                    self._told.add(alias.alias)
+                    on_event(ChatEvent("template_fallback", {
+                        "alias": alias.alias, "format": fallback, "repo": alias.repo,
+                        "file": alias.filename}))
+            markdown = model.get("chat_template") is not False
+            if on_event is not None:
+                on_event(ChatEvent("format", {"markdown": markdown}))
             body["model"] = target.model
-            reply = self._send(target, body, request, on_delta)
+            reply = self._send(target, body, request, on_delta, started)
+        timings = dict(reply.timings)
+        if model.get("startup_ms") is not None:
+            timings["startup_ms"] = model["startup_ms"]
+        reply = dataclasses.replace(reply, timings=timings, markdown=markdown, fallback=fallback)
         if request.log:
-            self._log(request, reply, body)
+            self._log(request, reply, body, reset)
         return reply
 
     @contextmanager
-    def _target(self, alias: UserAlias | ApiAlias, name: str) -> Iterator[ChatTarget]:
+    def _target(self, alias: UserAlias | ApiAlias, name: str,
+                on_event: Callable[[str, Mapping[str, Any]], None]) -> Iterator[ChatTarget]:
         if isinstance(alias, ApiAlias):
             target = self.ai_api.resolve(name)
             if target is None and name == alias.id and alias.models:
@@ -118,24 +264,25 @@ class ChatService:
         except Exception as exc:
             raise ModelNotDownloadedError(alias=alias.alias, repo=alias.repo,
                                           filename=alias.filename) from exc
-        with self.local_llm.using(alias, local.path) as target:
+        with self.local_llm.using(alias, local.path, on_event=on_event) as target:
             yield target
 
-    def _context(self, request: ChatRequest) -> list[dict[str, str]]:
+    def _context(self, request: ChatRequest, fresh: bool = False) -> list[dict[str, str]]:
         messages: list[dict[str, str]] = []
         if request.system:
             messages.append({"role": "system", "content": request.system})
-        if request.thread:
+        if request.thread and not fresh:
             rows = self.db.execute(
                 "SELECT role, content FROM chat_messages WHERE thread = ? AND role <> 'system'"
-                " ORDER BY created_at, exchange, seq", [request.thread])
+                " AND exchange > COALESCE((SELECT max(exchange) FROM chat_messages"
+                "  WHERE thread = ? AND role = 'system' AND params = ?), '')"
+                " ORDER BY created_at, exchange, seq", [request.thread, request.thread, _RESET])
             messages += [{"role": str(r), "content": str(c)} for r, c in rows]
         messages.append({"role": "user", "content": request.prompt})
         return messages
 
     def _send(self, target: ChatTarget, body: dict[str, Any], request: ChatRequest,
-              on_delta: Callable[[str], None] | None) -> ChatReply:
-        start = _time.perf_counter()
+              on_delta: Callable[[str], None] | None, start: float) -> ChatReply:
         first: float | None = None
         usage: dict[str, Any] | None = None
         finish: str | None = None
@@ -176,13 +323,19 @@ class ChatService:
 
     # -- history ----------------------------------------------------------------------------
 
-    def _log(self, request: ChatRequest, reply: ChatReply, body: dict[str, Any]) -> None:
+    def _log(self, request: ChatRequest, reply: ChatReply, body: dict[str, Any],
+             reset: str | None = None) -> None:
         now = to_db_ts(self.time.utc_now())
         thread = request.thread or reply.exchange
         rows = [("user", request.prompt, None, None), ("assistant", reply.text,
                                                        json.dumps(reply.usage),
                                                        json.dumps(reply.timings))]
         with self.db.transaction() as conn:
+            if reset is not None:
+                conn.execute(
+                    "INSERT INTO chat_messages (id, thread, exchange, seq, role, content,"
+                    " params, created_at) VALUES (?, ?, ?, 0, 'system', '', ?, ?)",
+                    [new_ulid(), thread, reset, _RESET, now])
             for seq, (role, content, usage, timings) in enumerate(rows):
                 conn.execute(
                     "INSERT INTO chat_messages (id, thread, exchange, seq, role, content, alias,"
@@ -212,7 +365,3 @@ class ChatService:
         return [HistoryEntry(str(e), str(t), al, m, str(p), str(an), c,
                              json.loads(us) if us else None, json.loads(ti) if ti else None)
                 for e, t, al, m, p, an, c, us, ti in rows]
-
-    def threads(self) -> list[str]:
-        rows = self.db.execute("SELECT DISTINCT thread FROM chat_messages ORDER BY thread")
-        return [str(r[0]) for r in rows]

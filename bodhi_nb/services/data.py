@@ -71,6 +71,10 @@ _SUFFIX = ".yaml"
 _MAX_FILENAME_BYTES = 255
 _MAX_NAME_CHARS = 255
 _LOCK_TIMEOUT = 30.0
+#: An alias file is a few hundred bytes; a long system prompt fits many times over.
+MAX_ALIAS_FILE_BYTES = 1 << 20
+#: Nesting of YAML collections in an alias file (it needs 2).
+_MAX_YAML_DEPTH = 16
 
 
 def _dropped(ch: str) -> bool:
@@ -134,8 +138,11 @@ class AliasProblem:
     path: Path
     error: str
 
+    #: the error asking for this file's alias raises
+    code = AliasFileError.code
+
     def to_dict(self) -> dict[str, str]:
-        return {"path": str(self.path), "error": self.error}
+        return {"path": str(self.path), "error": self.error, "code": self.code}
 
 
 @dataclass(frozen=True)
@@ -404,9 +411,13 @@ class DataService:
             return []
 
     def _validated(self, alias: UserAlias) -> UserAlias:
+        from bodhi_nb.services.chat import check_request_params
+
         check_alias_name(alias.alias)
         check_filename(alias.filename)
         check_revision(alias.snapshot)
+        # What the reader would refuse is refused here, not written (max_tokens 1e12).
+        check_request_params(alias.request_params.to_dict())
         return dataclasses.replace(alias, source=AliasSource.USER,
                                    context_params=check_context_params(alias.context_params))
 
@@ -549,13 +560,23 @@ def _parse_alias_file(path: Path) -> AliasRecord | AliasProblem:
     import yaml
 
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        return AliasProblem(path, "not UTF-8 text")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_ALIAS_FILE_BYTES + 1)
     except OSError as exc:
         return AliasProblem(path, exc.strerror or str(exc))
+    if len(raw) > MAX_ALIAS_FILE_BYTES:
+        return AliasProblem(path, f"larger than {MAX_ALIAS_FILE_BYTES // 1024} KiB; an alias "
+                                  "file holds a few lines")
     try:
-        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return AliasProblem(path, "not UTF-8 text")
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        refused = _unsafe_yaml(text, loader)
+        if refused:
+            return AliasProblem(path, refused)
+        data = yaml.load(text, Loader=loader)
     except yaml.YAMLError as exc:
         return AliasProblem(path, _yaml_error(exc))
     if not isinstance(data, Mapping):
@@ -569,19 +590,49 @@ def _parse_alias_file(path: Path) -> AliasRecord | AliasProblem:
     context_params = data.get("context_params") or []
     if not isinstance(context_params, list):
         return AliasProblem(path, "context_params must be a list of llama-server options")
-    if isinstance(request_params.get("stop"), str):
-        request_params = {**request_params, "stop": [request_params["stop"]]}
+    from bodhi_nb.services.chat import check_request_params
+
+    try:
+        request_params = check_request_params(request_params)
+    except BodhiError as exc:
+        return AliasProblem(path, f"request_params: {exc}")
     try:
         alias = UserAlias(
             alias=str(data["alias"]), repo=str(data["repo"]), filename=str(data["filename"]),
             snapshot=str(data.get("snapshot") or "main"),
             request_params=OAIRequestParams.from_dict(request_params),
-            context_params=tuple(str(p) for p in context_params),
+            context_params=check_context_params(context_params),
         )
-    except (BodhiError, TypeError, ValueError) as exc:
+    except (BodhiError, TypeError, ValueError, ArithmeticError) as exc:
         return AliasProblem(path, str(exc))
     return AliasRecord(alias, path, _parse_ts(data.get("created_at")),
                        _parse_ts(data.get("updated_at")))
+
+
+def _unsafe_yaml(text: str, loader: Any) -> str | None:
+    """Why ``text`` is refused before it is built, or None. Anchors and aliases (``&a``,
+    ``*a``) are refused: BodhiApp never writes them, and nested ones expand exponentially
+    (a "billion laughs" file of a few hundred bytes takes minutes and gigabytes to load).
+    Parsing events costs time linear in the file's size and builds nothing."""
+    import yaml
+
+    if ("&" not in text and "*" not in text
+            and text.count("[") + text.count("{") <= _MAX_YAML_DEPTH):
+        # No anchor or alias, few flow collections: skip the second parse (a file in
+        # BodhiApp's shape). Deep block nesting is left to libyaml's own limit.
+        return None
+    depth = 0
+    for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            return ("YAML anchors and aliases (&name, *name) are not allowed in alias files; "
+                    "write the values out")
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > _MAX_YAML_DEPTH:
+                return f"nested more than {_MAX_YAML_DEPTH} levels deep"
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return None
 
 
 def _yaml_error(exc: Exception) -> str:

@@ -26,6 +26,20 @@ spelling; each is translated to the runtime in use where a counterpart exists
 passed through, so a flag the runtime does not know fails the start with the runtime's
 own complaint in the error.
 
+A GGUF without a chat template (a base model) is served with a fallback format when neither
+the settings nor the alias name one: llama.cpp would otherwise frame the prompt as Llama 2's
+``[INST] ... [/INST]``, and a base model meets that with an end-of-text at once (an empty
+answer). The fallback is Alpaca's plain-text frame (``### Instruction: ...`` then a blank line),
+text a base model can continue: llama_cpp.server's built-in ``alpaca`` chat format, and for
+llama-server the same frame as a Jinja template (``--jinja --chat-template``). ``using()``
+reports it in its ``model`` event (below) so the chat can say so.
+
+Events: ``using(..., on_event=callback)`` calls ``callback(kind, data)`` with ``starting``
+(``alias``, ``seconds`` since the start began; at the start and after each health poll),
+``started`` (``alias``, ``seconds``) when a server it had to start is ready, and ``model``
+(``alias``, ``chat_template``: True/False/None when unreadable, ``fallback``: the fallback
+format or None) each time.
+
 Keep-alive (BODHI_KEEP_ALIVE_SECS, read at each decision so ``settings`` changes apply):
 positive, the server stops after that many idle seconds; 0, it stops when the ``using()``
 block that needed it ends; negative, it runs until ``stop()``/``close()``. A daemon thread
@@ -76,6 +90,7 @@ from bodhi_nb.errors import (
     StartFailedError,
     StartTimeoutError,
 )
+from bodhi_nb.gguf import read_gguf_metadata
 from bodhi_nb.objs import AliasSource, ChatTarget, UserAlias
 from bodhi_nb.redact import get_logger, register_secret, scrub
 
@@ -84,7 +99,10 @@ if TYPE_CHECKING:
     from bodhi_nb.services.time import TimeService
 
 __all__ = [
+    "ALPACA_JINJA",
+    "FALLBACK_CHAT_FORMAT",
     "FORCE_PYTHON_RUNTIME",
+    "EventCallback",
     "LocalLlmService",
     "Runtime",
     "RuntimeKind",
@@ -94,6 +112,7 @@ __all__ = [
     "merge_args",
     "parse_args",
     "resolve_runtime",
+    "server_args",
     "server_argv",
 ]
 
@@ -106,6 +125,24 @@ FORCE_PYTHON_RUNTIME = "llama_cpp.server"
 _PY_MODULES = ("llama_cpp", "uvicorn", "fastapi", "sse_starlette", "starlette_context",
                "pydantic_settings")
 _TAIL_LINES = 12
+#: The chat format a GGUF without a chat template is served with (see the docstring).
+FALLBACK_CHAT_FORMAT = "alpaca"
+#: The same frame as llama_cpp.server's ``alpaca`` format, for llama-server's --jinja. Like
+#: that format it adds no ``### Response:`` line: the base model writes its own answer
+#: (measured on Gemma 3 270M, that gives "The capital of France is Paris." where a
+#: ``### Response:`` line gives " Paris" followed by repeated "### Answer:" lines).
+ALPACA_JINJA = (
+    "{% set ns = namespace(system='') %}"
+    "{% for m in messages %}{% if m['role'] == 'system' and not ns.system %}"
+    "{% set ns.system = m['content'] %}{% endif %}{% endfor %}"
+    "{{ ns.system }}\n\n"
+    "{% for m in messages %}"
+    "{% if m['role'] == 'user' %}### Instruction: {{ m['content'] }}\n\n"
+    "{% elif m['role'] == 'assistant' %}### Response: {{ m['content'] }}</s>"
+    "{% endif %}{% endfor %}")
+#: Flags by which the settings or an alias choose the prompt format themselves.
+_TEMPLATE_FLAGS = ("--chat-template", "--chat-template-file", "--chat-handler")
+EventCallback = Callable[[str, Mapping[str, Any]], None]
 _TAIL_CHARS = 2000
 
 
@@ -164,6 +201,8 @@ _SYNONYMS = {
     "--n_threads_batch": "--threads-batch", "--n_batch": "--batch-size",
     "--n_ubatch": "--ubatch-size", "--n_gpu_layers": "--n-gpu-layers",
     "--model_alias": "--alias", "--chat_format": "--chat-template",
+    # what `alias create --ctx chat_format=X` stores
+    "--chat-format": "--chat-template",
 }
 #: Canonical name -> llama_cpp.server name, where it is not just ``-`` -> ``_``.
 _TO_PY = {
@@ -268,18 +307,10 @@ def _to_runtime(kind: RuntimeKind, flag: str, values: tuple[str, ...]) -> list[s
     return [name, *(values or ("true",))]
 
 
-def server_argv(runtime: Runtime, model_path: Path, alias: str, port: int,
-                settings_args: str = "", context_params: Sequence[str] = (),
-                threads: int | None = None) -> list[str]:
-    """The whole command line for one server (see the module docstring for the order)."""
-    return [*runtime.program,
-            *_user_argv(runtime.kind, _merged(runtime.kind, alias, settings_args,
-                                              context_params, threads)),
-            *_managed_argv(runtime.kind, model_path, alias, port)]
-
-
-def _merged(kind: RuntimeKind, alias: str, settings_args: str, context_params: Sequence[str],
-            threads: int | None) -> Args:
+def server_args(kind: RuntimeKind, alias: str, settings_args: str = "",
+                context_params: Sequence[str] = (), threads: int | None = None) -> Args:
+    """The user-settable flags of one server, merged (see the module docstring for the
+    order); managed flags are dropped, :func:`server_argv` adds them."""
     source = "BODHI_LLAMACPP_ARGS"
     from_settings = parse_args(_split(settings_args, source), source)
     source = f"the context_params of alias {alias}"
@@ -291,13 +322,21 @@ def _merged(kind: RuntimeKind, alias: str, settings_args: str, context_params: S
     return merged
 
 
-def _user_argv(kind: RuntimeKind, merged: Args) -> list[str]:
-    return [token for flag, values in merged.items() for token in _to_runtime(kind, flag, values)]
+def server_argv(runtime: Runtime, args: Args, model_path: Path, alias: str,
+                port: int) -> list[str]:
+    """The whole command line for one server: the program, ``args`` (from
+    :func:`server_args`) in the runtime's spelling, then the managed flags."""
+    name = "--alias" if runtime.kind is RuntimeKind.LLAMA_SERVER else "--model_alias"
+    return [*runtime.program,
+            *(token for flag, values in args.items()
+              for token in _to_runtime(runtime.kind, flag, values)),
+            "--model", str(model_path), "--host", HOST, "--port", str(port), name, alias]
 
 
-def _managed_argv(kind: RuntimeKind, model_path: Path, alias: str, port: int) -> list[str]:
-    name = "--alias" if kind is RuntimeKind.LLAMA_SERVER else "--model_alias"
-    return ["--model", str(model_path), "--host", HOST, "--port", str(port), name, alias]
+def _fallback_args(kind: RuntimeKind) -> Args:
+    if kind is RuntimeKind.LLAMA_SERVER:
+        return {"--jinja": (), "--chat-template": (ALPACA_JINJA,)}
+    return {"--chat-template": (FALLBACK_CHAT_FORMAT,)}
 
 
 def free_port(host: str = HOST) -> int:
@@ -464,6 +503,8 @@ class ServerInfo:
     state: str  # starting | busy | idle
     base_url: str
     log_path: str
+    #: the chat format used because the GGUF has no chat template, if any
+    chat_format_fallback: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
@@ -488,6 +529,9 @@ class _Server:
     last_used: float
     busy: int = 0
     ready: bool = False
+    #: the fallback chat format it was started with (a GGUF without a chat template)
+    fallback: str | None = None
+    chat_template: bool | None = None
 
     @property
     def base_url(self) -> str:
@@ -525,6 +569,7 @@ class LocalLlmService:
         self._cond = threading.Condition(self._lock)
         self._server: _Server | None = None
         self._timer: threading.Thread | None = None
+        self._templates: dict[tuple[str, int, int], bool | None] = {}
         _SERVICES.add(self)
 
     def __repr__(self) -> str:
@@ -547,14 +592,19 @@ class LocalLlmService:
             return self._target(server)
 
     @contextmanager
-    def using(self, alias: UserAlias, model_path: str | os.PathLike[str]) -> Iterator[ChatTarget]:
+    def using(self, alias: UserAlias, model_path: str | os.PathLike[str], *,
+              on_event: EventCallback | None = None) -> Iterator[ChatTarget]:
         """``with service.using(alias, path) as target:`` one request. The server is busy
         (never stopped for idleness) inside the block; the keep-alive countdown starts when
-        the block ends, and with BODHI_KEEP_ALIVE_SECS=0 the server stops right then."""
+        the block ends, and with BODHI_KEEP_ALIVE_SECS=0 the server stops right then.
+        ``on_event`` hears about a start and the model (see the module docstring)."""
         with self._lock:
-            server = self._ensure(alias, Path(model_path))
+            server = self._ensure(alias, Path(model_path), on_event)
             server.busy += 1
             target = self._target(server)
+        if on_event is not None:
+            on_event("model", {"alias": alias.alias, "chat_template": server.chat_template,
+                               "fallback": server.fallback})
         try:
             yield target
         finally:
@@ -578,7 +628,8 @@ class LocalLlmService:
             port=server.port, command=server.argv, runtime=server.runtime.kind.value,
             started_at=server.started_at, uptime_seconds=max(0.0, now - server.started_mono),
             idle_seconds=0.0 if server.busy else max(0.0, now - server.last_used),
-            state=state, base_url=server.base_url, log_path=str(server.log_path))]
+            state=state, base_url=server.base_url, log_path=str(server.log_path),
+            chat_format_fallback=server.fallback)]
 
     def stop(self) -> bool:
         """Stop the server (SIGTERM, then SIGKILL after a grace period). True if one ran."""
@@ -622,12 +673,18 @@ class LocalLlmService:
         return ChatTarget(base_url=server.base_url, model=server.alias.alias,
                           alias=server.alias.alias, source=source, api_key=server.api_key)
 
-    def _ensure(self, alias: UserAlias, model_path: Path) -> _Server:
+    def _ensure(self, alias: UserAlias, model_path: Path,
+                on_event: EventCallback | None = None) -> _Server:
         if not model_path.is_file():
             raise ModelFileMissingError(alias=alias.alias, path=str(model_path))
         runtime = resolve_runtime(str(self._settings.get("BODHI_LLAMA_SERVER")), self._python)
-        merged = _merged(runtime.kind, alias.alias, str(self._settings.get("BODHI_LLAMACPP_ARGS")),
-                         alias.context_params, None)
+        merged = server_args(runtime.kind, alias.alias,
+                             str(self._settings.get("BODHI_LLAMACPP_ARGS")), alias.context_params)
+        template = self._has_chat_template(model_path)
+        fallback = None
+        if template is False and not any(flag in merged for flag in _TEMPLATE_FLAGS):
+            fallback = FALLBACK_CHAT_FORMAT
+            merged.update(_fallback_args(runtime.kind))
         key = (alias.alias, str(model_path.resolve()), runtime, tuple(merged.items()))
         current = self._server
         if current is not None:
@@ -635,10 +692,30 @@ class LocalLlmService:
                 current.alias = alias  # request params may have changed; the server has not
                 return current
             self._stop_locked()
-        return self._start_locked(alias, model_path, runtime, merged, key)
+        server = self._start_locked(alias, model_path, runtime, merged, key, on_event)
+        server.fallback, server.chat_template = fallback, template
+        return server
+
+    def _has_chat_template(self, model_path: Path) -> bool | None:
+        """Whether the GGUF names a chat template; None when it cannot be read (the runtime
+        then reports the problem itself). Cached by path, size and modification time."""
+        from bodhi_nb.errors import GgufInvalidError
+
+        try:
+            st = model_path.stat()
+        except OSError:
+            return None
+        key = (str(model_path), st.st_size, st.st_mtime_ns)
+        if key not in self._templates:
+            try:
+                found: bool | None = read_gguf_metadata(model_path).chat_template is not None
+            except GgufInvalidError:
+                found = None
+            self._templates[key] = found
+        return self._templates[key]
 
     def _start_locked(self, alias: UserAlias, model_path: Path, runtime: Runtime, merged: Args,
-                      key: tuple[Any, ...]) -> _Server:
+                      key: tuple[Any, ...], on_event: EventCallback | None = None) -> _Server:
         logs = self._settings.home / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         log_path = logs / f"llama-{re.sub(r'[^A-Za-z0-9._-]+', '_', alias.alias)[:80]}.log"
@@ -646,8 +723,7 @@ class LocalLlmService:
             port = free_port()
             api_key = secrets.token_urlsafe(24)
             register_secret(api_key)
-            argv = (*runtime.program, *_user_argv(runtime.kind, merged),
-                    *_managed_argv(runtime.kind, model_path, alias.alias, port))
+            argv = tuple(server_argv(runtime, merged, model_path, alias.alias, port))
             proc = self._spawn(argv, _child_env(runtime.kind, os.environ, api_key), log_path,
                                alias.alias)
             now = self._time.monotonic()
@@ -655,7 +731,7 @@ class LocalLlmService:
                              log_path, self._time.utc_now(), now, now)
             self._server = server
             try:
-                self._wait_ready(server, last_attempt=attempt == 2)
+                self._wait_ready(server, last_attempt=attempt == 2, on_event=on_event)
             except _PortTaken:
                 self._server = None
                 continue
@@ -665,6 +741,9 @@ class LocalLlmService:
                 raise
             server.ready = True
             server.last_used = self._time.monotonic()
+            if on_event is not None:
+                on_event("started", {"alias": alias.alias,
+                                     "seconds": server.last_used - server.started_mono})
             self._ensure_timer()
             _log.info("llama.cpp server for %s ready on port %d (pid %d)", alias.alias, port,
                       proc.pid)
@@ -687,9 +766,13 @@ class LocalLlmService:
             raise StartFailedError(alias=alias, exit_code="none",
                                    log=str(log_path), stderr_tail=scrub(str(exc))) from exc
 
-    def _wait_ready(self, server: _Server, *, last_attempt: bool) -> None:
+    def _wait_ready(self, server: _Server, *, last_attempt: bool,
+                    on_event: EventCallback | None = None) -> None:
         deadline = self._time.monotonic() + self._start_timeout
         while True:
+            if on_event is not None:
+                on_event("starting", {"alias": server.alias.alias, "seconds": max(
+                    0.0, self._time.monotonic() - server.started_mono)})
             code = server.proc.poll()
             if code is not None:
                 tail = _tail(server.log_path)

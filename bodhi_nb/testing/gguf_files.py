@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["make_gguf", "put_in_hf_cache"]
+__all__ = ["make_gguf", "nested_array_gguf", "put_in_hf_cache"]
 
 _ALIGN = 32
 
@@ -60,6 +60,22 @@ def make_gguf(
     write(pad=_ALIGN)
     base = path.stat().st_size - _ALIGN
     write(pad=max(_ALIGN, (size_bytes - base) // _ALIGN * _ALIGN))
+    return path
+
+
+def nested_array_gguf(path: str | os.PathLike[str], depth: int) -> Path:
+    """A GGUF v3 file (no tensors) whose one key holds arrays nested ``depth`` levels deep,
+    the innermost holding one uint32: what a hostile or broken converter may write."""
+    import struct
+
+    key = b"bodhi.nested"
+    body = struct.pack("<4sIQQ", b"GGUF", 3, 0, 1) + struct.pack("<Q", len(key)) + key
+    body += struct.pack("<I", 9)  # the key's value is an array ...
+    body += struct.pack("<IQ", 9, 1) * (depth - 1)  # ... of one array, depth - 1 times
+    body += struct.pack("<IQI", 4, 1, 7)  # the innermost: one uint32
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(body)
     return path
 
 
