@@ -33,7 +33,7 @@ unit: setup peers
 	$(PY) -m pytest tests
 
 notebooks: setup
-	BODHI_HOME=$$(mktemp -d) HF_HOME=$$(mktemp -d) $(PY) -m pytest --nbval-lax -p no:cacheprovider notebooks/
+	BODHI_HOME=$$(mktemp -d) HF_HOME=$$(mktemp -d) $(PY) -m pytest --nbval --nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider notebooks/
 
 test: lint unit notebooks
 
