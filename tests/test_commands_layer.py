@@ -100,3 +100,22 @@ def test_params_of_is_gone() -> None:
     assert not hasattr(errors, "params_of")
     assert "bodhi_nb.commands.render." not in (errors.__doc__ or "")
     assert Path(errors.__file__).exists()
+
+
+def test_argparse_complaints_are_translated_with_a_suggestion(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from bodhi_nb.commands import parse
+    from bodhi_nb.errors import BadArgumentsError
+
+    with pytest.raises(BadArgumentsError) as caught:
+        parse(["downloads", "retyr"])
+    english = render_error(caught.value)
+    assert "'retyr' is not one of ls, retry, archive (did you mean 'retry'?)" in english
+    monkeypatch.setenv("BODHI_LOCALE", "fr-FR")
+    french = render_error(caught.value)
+    assert "« retyr » n'est pas parmi ls, retry, archive (vouliez-vous dire « retry » ?)" \
+        in french
+    assert "invalid choice" not in french + english
+    with pytest.raises(BadArgumentsError) as missing:
+        parse(["pull"])
+    assert "il manque ref" in render_error(missing.value)

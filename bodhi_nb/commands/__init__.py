@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import errno
 import os
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,8 +27,8 @@ from bodhi_nb.errors import (
     UnknownCommandError,
 )
 
-__all__ = ["Context", "Invocation", "Parsed", "execute", "match_id", "message_text",
-           "os_error", "parse", "render_error", "split_line"]
+__all__ = ["Context", "Invocation", "Parsed", "argparse_reason", "execute", "match_id",
+           "message_text", "os_error", "parse", "render_error", "split_line"]
 
 
 @dataclass(frozen=True)
@@ -119,8 +121,51 @@ def render_error(error: BaseException, *, prog: str = "bodhi",
         error = os_error(error)
     if not isinstance(error, BodhiError):
         error = InternalError(kind=type(error).__name__)
-    message = _localization(app_factory).render(error, {"prog": prog})
+    localization = _localization(app_factory)
+    if isinstance(error, BadArgumentsError) and "reason" in error.params:
+        # argparse words its complaints in English: say them in the user's language.
+        error = BadArgumentsError(command=error.params.get("command", ""),
+                                  reason=argparse_reason(error.params["reason"], localization))
+    message = localization.render(error, {"prog": prog})
     return f"error[{error.code}]: {message}"
+
+
+_ARGPARSE: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), message_id) for pattern, message_id in (
+        (r"argument (?P<argument>\S+): invalid choice: '(?P<value>.*)' "
+         r"\(choose from (?P<choices>.*)\)", "ui-arg-invalid-choice"),
+        (r"the following arguments are required: (?P<arguments>.*)", "ui-arg-required"),
+        (r"unrecognized arguments: (?P<arguments>.*)", "ui-arg-unrecognized"),
+        (r"argument (?P<argument>\S+): expected one argument", "ui-arg-expected-one"),
+        (r"argument (?P<argument>\S+): expected at least one argument",
+         "ui-arg-expected-some"),
+        (r"argument (?P<argument>\S+): invalid (?P<type>\w+) value: (?P<value>.*)",
+         "ui-arg-invalid-value"),
+        (r"argument (?P<argument>\S+): not allowed with argument (?P<other>.*)",
+         "ui-arg-not-allowed-with"),
+        (r"one of the arguments (?P<arguments>.*) is required", "ui-arg-one-required"),
+        (r"argument (?P<argument>\S+): ignored explicit argument (?P<value>.*)",
+         "ui-arg-ignored-value"),
+    ))
+
+
+def argparse_reason(reason: str, localization: Any) -> str:
+    """argparse's English complaint in the user's language (unchanged if unknown); an
+    invalid choice also gets the closest valid one."""
+    for pattern, message_id in _ARGPARSE:
+        match = pattern.fullmatch(reason)
+        if match is None:
+            continue
+        args: dict[str, Any] = dict(match.groupdict())
+        if message_id == "ui-arg-invalid-choice":
+            choices = re.findall(r"'([^']*)'", args["choices"])
+            close = difflib.get_close_matches(args["value"], choices, n=1, cutoff=0.6)
+            args["choices"] = ", ".join(choices)
+            args["suggestion"] = close[0] if close else ""
+            args["has_suggestion"] = "yes" if close else "no"
+        text: str = localization.message(message_id, args)
+        return text
+    return reason
 
 
 def message_text(message_id: str, *, prog: str = "bodhi",

@@ -207,3 +207,18 @@ alias-removed = removed alias { $alias } ({ $path })
 alias-source-user = user
 alias-source-model = model
 alias-source-api = api
+
+## argparse's complaints (the reason of command_error-bad_arguments)
+
+ui-arg-invalid-choice = { $argument }: '{ $value }' is not one of { $choices }{ $has_suggestion ->
+        [yes] {" "}(did you mean '{ $suggestion }'?)
+       *[no] {""}
+    }
+ui-arg-required = missing { $arguments }
+ui-arg-unrecognized = unexpected words: { $arguments }
+ui-arg-expected-one = { $argument } needs a value
+ui-arg-expected-some = { $argument } needs at least one value
+ui-arg-invalid-value = { $argument }: { $value } is not a valid { $type }
+ui-arg-not-allowed-with = { $argument } cannot be used with { $other }
+ui-arg-one-required = one of { $arguments } is required
+ui-arg-ignored-value = { $argument } takes no value (got { $value })

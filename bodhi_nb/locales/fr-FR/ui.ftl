@@ -205,3 +205,18 @@ alias-removed = alias { $alias } supprimé ({ $path })
 alias-source-user = utilisateur
 alias-source-model = modèle
 alias-source-api = api
+
+## les plaintes d'argparse (la raison de command_error-bad_arguments)
+
+ui-arg-invalid-choice = { $argument } : « { $value } » n'est pas parmi { $choices }{ $has_suggestion ->
+        [yes] {" "}(vouliez-vous dire « { $suggestion } » ?)
+       *[no] {""}
+    }
+ui-arg-required = il manque { $arguments }
+ui-arg-unrecognized = mots inattendus : { $arguments }
+ui-arg-expected-one = { $argument } demande une valeur
+ui-arg-expected-some = { $argument } demande au moins une valeur
+ui-arg-invalid-value = { $argument } : { $value } n'est pas un { $type } valide
+ui-arg-not-allowed-with = { $argument } ne peut pas être utilisé avec { $other }
+ui-arg-one-required = l'un de { $arguments } est requis
+ui-arg-ignored-value = { $argument } ne prend pas de valeur (reçu { $value })
