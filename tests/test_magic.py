@@ -114,3 +114,19 @@ def test_out_n_shows_the_result(shell: InteractiveShell) -> None:
     outcome = shell.run_cell("%bodhi version", store_history=True)
     assert outcome.success
     assert "bodhi_nb" in repr(shell.user_ns["_"])
+
+
+def test_status_opens_no_database(python: str, subprocess_env: dict[str, str]) -> None:
+    import subprocess
+
+    code = ("import sys\n"
+            "from IPython.core.interactiveshell import InteractiveShell\n"
+            "sh = InteractiveShell.instance()\n"
+            "sh.run_line_magic('load_ext', 'bodhi_nb')\n"
+            "text = sh.run_line_magic('bodhi', 'status').to_text()\n"
+            "assert 'master key' in text, text\n"
+            "print('duckdb' in sys.modules)\n")
+    proc = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=120,
+                          env=subprocess_env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split()[-1] == "False"

@@ -114,7 +114,10 @@ class StatusCommand(Command):
             ("endpoint", redact_url(settings.get("HF_ENDPOINT"))),
             ("models", _models_count(app, ctx)),
             ("locale", app.localization_service().locale),
-            ("master_key", app.secret_service().master_key_source()),
+            # Where the key lives (environment, keyring, key file) needs no database; the
+            # check that it opens the stored secrets does, so it waits for --verbose.
+            ("master_key", app.secret_service().master_key_source() if request.verbose
+             else app.keyring_service().describe_source()),
         ]
         if request.verbose:
             db = app.db_service()
