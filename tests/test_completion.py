@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 
@@ -23,6 +24,7 @@ def test_commands_complete(shell: InteractiveShell) -> None:
     assert "settings" in _complete(shell, "%bodhi se")
     assert "secret" in _complete(shell, "%bodhi se")
     assert "pull" not in _complete(shell, "%bodhi se")
+    assert "chat" in _complete(shell, "%%bodhi ch")
 
 
 def test_subcommands_and_options_complete(shell: InteractiveShell) -> None:
@@ -47,6 +49,16 @@ def test_alias_names_and_cached_repos_complete(shell: InteractiveShell, tmp_path
     assert not [m for m in _complete(shell, "%bodhi pull ") if "someone" in m]
     chat = _complete(shell, "%bodhi chat ")
     assert "tiny:chat" in chat and "bartowski/Llama-3.2-1B-Instruct-GGUF" in chat
+
+
+def test_secret_names_complete(shell: InteractiveShell,
+                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from bodhi_nb import app
+
+    monkeypatch.setenv("BODHI_ENCRYPTION_KEY", "a-test-key-of-twenty-chars-or-more")
+    app().secret_service().store_secret("HF_TOKEN", "hf_not_a_real_token_value")
+    assert _complete(shell, "%bodhi secret rm HF") == ["HF_TOKEN"]
+    assert "hf_not_a_real" not in " ".join(_complete(shell, "%bodhi secret rm "))
 
 
 def test_loading_the_extension_computes_nothing(python: str,

@@ -18,6 +18,7 @@ from typing import Any
 __all__ = ["candidates", "complete_bodhi", "register", "unregister"]
 
 _KEY = "%bodhi"
+_KEYS = (_KEY, "%%bodhi")  # the line magic and the first line of a %%bodhi cell
 
 # Which positional words name what: (command, sub-command or "") -> source of names.
 _NAME_SOURCES: dict[tuple[str, str], str] = {
@@ -32,19 +33,24 @@ _NAME_SOURCES: dict[tuple[str, str], str] = {
     ("api", "test"): "api_aliases",
     ("api", "set-key"): "api_aliases",
     ("api", "rm"): "api_aliases",
+    ("secret", "rm"): "secrets",
+    ("downloads", "retry"): "downloads",
+    ("downloads", "archive"): "downloads",
 }
 
 
 def register(shell: Any) -> None:
     """Install the hook (``%load_ext``)."""
-    shell.set_hook("complete_command", complete_bodhi, str_key=_KEY)
+    for key in _KEYS:
+        shell.set_hook("complete_command", complete_bodhi, str_key=key)
 
 
 def unregister(shell: Any) -> None:
     """Remove the hook (``%unload_ext``)."""
     dispatcher = getattr(shell, "strdispatchers", {}).get("complete_command")
     if dispatcher is not None:
-        dispatcher.strs.pop(_KEY, None)
+        for key in _KEYS:
+            dispatcher.strs.pop(key, None)
 
 
 def complete_bodhi(shell: Any, event: Any) -> list[str]:
@@ -149,6 +155,18 @@ def _aliases(api_only: bool = False) -> list[str]:
     return [a.alias for a in (*listing.user, *listing.model)] + api
 
 
+def _secret_names() -> list[str]:
+    from bodhi_nb.app import app
+
+    return [s.name for s in app().secret_service().list_secrets()]
+
+
+def _download_ids() -> list[str]:
+    from bodhi_nb.app import app
+
+    return [r.id for r in app().download_service().list()]
+
+
 def _repos() -> list[str]:
     """``owner/name`` of every model folder in the HF cache (names only: no file is read)."""
     from bodhi_nb.services.settings import SettingService
@@ -173,4 +191,6 @@ _SOURCES: dict[str, Callable[[], list[str]]] = {
     "models": lambda: _aliases() + _repos(),
     "api_aliases": lambda: _aliases(api_only=True),
     "repos": _repos,
+    "secrets": _secret_names,
+    "downloads": _download_ids,
 }
