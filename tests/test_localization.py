@@ -185,3 +185,39 @@ def test_the_module_docstring_draws_every_branch() -> None:
     missing = sorted(b for b in branches if b not in (errors.__doc__ or "")
                      and not b.startswith("_"))
     assert missing == []
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_every_message_renders_as_fluent_renders_it(locale: str) -> None:
+    """The service parses messages one at a time and fills plain ones itself: the result
+    must be exactly what fluent.runtime gives for the whole catalogue."""
+    from fluent.runtime import FluentBundle, FluentResource
+
+    bundle = FluentBundle([locale], use_isolating=False)
+    for path in sorted((LOCALES / locale).glob("*.ftl")):
+        bundle.add_resource(FluentResource(path.read_text(encoding="utf-8")))
+    loc = LocalizationService(locale)
+    catalogue = _catalogue(locale)
+    assert catalogue, locale
+    for mid, names in catalogue.items():
+        for count in (0, 1, 7):
+            args: dict[str, object] = {n: f"<{n}>" for n in names}
+            args.update({n: count for n in names if n == "count"})
+            args.update({n: "yes" for n in names if n.startswith("has_")})
+            expected, _errors = bundle.format_pattern(bundle.get_message(mid).value, args)
+            assert loc.message(mid, args) == expected, mid
+
+
+def test_success_output_does_not_load_fluent_runtime(python: str,
+                                                     subprocess_env: dict[str, str]) -> None:
+    import subprocess
+
+    code = ("import sys\n"
+            "from bodhi_nb.services.localization import LocalizationService\n"
+            "loc = LocalizationService('fr-FR')\n"
+            "print(loc.message('ui-settings-saved', {'key': 'K', 'value': 'V'}))\n"
+            "print('fluent.runtime' in sys.modules, 'babel' in sys.modules)\n")
+    proc = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=120,
+                          env=subprocess_env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["K = V (enregistré dans settings.yaml)", "False False"]

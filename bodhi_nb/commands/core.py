@@ -155,6 +155,9 @@ def _models_count(app: Any, ctx: Context) -> str:
         count = len(app.hub_service().list_local_models())
     except Exception as exc:  # status must always render
         return f"? ({getattr(exc, 'code', type(exc).__name__)})"
+    # Two messages rather than a plural selector: plain messages need no fluent.runtime.
+    if count == 0:
+        return ctx.t("ui-status-models-none")
     return ctx.t("ui-status-models-count", count=count)
 
 

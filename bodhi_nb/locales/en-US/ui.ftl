@@ -30,11 +30,8 @@ ui-status-hint = `{ $prog } status --verbose` also shows the database, its schem
 ui-status-hf-cache = HF cache
 ui-status-endpoint = Hub endpoint
 ui-status-models = models
-ui-status-models-count = { $count ->
-        [0] none yet (`{ $prog } help pull`)
-        [one] 1 GGUF file (`{ $prog } ls`)
-       *[other] { $count } GGUF files (`{ $prog } ls`)
-    }
+ui-status-models-none = none yet (`{ $prog } help pull`)
+ui-status-models-count = { $count } GGUF file(s) (`{ $prog } ls`)
 ui-status-locale = language
 ui-status-master-key = master key
 ui-status-database = database

@@ -28,11 +28,8 @@ ui-status-hint = `{ $prog } status --verbose` montre aussi la base de données, 
 ui-status-hf-cache = cache HF
 ui-status-endpoint = Hub utilisé
 ui-status-models = modèles
-ui-status-models-count = { $count ->
-        [0] aucun pour l'instant (`{ $prog } help pull`)
-        [one] 1 fichier GGUF (`{ $prog } ls`)
-       *[other] { $count } fichiers GGUF (`{ $prog } ls`)
-    }
+ui-status-models-none = aucun pour l'instant (`{ $prog } help pull`)
+ui-status-models-count = { $count } fichier(s) GGUF (`{ $prog } ls`)
 ui-status-locale = langue
 ui-status-master-key = clé maîtresse
 ui-status-database = base de données
