@@ -75,3 +75,12 @@ def test_help_for_a_command_is_preformatted(shell: InteractiveShell) -> None:
     assert bundle["text/html"].startswith("<pre>")
     assert "\n" in bundle["text/markdown"].strip("`\n")
     assert "--unset" in bundle["text/plain"]
+
+
+def test_json_timestamps_are_iso_8601_utc() -> None:
+    import json
+
+    from bodhi_nb.commands.results import JsonView
+
+    text = JsonView(_table()).to_text()
+    assert json.loads(text)[0]["updated"] == "2026-12-01T23:58:36Z"

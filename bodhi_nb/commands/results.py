@@ -266,6 +266,15 @@ class Sections(Result):
         return {name: p.to_json() for name, p in self.parts}
 
 
+def _json_value(value: Any) -> Any:
+    """JSON for what json cannot write: timestamps as ISO 8601 in UTC (``...Z``)."""
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return value.isoformat().replace("+00:00", "") + "Z"
+    return str(value)
+
+
 @dataclass(frozen=True, repr=False)
 class JsonView(Result):
     """A result shown as its JSON (``--json``)."""
@@ -273,7 +282,7 @@ class JsonView(Result):
     inner: Result
 
     def to_text(self) -> str:
-        return json.dumps(self.inner.to_json(), indent=2, sort_keys=True, default=str)
+        return json.dumps(self.inner.to_json(), indent=2, sort_keys=True, default=_json_value)
 
     def to_json(self) -> Any:
         return self.inner.to_json()
