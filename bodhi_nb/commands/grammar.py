@@ -206,6 +206,9 @@ def _localize_parser(parser: argparse.ArgumentParser, ctx: Context, prefix: str)
                         default=shown[name].help).replace("%", "%%")
                 _localize_parser(sub, ctx, f"{prefix}-{name}")
             continue
+        if not action.option_strings and action.metavar is None and not action.choices:
+            # A positional's name in the usage line: `[key]` reads `[clé]` in French.
+            action.metavar = messages.message(f"meta-{action.dest}", default=action.dest)
         generic = f"arg-{action.dest}"  # e.g. arg-json, shared by every command
         text = messages.message(f"{prefix}-{action.dest}", {"prog": ctx.prog},
                                 default=messages.message(generic, {"prog": ctx.prog},

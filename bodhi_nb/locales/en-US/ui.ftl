@@ -219,3 +219,16 @@ ui-arg-invalid-value = { $argument }: { $value } is not a valid { $type }
 ui-arg-not-allowed-with = { $argument } cannot be used with { $other }
 ui-arg-one-required = one of { $arguments } is required
 ui-arg-ignored-value = { $argument } takes no value (got { $value })
+
+## names of positional arguments in `help COMMAND`
+
+meta-key = key
+meta-value = value
+meta-topic = topic
+meta-name = name
+meta-target = target
+meta-ref = ref
+meta-file = file
+meta-alias = alias
+meta-prompt = prompt
+meta-id = id

@@ -18,8 +18,8 @@ ui-source-default = par défaut
 ui-help-title = { $prog } COMMANDE [ARGUMENTS]
 ui-help-hint = `{ $prog } help COMMANDE` montre les arguments d'une commande ; --debug sur n'importe quelle commande affiche la trace d'une erreur.
 ui-help-usage = utilisation :
-ui-help-positionals = arguments positionnels
-ui-help-options = options
+ui-help-positionals = arguments positionnels{" "}
+ui-help-options = options{" "}
 
 ## état et réglages
 
@@ -217,3 +217,16 @@ ui-arg-invalid-value = { $argument } : { $value } n'est pas un { $type } valide
 ui-arg-not-allowed-with = { $argument } ne peut pas être utilisé avec { $other }
 ui-arg-one-required = l'un de { $arguments } est requis
 ui-arg-ignored-value = { $argument } ne prend pas de valeur (reçu { $value })
+
+## noms des arguments positionnels dans `help COMMANDE`
+
+meta-key = clé
+meta-value = valeur
+meta-topic = sujet
+meta-name = nom
+meta-target = cible
+meta-ref = référence
+meta-file = fichier
+meta-alias = alias
+meta-prompt = invite
+meta-id = id
