@@ -1,4 +1,20 @@
-"""The command layer shared by the ``%bodhi`` magic and the ``bodhi`` CLI."""
+"""The command layer shared by the ``%bodhi`` magic and the ``bodhi`` CLI.
+
+Words a command shows come from the Fluent catalogues (``bodhi_nb/locales/*/AREA.ftl``, both
+locales), never from string literals:
+
+* ``ctx.t("hub-freed", size=human_bytes(n))`` -> one line in the user's language
+  (``{ $prog }`` is filled in for you);
+* ``ctx.table(("id", "file", "status"), rows, title=ctx.t(...), empty=ctx.t(...))`` -> a
+  :class:`~bodhi_nb.commands.results.Table` whose headings are the messages ``col-id``,
+  ``col-file``, ... (the key itself if there is none), whose JSON keeps the English keys, and
+  whose yes/no cells are translated;
+* a command's summary is ``cmd-NAME``, its arguments' help ``arg-NAME-DEST`` (the class
+  attributes stay as the English fallback).
+
+``tests/test_localization.py`` fails when an id used in code is missing, or when a message
+exists in one locale only.
+"""
 
 from __future__ import annotations
 
