@@ -4,12 +4,17 @@ Each sample is a fresh interpreter (so nothing is already imported): the baselin
 IPython and creates a shell; the measured run does the same and then ``%load_ext bodhi_nb``.
 The difference is what loading the extension adds (target: under 150 ms). A third line
 measures the first command (``%bodhi status``), which is where the heavy imports happen.
+The last line is the wall time of ``bodhi --version`` through the console script (target:
+under 250 ms), against a bare ``python -c pass``.
 """
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
+import time
+from pathlib import Path
 from typing import Any
 
 from bench._util import line, median
@@ -28,6 +33,12 @@ def _sample(code: str, out: str) -> float:
     return float(proc.stdout.strip().splitlines()[-1])
 
 
+def _wall(argv: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, capture_output=True, check=True)
+    return time.perf_counter() - start
+
+
 def run(samples: int = 7) -> list[dict[str, Any]]:
     baseline = [_sample(_SHELL, "t1 - t0") for _ in range(samples)]
     loads, firsts = [], []
@@ -40,7 +51,12 @@ def run(samples: int = 7) -> list[dict[str, Any]]:
         firsts.append(first)
     base = median(baseline)
     added = median(loads)
+    bodhi = shutil.which("bodhi", path=str(Path(sys.executable).parent)) or "bodhi"
+    bare = [_wall([sys.executable, "-c", "pass"]) for _ in range(samples)]
+    version = [_wall([bodhi, "--version"]) for _ in range(samples)]
     return [
+        line("cli_version_ms", median(version) * 1000, "ms", baseline="python -c pass",
+             baseline_value=median(bare) * 1000, target_ms=250, samples=samples),
         line("load_ext_added_ms", added * 1000, "ms", baseline="import IPython + shell",
              baseline_value=base * 1000, target_ms=150, samples=samples),
         line("load_ext_total_ms", (base + added) * 1000, "ms",

@@ -19,14 +19,19 @@ __all__ = ["__version__", "app", "load_ipython_extension", "unload_ipython_exten
 
 
 def load_ipython_extension(ipython: Any) -> None:
-    """``%load_ext bodhi_nb``: register ``%bodhi`` and ``%%bodhi``."""
+    """``%load_ext bodhi_nb``: register ``%bodhi`` and ``%%bodhi``, and their Tab
+    completion (computed on the first Tab, not here)."""
+    from bodhi_nb.notebook.completer import register
     from bodhi_nb.notebook.magic import BodhiMagics
 
     ipython.register_magics(BodhiMagics)
+    register(ipython)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
     """``%unload_ext bodhi_nb``: hand the database back to other kernels."""
     from bodhi_nb.app import reset_apps
+    from bodhi_nb.notebook.completer import unregister
 
+    unregister(ipython)
     reset_apps()

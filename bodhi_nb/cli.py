@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import getpass
+import os
 import sys
 from collections.abc import Sequence
 
@@ -11,27 +11,63 @@ __all__ = ["main"]
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit status (0 ok, 1 failed, 2 bad command line)."""
+    tokens = list(sys.argv[1:] if argv is None else argv)
+    if tokens in (["--version"], ["-V"]):
+        # The flag every CLI user types first: answered before anything else is imported.
+        from bodhi_nb._version import __version__
+
+        return _emit(f"bodhi_nb {__version__}")
+    import getpass
+
     from bodhi_nb.app import app
-    from bodhi_nb.commands import Context, Invocation, execute, exit_code, render_error
+    from bodhi_nb.commands import (
+        Context,
+        Invocation,
+        execute,
+        exit_code,
+        message_text,
+        render_error,
+    )
     from bodhi_nb.commands.grammar import ask_yes_no
 
-    invocation = Invocation.of(list(sys.argv[1:] if argv is None else argv))
+    invocation = Invocation.of(tokens)
     ctx = Context(prog="bodhi", ask_secret=getpass.getpass,
                   confirm=ask_yes_no)
     try:
         result = execute(invocation.tokens, ctx, app)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print(message_text("ui-interrupted"), file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away while the command streamed (`bodhi chat ... | head`).
+        return _quiet_broken_pipe()
     except Exception as exc:
         if invocation.debug:
             raise
-        print(render_error(exc, prog="bodhi", app_factory=app), file=sys.stderr)
+        # The locale comes from the settings, not the registry: a line that does not parse
+        # (or a registry that cannot be built) must not wait for the database or keyring.
+        print(render_error(exc, prog="bodhi"), file=sys.stderr)
         return exit_code(exc)
-    text = result.to_text()
-    if text:
-        print(text)
+    return _emit(result.to_text())
+
+
+def _emit(text: str) -> int:
+    """Print the answer; a reader that stops early (``| head``) is not an error to report."""
+    try:
+        if text:
+            print(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
     return 0
+
+
+def _quiet_broken_pipe() -> int:
+    # As Python's documentation on SIGPIPE advises: point stdout at devnull so the flush at
+    # interpreter exit cannot raise (and print) a second BrokenPipeError, then exit 1.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

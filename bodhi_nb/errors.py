@@ -10,7 +10,8 @@ service (or layer) sits below it, and each concrete error is a leaf of exactly o
     │                             not_found, conflict, constraint
     ├── LocalizationServiceError  unsupported_locale
     ├── AppServiceError           service_not_available
-    ├── CommandError              unknown_command, bad_arguments, internal
+    ├── CommandError              unknown_command, bad_arguments, internal, ambiguous_id,
+    │                             no_space, permission_denied, not_a_folder, os, ...
     ├── KeyringError              unavailable, key_file_insecure, env_key_too_short, ...
     ├── SecretError               decrypt_failed, malformed_envelope, value_on_command_line, ...
     ├── SessionError              not_found, expired, invalid_data
@@ -32,13 +33,14 @@ the leaf name in snake case, joined by ``-``, with the leaf's ``Error`` suffix d
 Fluent catalogues under ``bodhi_nb/locales``; ``args`` fill the message's placeholders.
 
 ``str(error)`` is the code and its arguments (stable, English-free, safe to log). Front ends
-render the localized line with :func:`bodhi_nb.commands.render.render_error`.
+render the localized line with :func:`bodhi_nb.commands.render_error`. Every error class is
+defined in this module: :func:`error_class` maps a stored code back to its class without
+importing anything else.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -311,7 +313,7 @@ class CommandError(BodhiError):
 
 
 class UnknownCommandError(CommandError):
-    """args: command, commands"""
+    """args: command, commands, suggestion (the closest command name, or "")"""
 
 
 class BadArgumentsError(CommandError):
@@ -322,6 +324,57 @@ class InternalError(CommandError):
     """An unexpected exception escaped a command. args: kind"""
 
     error_type = ErrorType.INTERNAL_SERVER
+
+
+class AmbiguousIdError(CommandError):
+    """A typed id prefix or suffix that names several rows. args: id, matches"""
+
+
+# The command layer's safety net for an OSError no service named itself (see
+# bodhi_nb.commands.os_error). args: path, reason (the system's words), kind
+
+
+class CommandNoSpaceError(CommandError):
+    """ENOSPC, EDQUOT, EFBIG."""
+
+    error_type = ErrorType.INTERNAL_SERVER
+
+
+class CommandPermissionDeniedError(CommandError):
+    """EACCES, EPERM, EROFS."""
+
+    error_type = ErrorType.FORBIDDEN
+
+
+class CommandNotAFolderError(CommandError):
+    """ENOTDIR: a file where a folder should be."""
+
+    error_type = ErrorType.INTERNAL_SERVER
+
+
+class CommandIsAFolderError(CommandError):
+    """EISDIR: a folder where a file should be."""
+
+    error_type = ErrorType.INTERNAL_SERVER
+
+
+class CommandPathNotFoundError(CommandError):
+    """ENOENT."""
+
+    error_type = ErrorType.NOT_FOUND
+
+
+class CommandOsError(CommandError):
+    """Any other OSError."""
+
+    error_type = ErrorType.INTERNAL_SERVER
+
+
+__all__ += [  # the command layer's leaves added in issue 8
+    "AmbiguousIdError", "CommandIsAFolderError", "CommandNoSpaceError",
+    "CommandNotAFolderError", "CommandOsError", "CommandPathNotFoundError",
+    "CommandPermissionDeniedError",
+]
 
 
 # -- keyring, secrets, sessions (issue 3): KeyringError, SecretError, SessionError ---------
@@ -871,29 +924,28 @@ class BadParamError(ChatServiceError):
     """args: name, value, reason"""
 
 
-def all_error_classes() -> list[type[BodhiError]]:
-    """Every concrete (leaf) error class defined anywhere in the package, sorted by code.
-
-    Imports the modules that define further branches so the list is complete.
-    """
-    import importlib
-    import pkgutil
-
-    import bodhi_nb
-
-    for mod in pkgutil.walk_packages(bodhi_nb.__path__, "bodhi_nb."):
-        if mod.name.startswith(("bodhi_nb.notebook", "bodhi_nb.testing")):
-            continue
-        importlib.import_module(mod.name)
+def _leaves() -> dict[str, type[BodhiError]]:
+    # Every error class lives in this module, so BodhiError's subclass tree, walked once
+    # the module is loaded, is the whole list: no package walk, no imports.
     seen: dict[str, type[BodhiError]] = {}
     stack: list[type[BodhiError]] = [BodhiError]
     while stack:
         cls = stack.pop()
         stack.extend(cls.__subclasses__())
-        if not cls.is_branch:
+        if not cls.is_branch and cls.__module__ == __name__:
             seen[cls.code] = cls
-    return [seen[k] for k in sorted(seen)]
+    return seen
 
 
-def params_of(error: BaseException) -> Mapping[str, str]:
-    return error.params if isinstance(error, BodhiError) else {}
+def all_error_classes() -> list[type[BodhiError]]:
+    """Every concrete (leaf) error class, sorted by code."""
+    leaves = _leaves()
+    return [leaves[k] for k in sorted(leaves)]
+
+
+def error_class(code: str) -> type[BodhiError] | None:
+    """The leaf class whose code is ``code`` (e.g. to rebuild a stored error), or None."""
+    return _leaves().get(code)
+
+
+__all__ += ["error_class"]

@@ -1,17 +1,50 @@
-"""The command layer shared by the ``%bodhi`` magic and the ``bodhi`` CLI."""
+"""The command layer shared by the ``%bodhi`` magic and the ``bodhi`` CLI.
+
+Words a command shows come from the Fluent catalogues (``bodhi_nb/locales/*/AREA.ftl``, both
+locales), never from string literals:
+
+* ``ctx.t("hub-freed", size=human_bytes(n))`` -> one line in the user's language
+  (``{ $prog }`` is filled in for you);
+* ``ctx.table(("id", "file", "status"), rows, title=ctx.t(...), empty=ctx.t(...))`` -> a
+  :class:`~bodhi_nb.commands.results.Table` whose headings are the messages ``col-id``,
+  ``col-file``, ... (the key itself if there is none), whose JSON keeps the English keys, and
+  whose yes/no cells are translated;
+* a command's summary is ``cmd-NAME``, its arguments' help ``arg-NAME-DEST`` (the class
+  attributes stay as the English fallback).
+
+``tests/test_localization.py`` fails when an id used in code is missing, or when a message
+exists in one locale only.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
+import errno
 import os
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bodhi_nb.commands.grammar import Context, Parsed, parse, split_line
 from bodhi_nb.commands.results import JsonView, Result
-from bodhi_nb.errors import BadArgumentsError, BodhiError, InternalError, UnknownCommandError
+from bodhi_nb.errors import (
+    AmbiguousIdError,
+    BadArgumentsError,
+    BodhiError,
+    CommandIsAFolderError,
+    CommandNoSpaceError,
+    CommandNotAFolderError,
+    CommandOsError,
+    CommandPathNotFoundError,
+    CommandPermissionDeniedError,
+    InternalError,
+    UnknownCommandError,
+)
 
-__all__ = ["Context", "Invocation", "Parsed", "execute", "parse", "render_error", "split_line"]
+__all__ = ["Context", "Invocation", "Parsed", "argparse_reason", "execute", "match_id",
+           "message_text", "os_error", "parse", "render_error", "split_line"]
 
 
 @dataclass(frozen=True)
@@ -31,11 +64,20 @@ def execute(tokens: Sequence[str], ctx: Context, app_factory: Callable[[], Any])
     """Parse, build the registry if needed, run. Raises BodhiError for the front end."""
     parsed = parse(tokens, ctx.prog)
     try:
-        result: Result = parsed.command.run(app_factory(), parsed.request, ctx)
+        # help and version need no registry (no database, no keyring): only the locale.
+        registry = app_factory() if parsed.command.needs_app else None
+        ctx = dataclasses.replace(ctx, localization=(
+            registry.localization_service() if registry is not None
+            else _localization(None)))
+        result: Result = parsed.command.run(registry, parsed.request, ctx)
     except BodhiError:
         raise
-    except (KeyboardInterrupt, SystemExit):
+    except (KeyboardInterrupt, SystemExit, BrokenPipeError):
         raise
+    except OSError as exc:
+        # The safety net for environment problems a service did not name itself: a read-only
+        # BODHI_HOME, a file where a folder should be, a full disk.
+        raise os_error(exc) from exc
     except Exception as exc:
         raise InternalError(kind=type(exc).__name__) from exc
     if getattr(parsed.request, "json", False):
@@ -43,13 +85,110 @@ def execute(tokens: Sequence[str], ctx: Context, app_factory: Callable[[], Any])
     return result
 
 
+_OS_ERRORS: dict[int, type[BodhiError]] = {
+    errno.ENOSPC: CommandNoSpaceError,
+    errno.EDQUOT: CommandNoSpaceError,
+    errno.EFBIG: CommandNoSpaceError,
+    errno.EACCES: CommandPermissionDeniedError,
+    errno.EPERM: CommandPermissionDeniedError,
+    errno.EROFS: CommandPermissionDeniedError,
+    errno.ENOTDIR: CommandNotAFolderError,
+    errno.EISDIR: CommandIsAFolderError,
+    errno.ENOENT: CommandPathNotFoundError,
+}
+
+
+def os_error(exc: OSError) -> BodhiError:
+    """A coded error for an ``OSError``: which path, what went wrong, and (in the message)
+    the fix."""
+    from bodhi_nb.redact import redact_url, strip_control
+
+    path = exc.filename if exc.filename is not None else exc.filename2
+    shown = strip_control(redact_url(os.fsdecode(path))) if path is not None else "?"
+    reason = strip_control(exc.strerror or type(exc).__name__)
+    cls = _OS_ERRORS.get(exc.errno or 0, CommandOsError)
+    return cls(path=shown, reason=reason, kind=type(exc).__name__)
+
+
+def match_id(typed: str, ids: Iterable[str]) -> str:
+    """The one id among ``ids`` that ``typed`` names: itself, or a unique prefix or suffix
+    (case-insensitive; tables show ULIDs by their last characters). When nothing matches,
+    ``typed`` comes back unchanged so the service raises its own not-found error; when
+    several match, :class:`AmbiguousIdError` lists them."""
+    candidates = list(dict.fromkeys(ids))
+    if typed in candidates:
+        return typed
+    needle = typed.strip().upper()
+    if not needle:
+        return typed
+    found = [i for i in candidates
+             if i.upper().startswith(needle) or i.upper().endswith(needle)]
+    if len(found) == 1:
+        return found[0]
+    if len(found) > 1:
+        raise AmbiguousIdError(id=typed, matches=found[:6])
+    return typed
+
+
 def render_error(error: BaseException, *, prog: str = "bodhi",
                  app_factory: Callable[[], Any] | None = None) -> str:
     """One localized line: ``error[code]: message``. Never a traceback, never a secret."""
+    if isinstance(error, OSError) and not isinstance(error, BrokenPipeError):
+        error = os_error(error)
     if not isinstance(error, BodhiError):
         error = InternalError(kind=type(error).__name__)
-    message = _localization(app_factory).render(error, {"prog": prog})
+    localization = _localization(app_factory)
+    if isinstance(error, BadArgumentsError) and "reason" in error.params:
+        # argparse words its complaints in English: say them in the user's language.
+        error = BadArgumentsError(command=error.params.get("command", ""),
+                                  reason=argparse_reason(error.params["reason"], localization))
+    message = localization.render(error, {"prog": prog})
     return f"error[{error.code}]: {message}"
+
+
+_ARGPARSE: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), message_id) for pattern, message_id in (
+        (r"argument (?P<argument>\S+): invalid choice: '(?P<value>.*)' "
+         r"\(choose from (?P<choices>.*)\)", "ui-arg-invalid-choice"),
+        (r"the following arguments are required: (?P<arguments>.*)", "ui-arg-required"),
+        (r"unrecognized arguments: (?P<arguments>.*)", "ui-arg-unrecognized"),
+        (r"argument (?P<argument>\S+): expected one argument", "ui-arg-expected-one"),
+        (r"argument (?P<argument>\S+): expected at least one argument",
+         "ui-arg-expected-some"),
+        (r"argument (?P<argument>\S+): invalid (?P<type>\w+) value: (?P<value>.*)",
+         "ui-arg-invalid-value"),
+        (r"argument (?P<argument>\S+): not allowed with argument (?P<other>.*)",
+         "ui-arg-not-allowed-with"),
+        (r"one of the arguments (?P<arguments>.*) is required", "ui-arg-one-required"),
+        (r"argument (?P<argument>\S+): ignored explicit argument (?P<value>.*)",
+         "ui-arg-ignored-value"),
+    ))
+
+
+def argparse_reason(reason: str, localization: Any) -> str:
+    """argparse's English complaint in the user's language (unchanged if unknown); an
+    invalid choice also gets the closest valid one."""
+    for pattern, message_id in _ARGPARSE:
+        match = pattern.fullmatch(reason)
+        if match is None:
+            continue
+        args: dict[str, Any] = dict(match.groupdict())
+        if message_id == "ui-arg-invalid-choice":
+            choices = re.findall(r"'([^']*)'", args["choices"])
+            close = difflib.get_close_matches(args["value"], choices, n=1, cutoff=0.6)
+            args["choices"] = ", ".join(choices)
+            args["suggestion"] = close[0] if close else ""
+            args["has_suggestion"] = "yes" if close else "no"
+        text: str = localization.message(message_id, args)
+        return text
+    return reason
+
+
+def message_text(message_id: str, *, prog: str = "bodhi",
+                 app_factory: Callable[[], Any] | None = None) -> str:
+    """A user-facing line outside any command (``interrupted``), in the user's language."""
+    text: str = _localization(app_factory).message(message_id, {"prog": prog})
+    return text
 
 
 def _localization(app_factory: Callable[[], Any] | None) -> Any:
@@ -64,8 +203,15 @@ def _localization(app_factory: Callable[[], Any] | None) -> Any:
             return app_factory().localization_service()
         except Exception:  # noqa: S110 - the registry itself is what failed; fall back below
             pass
-    # The registry could not be built (a bad setting, say): still speak the user's language.
+    # No registry (help, version), or it could not be built (a bad setting, say): still
+    # speak the user's language, from the settings when they can be read.
     locale = os.environ.get("BODHI_LOCALE", DEFAULT_LOCALE)
+    try:
+        from bodhi_nb.services.settings import SettingService
+
+        locale = str(SettingService().get("BODHI_LOCALE"))
+    except Exception:  # noqa: S110 - a bad settings file: the environment's locale
+        pass
     return LocalizationService(locale if locale in SUPPORTED_LOCALES else DEFAULT_LOCALE)
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bodhi_nb.commands.grammar import Command, Context, command
-from bodhi_nb.commands.results import Message, Result, Table
+from bodhi_nb.commands.results import Message, Result
 from bodhi_nb.errors import (
     ApiKeyEnvMissingError,
     ApiKeyNoPromptError,
@@ -34,7 +34,7 @@ _USAGE = ("usage: api add NAME --base-url URL [--models A,B] [--prefix P/] [--fo
 _SHOWN_OPTION = re.compile(r"--?[a-z][a-z-]{0,30}")
 
 
-def _refuse_extra(name: str | None, extra: Sequence[str]) -> None:
+def _refuse_extra(name: str | None, extra: Sequence[str], ctx: Context) -> None:
     if not extra:
         return
     options = [word.partition("=")[0] for word in extra if word.startswith("-")]
@@ -43,8 +43,8 @@ def _refuse_extra(name: str | None, extra: Sequence[str]) -> None:
         raise ApiKeyOnCommandLineError(alias=name or "NAME")
     shown = [o for o in options if _SHOWN_OPTION.fullmatch(o)]
     raise BadArgumentsError(command="api", reason=(
-        f"unknown option(s) {', '.join(shown)}" if len(shown) == len(options)
-        else "unknown option(s) (not shown)"))
+        ctx.t("api-unknown-options", options=", ".join(shown)) if len(shown) == len(options)
+        else ctx.t("api-unknown-options-hidden")))
 
 
 def _models(value: str | None) -> tuple[str, ...]:
@@ -96,22 +96,23 @@ class ApiCommand(Command):
         parser.add_argument("--model", help="api test: the model to send a tiny prompt to")
 
     def run(self, app: Any, request: Any, ctx: Context) -> Result:
-        _refuse_extra(request.name, request.extra)
+        _refuse_extra(request.name, request.extra, ctx)
         action = request.action
         if action == "ls":
             if request.name is not None:
                 raise ApiKeyOnCommandLineError(alias="NAME")
-            return self._ls(app)
+            return self._ls(app, ctx)
         if request.name is None:
-            raise BadArgumentsError(command=self.name, reason=f"{action} needs a NAME")
+            raise BadArgumentsError(command=self.name,
+                                    reason=ctx.t("api-needs-name", action=action))
         if action == "add":
             return self._add(app, request, ctx)
         if action == "test":
-            return self._test(app, request)
+            return self._test(app, request, ctx)
         if action == "set-key":
             return self._set_key(app, request, ctx)
         removed = app.ai_api_service().remove_api_alias(request.name)
-        return Message(f"Removed API alias {removed.id} and its key.",
+        return Message(ctx.t("api-removed", alias=removed.id),
                        data={"removed": removed.id})
 
     # -- actions --------------------------------------------------------------------------
@@ -120,7 +121,7 @@ class ApiCommand(Command):
         from bodhi_nb.services.ai_api import check_base_url
 
         if not request.base_url:
-            raise BadArgumentsError(command=self.name, reason="add needs --base-url URL")
+            raise BadArgumentsError(command=self.name, reason=ctx.t("api-add-needs-url"))
         service = app.ai_api_service()
         alias = service.check_new_alias(ApiAlias(
             id=request.name, base_url=check_base_url(request.base_url),
@@ -132,28 +133,27 @@ class ApiCommand(Command):
             models = service.models_at(alias.base_url, key, alias=alias.id)
             alias = ApiAlias(id=alias.id, base_url=alias.base_url, models=tuple(models),
                              prefix=alias.prefix, forward_all_with_prefix=False)
-            notices.append(f"{len(models)} model(s) listed by the server were added; "
-                           "--models A,B picks some.")
+            notices.append(ctx.t("api-models-added", count=len(models)))
         stored = service.add_api_alias(alias, key)
         del key
         if not stored.has_api_key:
-            notices.append("No API key stored.")
+            notices.append(ctx.t("api-no-key-stored"))
         notice = app.keyring_service().take_notice() if stored.has_api_key else None
         if notice:
             notices.append(notice)
-        notices.append(f"`{ctx.prog} api test {stored.id}` checks the key and a model.")
-        return Message(f"Added API alias {stored.id} -> {stored.base_url} "
-                       f"({_describe(stored)}).", tuple(notices), data=_row(stored))
+        notices.append(ctx.t("api-test-hint", alias=stored.id))
+        return Message(ctx.t("api-added", alias=stored.id, url=stored.base_url,
+                             details=_describe(stored, ctx)), tuple(notices), data=_row(stored))
 
-    def _ls(self, app: Any) -> Result:
+    def _ls(self, app: Any, ctx: Context) -> Result:
         aliases = app.ai_api_service().list_api_aliases()
         rows = [(a.id, a.base_url, _models_text(a), a.prefix or "", a.forward_all_with_prefix,
                  a.has_api_key, a.updated_at) for a in aliases]
-        return Table(("name", "base_url", "models", "prefix", "forward_all", "has_api_key",
-                      "updated"), rows, title="API aliases",
-                     empty="(no API aliases; add one with `api add NAME --base-url URL`)")
+        return ctx.table(("name", "base_url", "models", "prefix", "forward_all", "has_api_key",
+                          "updated"), rows, title=ctx.t("api-ls-title"),
+                         empty=ctx.t("api-ls-empty"))
 
-    def _test(self, app: Any, request: Any) -> Result:
+    def _test(self, app: Any, request: Any, ctx: Context) -> Result:
         service = app.ai_api_service()
         alias = service.get_api_alias(request.name)
         listed = service.test_api_key(alias.id)
@@ -161,17 +161,20 @@ class ApiCommand(Command):
         if model is None and alias.models:
             model = alias.models[0]
         rows: list[tuple[str, str]] = [
-            ("key", "accepted" if alias.has_api_key else "none needed"),
-            ("models listed", ", ".join(listed[:10]) + (" …" if len(listed) > 10 else "")),
+            (ctx.t("api-test-key"), ctx.t("api-test-key-accepted") if alias.has_api_key
+             else ctx.t("api-test-key-none")),
+            (ctx.t("api-test-models"),
+             ", ".join(listed[:10]) + (" …" if len(listed) > 10 else "")),
         ]
         reply = None
         if model is not None:
             target = service.target(alias, model)
             reply = service.test_model(alias.id, model)
-            rows.append((f"model {target.model}", f"answered: {reply!r}"))
+            rows.append((ctx.t("api-test-model", model=target.model),
+                         ctx.t("api-test-answered", reply=repr(reply))))
         data = {"alias": alias.id, "key_accepted": True, "models": listed, "model": model,
                 "reply": reply}
-        table = Table(("check", "result"), rows, title=f"API alias {alias.id}: OK")
+        table = ctx.table(("check", "result"), rows, title=ctx.t("api-test-title", alias=alias.id))
         return _WithData(table, data)
 
     def _set_key(self, app: Any, request: Any, ctx: Context) -> Result:
@@ -180,8 +183,8 @@ class ApiCommand(Command):
         key = _read_key(request, ctx)
         stored = service.set_api_key(request.name, key)
         del key
-        text = (f"Stored a new API key for {stored.id} (encrypted)." if stored.has_api_key
-                else f"Removed the API key of {stored.id}.")
+        text = (ctx.t("api-key-stored", alias=stored.id) if stored.has_api_key
+                else ctx.t("api-key-removed", alias=stored.id))
         return Message(text, data=_row(stored))
 
 
@@ -206,8 +209,7 @@ class _WithData(Result):
 def _read_key(request: Any, ctx: Context) -> str | None:
     """The key from --api-key-env, or asked without echo; None for no key."""
     if request.no_api_key and request.api_key_env:
-        raise BadArgumentsError(command="api",
-                                reason="give --api-key-env VAR or --no-api-key, not both")
+        raise BadArgumentsError(command="api", reason=ctx.t("api-key-options-both"))
     if request.no_api_key:
         return None
     if request.api_key_env:
@@ -218,7 +220,7 @@ def _read_key(request: Any, ctx: Context) -> str | None:
     if ctx.ask_secret is None:
         raise ApiKeyNoPromptError(alias=request.name)
     try:
-        answer = ctx.ask_secret(f"API key for {request.name}: ")
+        answer = ctx.ask_secret(ctx.t("api-key-prompt", alias=request.name) + " ")
     except EOFError:
         raise ApiKeyNoPromptError(alias=request.name) from None
     return (answer or "").strip() or None
@@ -231,11 +233,12 @@ def _models_text(alias: ApiAlias) -> str:
     return shown + (f" (+{len(alias.models) - 6})" if len(alias.models) > 6 else "")
 
 
-def _describe(alias: ApiAlias) -> str:
-    parts = [f"models: {_models_text(alias) or 'none'}"]
+def _describe(alias: ApiAlias, ctx: Context) -> str:
+    parts = [ctx.t("api-describe-models", models=_models_text(alias) or ctx.t("ui-none"))]
     if alias.prefix:
-        parts.append(f"prefix {alias.prefix}")
-    parts.append("API key stored encrypted" if alias.has_api_key else "no API key")
+        parts.append(ctx.t("api-describe-prefix", prefix=alias.prefix))
+    parts.append(ctx.t("api-describe-key") if alias.has_api_key
+                 else ctx.t("api-describe-no-key"))
     return "; ".join(parts)
 
 

@@ -5,11 +5,17 @@ from __future__ import annotations
 import argparse
 import platform
 from dataclasses import dataclass
-from importlib import metadata
 from typing import Any
 
 from bodhi_nb._version import __version__
-from bodhi_nb.commands.grammar import COMMANDS, Command, Context, command, command_names
+from bodhi_nb.commands.grammar import (
+    COMMANDS,
+    Command,
+    Context,
+    command,
+    command_names,
+    unknown_command,
+)
 from bodhi_nb.commands.results import Message, Result, Sections, Table, human_bytes
 from bodhi_nb.errors import BadArgumentsError
 
@@ -20,6 +26,7 @@ __all__ = ["HelpCommand", "SettingsCommand", "StatusCommand", "VersionCommand"]
 class HelpCommand(Command):
     name = "help"
     summary = "list the commands, or show one command's arguments"
+    needs_app = False
 
     @dataclass(frozen=True)
     class Request:
@@ -32,23 +39,24 @@ class HelpCommand(Command):
         if request.topic:
             found = COMMANDS.get(request.topic)
             if found is None:
-                raise BadArgumentsError(command="help",
-                                        reason=f"no command named {request.topic!r}")
-            return Message(found.parser(ctx.prog).format_help().rstrip())
-        rows = [(name, COMMANDS[name].summary) for name in command_names()]
-        table = Table(("command", "what it does"), rows, title=f"{ctx.prog} COMMAND [ARGS]")
-        hint = Message(f"`{ctx.prog} help COMMAND` shows a command's arguments; "
-                       "--debug on any command shows the traceback of an error.")
+                raise unknown_command(request.topic)
+            # argparse lays the help out in columns: keep it preformatted everywhere.
+            return Message(found.help_text(ctx), preformatted=True)
+        rows = [(name, COMMANDS[name].summary_text(ctx)) for name in command_names()]
+        table = ctx.table(("command", "what"), rows, title=ctx.t("ui-help-title"))
+        hint = Message(ctx.t("ui-help-hint"))
         return Sections((("commands", table), ("hint", hint)))
 
 
-def _versions() -> list[tuple[str, str]]:
+def _versions(ctx: Context) -> list[tuple[str, str]]:
+    from importlib import metadata
+
     rows = [("bodhi_nb", __version__), ("python", platform.python_version())]
     for dist in ("duckdb", "huggingface_hub", "httpx", "ipython", "ipywidgets"):
         try:
             rows.append((dist, metadata.version(dist)))
         except metadata.PackageNotFoundError:
-            rows.append((dist, "not installed"))
+            rows.append((dist, ctx.t("ui-not-installed")))
     return rows
 
 
@@ -56,49 +64,101 @@ def _versions() -> list[tuple[str, str]]:
 class VersionCommand(Command):
     name = "version"
     summary = "show the versions of bodhi_nb and its main dependencies"
+    needs_app = False
 
     @dataclass(frozen=True)
     class Request:
         json: bool = False
 
     def run(self, app: Any, request: Any, ctx: Context) -> Result:
-        return Table(("package", "version"), _versions())
+        return ctx.table(("package", "version"), _versions(ctx))
 
 
-def _settings_table(app: Any) -> Table:
-    rows = [(s.key, s.value, s.source.value) for s in app.setting_service().all()]
-    return Table(("setting", "value", "source"), rows, title="Settings")
+def _source(ctx: Context, source: Any) -> str:
+    value = str(getattr(source, "value", source))
+    text: str = ctx._messages().message(f"ui-source-{value}", default=value)
+    return text
+
+
+def _settings_table(app: Any, ctx: Context) -> Table:
+    settings = app.setting_service().all()
+    rows = [(s.key, s.value, _source(ctx, s.source)) for s in settings]
+    records = [{"setting": s.key, "value": s.value, "source": s.source.value} for s in settings]
+    return ctx.table(("setting", "value", "source"), rows, title=ctx.t("ui-settings-title"),
+                     records=records)
 
 
 @command
 class StatusCommand(Command):
     name = "status"
-    summary = "show BODHI_HOME, the database and its schema, and the settings in force"
+    summary = "show where bodhi keeps its data, the Hub it pulls from and the models it has"
 
     @dataclass(frozen=True)
     class Request:
+        verbose: bool = False
         json: bool = False
 
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("-v", "--verbose", action="store_true",
+                            help="also the database, its schema and tables, the services "
+                                 "and every setting")
+
     def run(self, app: Any, request: Any, ctx: Context) -> Result:
+        from bodhi_nb.redact import redact_url
+
         settings = app.setting_service()
-        db = app.db_service()
-        version = db.schema_version()
-        latest = max((m.version for m in db.migrations), default=0)
-        size = db.path.stat().st_size if db.path.exists() else 0
-        rows: list[tuple[str, Any]] = [
+        items: list[tuple[str, Any]] = [
             ("bodhi_nb", __version__),
-            ("BODHI_HOME", settings.home),
-            ("database", db.path),
-            ("database size", human_bytes(size)),
-            ("schema version", f"{version} of {latest}"),
-            ("tables", ", ".join(t for t in db.tables() if t != "schema_migrations")),
+            ("BODHI_HOME", str(settings.home)),
+            ("hf_cache", str(settings.hf_cache)),
+            ("endpoint", redact_url(settings.get("HF_ENDPOINT"))),
+            ("models", _models_count(app, ctx)),
             ("locale", app.localization_service().locale),
-            ("master key", app.secret_service().master_key_source()),
-            ("services", ", ".join(n for n, ok in app.available().items() if ok)),
-            ("not yet available", ", ".join(n for n, ok in app.available().items() if not ok)),
+            # Where the key lives (environment, keyring, key file) needs no database; the
+            # check that it opens the stored secrets does, so it waits for --verbose.
+            ("master_key", app.secret_service().master_key_source() if request.verbose
+             else app.keyring_service().describe_source()),
         ]
-        summary = Table(("item", "value"), rows, title="bodhi status")
-        return Sections((("status", summary), ("settings", _settings_table(app))))
+        if request.verbose:
+            db = app.db_service()
+            version = db.schema_version()
+            latest = max((m.version for m in db.migrations), default=0)
+            size = db.path.stat().st_size if db.path.exists() else 0
+            available = app.available()
+            items += [
+                ("database", str(db.path)),
+                ("database_size", human_bytes(size)),
+                ("schema_version", ctx.t("ui-status-schema", version=str(version),
+                                         latest=str(latest))),
+                ("tables", ", ".join(t for t in db.tables() if t != "schema_migrations")),
+                ("services", ", ".join(n for n, ok in available.items() if ok)),
+                ("not_available", ", ".join(n for n, ok in available.items() if not ok)),
+            ]
+        rows = [(_status_label(ctx, key), value) for key, value in items]
+        records = [{"item": key, "value": value} for key, value in items]
+        summary = ctx.table(("item", "value"), rows, title=ctx.t("ui-status-title"),
+                            records=records)
+        if not request.verbose:
+            return Sections((("status", summary),
+                             ("hint", Message(ctx.t("ui-status-hint")))))
+        return Sections((("status", summary), ("settings", _settings_table(app, ctx))))
+
+
+def _status_label(ctx: Context, key: str) -> str:
+    if key in ("bodhi_nb", "BODHI_HOME"):
+        return key
+    return ctx.t(f"ui-status-{key.replace('_', '-')}")
+
+
+def _models_count(app: Any, ctx: Context) -> str:
+    try:
+        count = len(app.hub_service().list_local_models())
+    except Exception as exc:  # status must always render
+        return f"? ({getattr(exc, 'code', type(exc).__name__)})"
+    # Two messages rather than a plural selector: plain messages need no fluent.runtime.
+    if count == 0:
+        return ctx.t("ui-status-models-none")
+    return ctx.t("ui-status-models-count", count=count)
 
 
 @command
@@ -123,23 +183,27 @@ class SettingsCommand(Command):
         service = app.setting_service()
         if request.key is None:
             if request.unset:
-                raise BadArgumentsError(command=self.name, reason="--unset needs a KEY")
-            return _settings_table(app)
+                raise BadArgumentsError(command=self.name, reason=ctx.t("ui-settings-unset-key"))
+            return _settings_table(app, ctx)
         if request.unset:
             now = service.unset(request.key)
-            return Message(f"{now.key} = {now.value} ({now.source.value})",
+            return Message(ctx.t("ui-settings-now", key=now.key, value=str(now.value),
+                                 source=_source(ctx, now.source)),
                            data={"key": now.key, "value": now.value,
                                  "source": now.source.value})
         if request.value is None:
             one = service.setting(request.key)
-            return Table(("setting", "value", "source", "meaning"),
-                         [(one.key, one.value, one.source.value, one.help)])
+            meaning = ctx._messages().message(f"setting-{one.key}", default=one.help)
+            return ctx.table(("setting", "value", "source", "meaning"),
+                             [(one.key, one.value, _source(ctx, one.source), meaning)],
+                             records=[{"setting": one.key, "value": one.value,
+                                       "source": one.source.value, "meaning": one.help}])
         saved = service.set(request.key, request.value)
         notices: tuple[str, ...] = ()
         if saved.shadowed_by is not None:
-            notices = (f"saved to {service.settings_file}, but the {saved.shadowed_by.value} "
-                       f"value {saved.value!r} still wins until it is removed",)
-        return Message(f"{saved.key} = {service.get(saved.key)} (saved to settings.yaml)",
-                       notices, data={"key": saved.key, "value": service.get(saved.key),
+            notices = (ctx.t("ui-settings-shadowed", file=str(service.settings_file),
+                             source=_source(ctx, saved.shadowed_by), value=repr(saved.value)),)
+        value = service.get(saved.key)
+        return Message(ctx.t("ui-settings-saved", key=saved.key, value=str(value)),
+                       notices, data={"key": saved.key, "value": value,
                                       "source": saved.source.value})
-

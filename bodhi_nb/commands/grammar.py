@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import difflib
+import functools
 import shlex
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, NoReturn
 
+from bodhi_nb.commands.results import Table
 from bodhi_nb.errors import BadArgumentsError, UnknownCommandError
 
 __all__ = [
     "COMMANDS",
+    "unknown_command",
     "Command",
     "Context",
     "Parsed",
@@ -46,6 +50,36 @@ class Context:
     #: makes the live view an answer streams into (a display updated in place in a notebook);
     #: None: the terminal's standard output.
     live: Callable[[str], Any] | None = None
+    #: the LocalizationService of the user's locale (set by ``execute``); None: en-US.
+    localization: Any = None
+
+    def _messages(self) -> Any:
+        if self.localization is not None:
+            return self.localization
+        from bodhi_nb.services.localization import LocalizationService
+
+        return LocalizationService()
+
+    def t(self, message_id: str, **args: Any) -> str:
+        """The user-facing text ``message_id`` in the user's language (``{ $prog }`` is
+        filled in): every word a command shows goes through here."""
+        text: str = self._messages().message(message_id, {"prog": self.prog, **args})
+        return text
+
+    def heading(self, key: str) -> str:
+        """A column heading: message ``col-KEY``, or KEY itself when there is none."""
+        text: str = self._messages().message(f"col-{key}", default=key)
+        return text
+
+    def table(self, keys: Sequence[str], rows: Sequence[Sequence[Any]], *,
+              title: str | None = None, empty: str | None = None,
+              records: Any = None) -> Table:
+        """A :class:`Table` with localized headings (``col-KEY``) and yes/no; JSON keeps
+        the English ``keys``."""
+        return Table(tuple(self.heading(k) for k in keys), rows, title=title,
+                     empty=empty if empty is not None else self.t("ui-none"),
+                     records=records, keys=tuple(keys),
+                     yes_no=(self.t("ui-yes"), self.t("ui-no")))
 
 
 class _Parser(argparse.ArgumentParser):
@@ -99,6 +133,9 @@ class Command:
     #: set for commands whose input may hold secrets: errors then show this usage line
     #: instead of echoing what was typed (see QuietParser).
     quiet_usage: ClassVar[str | None] = None
+    #: False for commands that need no registry (help, version): ``run`` gets ``app=None``,
+    #: and no database, keyring or HTTP client is imported for them.
+    needs_app: ClassVar[bool] = True
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         """Declare the arguments (none by default)."""
@@ -114,12 +151,70 @@ class Command:
             parser.add_argument("--json", action="store_true", help="print JSON")
         return parser
 
+    def summary_text(self, ctx: Context) -> str:
+        """The one-line summary in the user's language (message ``cmd-NAME``)."""
+        text: str = ctx._messages().message(f"cmd-{self.name}", default=self.summary)
+        return text
+
+    def help_text(self, ctx: Context) -> str:
+        """``help COMMAND``: argparse's help, with the summary, each argument's help
+        (message ``arg-COMMAND-DEST``, ``arg-COMMAND-SUB-DEST`` in a sub-command) and the
+        section titles in the user's language."""
+        parser = self.parser(ctx.prog)
+        parser.description = self.summary_text(ctx)
+        _localize_parser(parser, ctx, f"arg-{self.name}")
+        return parser.format_help().rstrip()
+
     def request(self, namespace: argparse.Namespace) -> Any:
         names = {f.name for f in dataclasses.fields(self.Request)}
         return self.Request(**{k: v for k, v in vars(namespace).items() if k in names})
 
     def run(self, app: Any, request: Any, ctx: Context) -> Any:
         raise NotImplementedError
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter with a translated ``usage:`` prefix."""
+
+    def __init__(self, prog: str, usage_prefix: str = "usage: ", **kwargs: Any) -> None:
+        super().__init__(prog, **kwargs)
+        self._usage_prefix = usage_prefix
+
+    def add_usage(self, usage: Any, actions: Any, groups: Any,
+                  prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups,
+                          self._usage_prefix if prefix is None else prefix)
+
+
+def _localize_parser(parser: argparse.ArgumentParser, ctx: Context, prefix: str) -> None:
+    messages = ctx._messages()
+    parser.formatter_class = functools.partial(
+        _HelpFormatter, usage_prefix=messages.message("ui-help-usage", default="usage:") + " ")
+    for group in parser._action_groups:
+        if group.title in ("positional arguments", "options", "optional arguments"):
+            key = "positionals" if group.title == "positional arguments" else "options"
+            group.title = messages.message(f"ui-help-{key}", default=group.title)
+    for action in parser._actions:
+        if action.help == argparse.SUPPRESS:
+            continue
+        if isinstance(action, argparse._SubParsersAction):
+            shown = {c.dest: c for c in action._choices_actions}
+            for name, sub in action.choices.items():
+                if name in shown and shown[name].help is not None:
+                    shown[name].help = messages.message(
+                        f"{prefix}-{name}", {"prog": ctx.prog},
+                        default=shown[name].help).replace("%", "%%")
+                _localize_parser(sub, ctx, f"{prefix}-{name}")
+            continue
+        if not action.option_strings and action.metavar is None and not action.choices:
+            # A positional's name in the usage line: `[key]` reads `[clé]` in French.
+            action.metavar = messages.message(f"meta-{action.dest}", default=action.dest)
+        generic = f"arg-{action.dest}"  # e.g. arg-json, shared by every command
+        text = messages.message(f"{prefix}-{action.dest}", {"prog": ctx.prog},
+                                default=messages.message(generic, {"prog": ctx.prog},
+                                                         default=""))
+        if text:
+            action.help = text.replace("%", "%%")  # argparse formats help with %
 
 
 COMMANDS: dict[str, Command] = {}
@@ -148,7 +243,8 @@ class Parsed:
 def ask_yes_no(question: str) -> bool:
     """The front ends' confirmation: ``input()``; no answer (EOF) means no."""
     try:
-        return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+        # The question is in the user's language; so may the answer be (oui).
+        return input(f"{question} [y/N] ").strip().lower() in ("y", "yes", "o", "oui")
     except EOFError:
         return False
 
@@ -166,11 +262,13 @@ def parse(tokens: Sequence[str], prog: str = "bodhi") -> Parsed:
     _load_commands()
     tokens = list(tokens)
     if not tokens or tokens[0] in ("-h", "--help"):
-        tokens = ["help"]
+        tokens = ["help", *tokens[1:2]]
+    elif tokens[0] in ("-V", "--version"):
+        tokens = ["version", *tokens[1:]]
     name, rest = tokens[0], tokens[1:]
     found = COMMANDS.get(name)
     if found is None:
-        raise UnknownCommandError(command=name, commands=command_names())
+        raise unknown_command(name)
     if "-h" in rest or "--help" in rest:
         name, rest, found = "help", [found.name], COMMANDS["help"]
     try:
@@ -178,6 +276,19 @@ def parse(tokens: Sequence[str], prog: str = "bodhi") -> Parsed:
     except argparse.ArgumentError as exc:
         raise BadArgumentsError(command=found.name, reason=str(exc)) from None
     return Parsed(found, found.request(namespace))
+
+
+def suggest(name: str) -> str:
+    """The command name closest to a mistyped one (``stauts`` -> ``status``), or ""."""
+    close = difflib.get_close_matches(name, sorted(COMMANDS), n=1, cutoff=0.6)
+    return COMMANDS[close[0]].name if close else ""
+
+
+def unknown_command(name: str) -> UnknownCommandError:
+    _load_commands()
+    suggestion = suggest(name)
+    return UnknownCommandError(command=name, commands=command_names(), suggestion=suggestion,
+                               has_suggestion="yes" if suggestion else "no")
 
 
 def _load_commands() -> None:

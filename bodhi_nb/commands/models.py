@@ -19,7 +19,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from bodhi_nb.commands.grammar import Command, Context, command
-from bodhi_nb.commands.results import Message, Result, Sections, Table, human_bytes
+from bodhi_nb.commands.results import (
+    Message,
+    Result,
+    Sections,
+    format_timestamp,
+    human_bytes,
+)
 from bodhi_nb.errors import BadArgumentsError, InvalidValueError
 from bodhi_nb.objs import ApiAlias, OAIRequestParams, UserAlias
 
@@ -36,18 +42,18 @@ _CTX_SPELLINGS = {
 _CTX_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 
-def parse_request_params(items: Sequence[str], command: str = "alias") -> OAIRequestParams:
+def parse_request_params(items: Sequence[str], command: str = "alias",
+                         ctx: Context | None = None) -> OAIRequestParams:
     """``["temperature=0.2", "stop=###", "stop=END"]`` -> OAIRequestParams (range-checked)."""
+    ctx = ctx or Context()
     values: dict[str, Any] = {}
     stops: list[str] = []
     for item in items:
         key, sep, raw = item.partition("=")
         key = key.strip().replace("-", "_")
         if not sep or key not in _PARAM_TYPES:
-            raise BadArgumentsError(
-                command=command,
-                reason=f"-o takes KEY=VALUE with KEY one of {', '.join(sorted(_PARAM_TYPES))};"
-                       f" got {item!r}")
+            raise BadArgumentsError(command=command, reason=ctx.t(
+                "alias-bad-option", keys=", ".join(sorted(_PARAM_TYPES)), item=repr(item)))
         kind = _PARAM_TYPES[key]
         if key == "stop":
             # Escapes are how a newline gets through a command line: -o 'stop=\n'.
@@ -56,15 +62,17 @@ def parse_request_params(items: Sequence[str], command: str = "alias") -> OAIReq
         try:
             values[key] = kind(raw.strip()) if kind is not str else raw
         except ValueError:
-            expected = "a whole number" if kind is int else "a number"
-            raise InvalidValueError(name=key, value=raw, reason=f"expected {expected}") from None
+            expected = ctx.t("alias-expected-int" if kind is int else "alias-expected-number")
+            raise InvalidValueError(name=key, value=raw, reason=expected) from None
     if stops:
         values["stop"] = tuple(stops)
     return OAIRequestParams(**values)
 
 
-def parse_context_params(items: Sequence[str], command: str = "alias") -> tuple[str, ...]:
+def parse_context_params(items: Sequence[str], command: str = "alias",
+                         ctx: Context | None = None) -> tuple[str, ...]:
     """``["ctx-size=4096", "flash-attn"]`` -> ``("--ctx-size 4096", "--flash-attn")``."""
+    ctx = ctx or Context()
     out = []
     for item in items:
         item = item.strip()
@@ -74,10 +82,8 @@ def parse_context_params(items: Sequence[str], command: str = "alias") -> tuple[
         key, sep, value = item.partition("=")
         key = key.strip().lstrip("-")
         if not _CTX_KEY.match(key) or "\n" in value or (sep and not value.strip()):
-            raise BadArgumentsError(
-                command=command,
-                reason=f"--ctx takes a llama-server option as KEY=VALUE or KEY, such as "
-                       f"ctx-size=4096 or flash-attn; got {item!r}")
+            raise BadArgumentsError(command=command,
+                                    reason=ctx.t("alias-bad-ctx", item=repr(item)))
         key = _CTX_SPELLINGS.get(key, key.replace("_", "-"))
         flag = f"-{key}" if len(key) == 1 else f"--{key}"
         out.append(f"{flag} {shlex.quote(value.strip())}" if sep else flag)
@@ -115,22 +121,21 @@ class ModelsCommand(Command):
                     "has_chat_template": meta.get("has_chat_template"),
                     "aliases": list(m.aliases), "problem": m.problem,
                 })
-            return Message(f"{len(rows)} local models", data=rows)
-        table = Table(
+            return Message(ctx.t("models-count", count=len(rows)), data=rows)
+        table = ctx.table(
             ("repo", "file", "quant", "size", "arch", "context", "aliases"),
             [(m.file.repo, m.file.filename,
               (m.metadata.quantization if m.metadata else None) or "",
               human_bytes(m.file.size),
-              m.metadata.architecture if m.metadata else "(unreadable)",
+              m.metadata.architecture if m.metadata else ctx.t("models-unreadable"),
               m.metadata.context_length if m.metadata else None,
               ", ".join(m.aliases)) for m in models],
-            title=f"Local models in {data.hf_cache.root}",
-            empty=f"(no GGUF files yet; `{ctx.prog} help pull` shows how to download one)")
+            title=ctx.t("models-title", root=str(data.hf_cache.root)),
+            empty=ctx.t("models-empty"))
         problems = [f"{m.file.path}: {m.problem}" for m in models if m.problem]
         if not problems:
             return table
-        note = Message(f"{len(problems)} file(s) could not be read as GGUF; download them "
-                       "again or remove them:", tuple(problems))
+        note = Message(ctx.t("models-problems", count=len(problems)), tuple(problems))
         return Sections((("models", table), ("problems", note)))
 
 
@@ -196,16 +201,16 @@ class AliasCommand(Command):
         alias = UserAlias(
             alias=request.name, repo=request.repo, filename=request.file,
             snapshot=request.revision,
-            request_params=parse_request_params(request.options, self.name),
-            context_params=parse_context_params(request.ctx, self.name),
+            request_params=parse_request_params(request.options, self.name, ctx),
+            context_params=parse_context_params(request.ctx, self.name, ctx),
         )
         saved = data.save_alias(alias) if request.replace else data.create_alias(alias)
         notices: tuple[str, ...] = ()
         if not data.hf_cache.local_file_exists(saved.repo, saved.filename, saved.snapshot):
-            notices = (f"{saved.filename} is not downloaded yet; `{ctx.prog} help pull` shows "
-                       "how to get it.",)
-        return Message(f"created alias {saved.alias} -> {saved.repo} {saved.filename} "
-                       f"@ {saved.snapshot}", notices, data=saved.to_dict())
+            notices = (ctx.t("alias-not-downloaded", filename=saved.filename),)
+        return Message(ctx.t("alias-created", alias=saved.alias, repo=saved.repo,
+                             filename=saved.filename, snapshot=saved.snapshot),
+                       notices, data=saved.to_dict())
 
     def _ls(self, data: Any, request: Any, ctx: Context) -> Result:
         listing = data.list_aliases()
@@ -217,19 +222,18 @@ class AliasCommand(Command):
                 "problems": [p.to_dict() for p in listing.problems],
             })
         rows: list[tuple[Any, ...]] = [
-            (a.alias, a.source.value, a.repo, a.filename, a.snapshot[:12], _params_text(a),
-             " ".join(a.context_params))
+            (a.alias, _source(ctx, a.source.value), a.repo, a.filename, a.snapshot[:12],
+             _params_text(a), " ".join(a.context_params))
             for a in sorted([*listing.user, *listing.model], key=lambda a: a.alias)
         ]
-        rows += [(a.id, "api", a.base_url, ", ".join(a.models) or f"{a.prefix or ''}*", "",
-                  "", "") for a in listing.api]
-        table = Table(("alias", "source", "repo", "file", "snapshot", "request params",
-                       "context params"), rows, title="Aliases",
-                      empty=f"(no aliases; `{ctx.prog} alias create NAME --repo R --file F`)")
+        rows += [(a.id, _source(ctx, "api"), a.base_url,
+                  ", ".join(a.models) or f"{a.prefix or ''}*", "", "", "") for a in listing.api]
+        table = ctx.table(("alias", "source", "repo", "file", "snapshot", "request_params",
+                           "context_params"), rows, title=ctx.t("alias-ls-title"),
+                          empty=ctx.t("alias-ls-empty"))
         if not listing.problems:
             return table
-        note = Message(f"skipped {len(listing.problems)} alias file(s) that could not be read; "
-                       f"fix or delete them (`{ctx.prog} alias rm NAME` removes one):",
+        note = Message(ctx.t("alias-ls-problems", count=len(listing.problems)),
                        tuple(f"{p.path}: {p.error}" for p in listing.problems))
         return Sections((("aliases", table), ("problems", note)))
 
@@ -257,16 +261,38 @@ class AliasCommand(Command):
                 view["size"] = local.size
             except LocalFileNotFoundError:
                 view["local_path"] = None
-        return Message(_yaml_like(view), data=view)
+        # JSON keeps ISO 8601; the text shows the tables' one timestamp format.
+        shown = {k: (_timestamp(v) if k.endswith("_at") else v) for k, v in view.items()}
+        return Message(_yaml_like(shown), data=view, preformatted=True)
 
     def _copy(self, data: Any, request: Any, ctx: Context) -> Result:
         copied = data.copy_alias(request.name, request.target)
-        return Message(f"copied alias {request.name} to {copied.alias}", data=copied.to_dict())
+        return Message(ctx.t("alias-copied", alias=request.name, target=copied.alias),
+                       data=copied.to_dict())
 
     def _rm(self, data: Any, request: Any, ctx: Context) -> Result:
         path = data.delete_alias(request.name)
-        return Message(f"removed alias {request.name} ({path})",
+        return Message(ctx.t("alias-removed", alias=request.name, path=str(path)),
                        data={"alias": request.name, "path": str(path)})
+
+
+def _timestamp(value: Any) -> Any:
+    """An ISO 8601 timestamp in the tables' format; anything else unchanged."""
+    from datetime import datetime
+
+    if isinstance(value, datetime):
+        return format_timestamp(value)
+    if isinstance(value, str):
+        try:
+            return format_timestamp(datetime.fromisoformat(value.replace("Z", "+00:00")))
+        except ValueError:
+            return value
+    return value
+
+
+def _source(ctx: Context, value: str) -> str:
+    text: str = ctx._messages().message(f"alias-source-{value}", default=value)
+    return text
 
 
 def _yaml_like(view: dict[str, Any]) -> str:

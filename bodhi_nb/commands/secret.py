@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bodhi_nb.commands.grammar import Command, Context, command
-from bodhi_nb.commands.results import Message, Result, Table
+from bodhi_nb.commands.results import Message, Result
 from bodhi_nb.errors import (
     BadArgumentsError,
     EmptyValueError,
@@ -55,30 +55,30 @@ class SecretCommand(Command):
             return self._set(app, request, ctx)
         if request.extra or (request.name is not None and action != "rm"):
             raise BadArgumentsError(command=self.name,
-                                    reason=f"{action} takes no further words (not shown)")
+                                    reason=ctx.t("secret-no-more-words", action=action))
         service = app.secret_service()
         if action == "ls":
             rows = [(s.name, s.created_at, s.updated_at) for s in service.list_secrets()]
-            return Table(("name", "created", "updated"), rows, title="Secrets",
-                         empty="(no secrets stored)")
+            return ctx.table(("name", "created", "updated"), rows,
+                             title=ctx.t("secret-ls-title"), empty=ctx.t("secret-ls-empty"))
         if action == "rm":
             if request.name is None:
-                raise BadArgumentsError(command=self.name, reason="rm needs a NAME")
+                raise BadArgumentsError(command=self.name, reason=ctx.t("secret-rm-needs-name"))
             if not service.delete_secret(request.name):
                 raise SecretNotFoundError(name=request.name)
-            return Message(f"Removed secret {request.name}.", data={"removed": request.name})
+            return Message(ctx.t("secret-removed", name=request.name),
+                           data={"removed": request.name})
         rotation = service.rotate_key()
         return Message(
-            f"Re-encrypted {rotation.secrets} secret(s) ({rotation.rows} stored values in all) "
-            f"with a new master key in the {rotation.source}; the old key is no longer used.",
+            ctx.t("secret-rotated", secrets=rotation.secrets, rows=rotation.rows,
+                  source=str(rotation.source)),
             data={"secrets": rotation.secrets, "rows": rotation.rows,
                   "source": rotation.source})
 
     def _set(self, app: Any, request: Any, ctx: Context) -> Result:
         name = request.name
         if name is None:
-            raise BadArgumentsError(command=self.name,
-                                    reason="set needs a NAME; the value is asked at a prompt")
+            raise BadArgumentsError(command=self.name, reason=ctx.t("secret-set-needs-name"))
         if "=" in name:  # `secret set HF_TOKEN=hf_...`
             raise ValueOnCommandLineError(name=name.partition("=")[0])
         if request.extra:
@@ -89,7 +89,7 @@ class SecretCommand(Command):
         if ctx.ask_secret is None:
             raise NoPromptError(name=name)
         try:
-            value = ctx.ask_secret(f"Value for {name} (typing is hidden): ")
+            value = ctx.ask_secret(ctx.t("secret-prompt", name=name) + " ")
         except EOFError:
             raise NoPromptError(name=name) from None
         value = (value or "").strip()
@@ -99,5 +99,5 @@ class SecretCommand(Command):
         service.store_secret(name, value)
         del value
         notice = app.keyring_service().take_notice()
-        return Message(f"Stored secret {name} (encrypted; `{ctx.prog} secret ls` lists names).",
+        return Message(ctx.t("secret-stored", name=name),
                        (notice,) if notice else (), data={"stored": name})

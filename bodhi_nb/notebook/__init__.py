@@ -1,1 +1,2 @@
-"""The notebook front end: the ``%bodhi`` magic (widgets come in later issues)."""
+"""The notebook front end: the ``%bodhi`` magic and its Tab completion (widgets come in
+later issues)."""

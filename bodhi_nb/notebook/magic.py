@@ -27,6 +27,7 @@ class BodhiMagics(Magics):
             Context,
             Invocation,
             execute,
+            message_text,
             render_error,
             split_line,
         )
@@ -46,7 +47,8 @@ class BodhiMagics(Magics):
                           live=_live_factory(self.shell))
             return execute(invocation.tokens, ctx, app)
         except KeyboardInterrupt:
-            print("interrupted", file=sys.stderr)
+            print(message_text("ui-interrupted", prog="%bodhi", app_factory=app),
+                  file=sys.stderr)
         except Exception as exc:
             if debug:
                 raise

@@ -25,9 +25,19 @@ localization_service_error-unsupported_locale = Unsupported locale '{ $locale }'
 
 app_service_error-service_not_available = The { $service } service is not available yet in this version of bodhi_nb.
 
-command_error-unknown_command = Unknown command '{ $command }'. Commands: { $commands }.
+command_error-unknown_command = Unknown command '{ $command }'. { $has_suggestion ->
+        [yes] Did you mean `{ $prog } { $suggestion }`? `{ $prog } help` lists the commands.
+       *[no] Commands: { $commands }.
+    }
 command_error-bad_arguments = { $command }: { $reason }. See `{ $prog } help { $command }`.
 command_error-internal = Unexpected { $kind } error. Run the command again with --debug to see the traceback.
+command_error-ambiguous_id = '{ $id }' matches several ids: { $matches }. Type more characters of the id.
+command_error-no_space = No space left on the device of { $path } ({ $reason }). Free some space (`{ $prog } rm --partials` removes unfinished downloads), then run the command again.
+command_error-permission_denied = Cannot write { $path }: { $reason }. Make it writable for your user, or point BODHI_HOME or HF_HOME at a folder you own (`{ $prog } settings`).
+command_error-not_a_folder = { $path } is a file where a folder is expected ({ $reason }). Move or remove that file, or point the setting that names it elsewhere (`{ $prog } settings`).
+command_error-is_a_folder = { $path } is a folder where a file is expected ({ $reason }). Move or remove that folder, then run the command again.
+command_error-path_not_found = { $path } does not exist ({ $reason }). Create it, or fix the setting that names it (`{ $prog } settings`).
+command_error-os = The system refused an operation on { $path }: { $reason } ({ $kind }). Fix that cause, then run the command again; --debug shows the traceback.
 
 ## keyring, secrets, sessions (issue 3)
 

@@ -25,9 +25,19 @@ localization_service_error-unsupported_locale = Langue non prise en charge « { 
 
 app_service_error-service_not_available = Le service { $service } n'est pas encore disponible dans cette version de bodhi_nb.
 
-command_error-unknown_command = Commande inconnue « { $command } ». Commandes : { $commands }.
+command_error-unknown_command = Commande inconnue « { $command } ». { $has_suggestion ->
+        [yes] Vouliez-vous dire `{ $prog } { $suggestion }` ? `{ $prog } help` liste les commandes.
+       *[no] Commandes : { $commands }.
+    }
 command_error-bad_arguments = { $command } : { $reason }. Voir `{ $prog } help { $command }`.
 command_error-internal = Erreur { $kind } inattendue. Relancez la commande avec --debug pour voir la trace.
+command_error-ambiguous_id = « { $id } » correspond à plusieurs identifiants : { $matches }. Tapez davantage de caractères de l'identifiant.
+command_error-no_space = Plus d'espace libre sur le disque de { $path } ({ $reason }). Libérez de la place (`{ $prog } rm --partials` supprime les téléchargements inachevés), puis relancez la commande.
+command_error-permission_denied = Impossible d'écrire { $path } : { $reason }. Rendez-le accessible en écriture à votre utilisateur, ou faites pointer BODHI_HOME ou HF_HOME vers un dossier qui vous appartient (`{ $prog } settings`).
+command_error-not_a_folder = { $path } est un fichier là où un dossier est attendu ({ $reason }). Déplacez ou supprimez ce fichier, ou corrigez le réglage qui le désigne (`{ $prog } settings`).
+command_error-is_a_folder = { $path } est un dossier là où un fichier est attendu ({ $reason }). Déplacez ou supprimez ce dossier, puis relancez la commande.
+command_error-path_not_found = { $path } n'existe pas ({ $reason }). Créez-le, ou corrigez le réglage qui le désigne (`{ $prog } settings`).
+command_error-os = Le système a refusé une opération sur { $path } : { $reason } ({ $kind }). Corrigez cette cause, puis relancez la commande ; --debug affiche la trace.
 
 ## keyring, secrets, sessions (issue 3)
 

@@ -1,0 +1,121 @@
+"""The command layer's infrastructure: the OSError safety net, id matching, the error map."""
+
+from __future__ import annotations
+
+import errno
+import subprocess
+from pathlib import Path
+from typing import Any, NoReturn
+
+import pytest
+
+from bodhi_nb.commands import Context, execute, match_id, render_error
+from bodhi_nb.errors import AmbiguousIdError, BodhiError, all_error_classes, error_class
+
+
+def _failing_registry(exc: OSError) -> Any:
+    def factory() -> NoReturn:
+        raise exc
+
+    return factory
+
+
+@pytest.mark.parametrize(("exc", "code", "words"), [
+    (OSError(errno.ENOSPC, "No space left on device", "/data/hf/blob.incomplete"),
+     "command_error-no_space", "rm --partials"),
+    (PermissionError(errno.EACCES, "Permission denied", "/srv/bodhi"),
+     "command_error-permission_denied", "BODHI_HOME"),
+    (OSError(errno.EROFS, "Read-only file system", "/srv/bodhi/bodhi.duckdb"),
+     "command_error-permission_denied", "writable"),
+    (NotADirectoryError(errno.ENOTDIR, "Not a directory", "/srv/file/home"),
+     "command_error-not_a_folder", "file where a folder"),
+    (IsADirectoryError(errno.EISDIR, "Is a directory", "/srv/folder"),
+     "command_error-is_a_folder", "folder where a file"),
+    (FileNotFoundError(errno.ENOENT, "No such file or directory", "/nope"),
+     "command_error-path_not_found", "does not exist"),
+    (OSError(errno.EIO, "Input/output error", "/dev/weird"), "command_error-os",
+     "Input/output error"),
+])
+def test_an_oserror_escaping_a_command_is_coded_with_its_path(
+        exc: OSError, code: str, words: str) -> None:
+    with pytest.raises(BodhiError) as caught:
+        execute(["status"], Context(), _failing_registry(exc))
+    assert caught.value.code == code
+    line = render_error(caught.value)
+    assert line.startswith(f"error[{code}]: ")
+    assert str(exc.filename) in line and words in line
+    assert "Unexpected" not in line
+
+
+def test_the_path_in_the_message_is_redacted_and_stripped() -> None:
+    exc = OSError(errno.EACCES, "Permission denied", "http://u:hunter2@host/\x1b[31mx")
+    with pytest.raises(BodhiError) as caught:
+        execute(["status"], Context(), _failing_registry(exc))
+    line = render_error(caught.value)
+    assert "hunter2" not in line and "\x1b" not in line
+
+
+def test_broken_pipe_is_left_to_the_front_end() -> None:
+    with pytest.raises(BrokenPipeError):
+        execute(["status"], Context(), _failing_registry(BrokenPipeError(errno.EPIPE, "pipe")))
+
+
+def test_match_id_takes_a_unique_prefix_or_suffix() -> None:
+    ids = ["01JDAAAAAAAAAAAAAAAAK7W3XQ", "01JDAAAAAAAAAAAAAAAAM2P9ZT", "01JEBBBBBBBBBBBBBBBBM2P9ZA"]
+    assert match_id("01JDAAAAAAAAAAAAAAAAK7W3XQ", ids) == ids[0]
+    assert match_id("k7w3xq", ids) == ids[0]           # the short id tables show
+    assert match_id("01JE", ids) == ids[2]             # a prefix
+    assert match_id("nothing", ids) == "nothing"       # the service reports it not found
+    with pytest.raises(AmbiguousIdError) as caught:
+        match_id("01JD", ids)
+    assert "K7W3XQ" in render_error(caught.value) and "M2P9ZT" in render_error(caught.value)
+
+
+def test_error_class_maps_every_code_back() -> None:
+    for cls in all_error_classes():
+        assert error_class(cls.code) is cls
+    assert error_class("no_such-code") is None
+
+
+def test_listing_the_errors_imports_nothing_else(python: str,
+                                                 subprocess_env: dict[str, str]) -> None:
+    code = ("import sys\n"
+            "from bodhi_nb import errors\n"
+            "n = len(errors.all_error_classes())\n"
+            "assert errors.error_class('db_error-busy') is errors.BusyError\n"
+            "print(n, ' '.join(m for m in sys.modules if m.startswith('bodhi_nb')))\n")
+    proc = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=120,
+                          env=subprocess_env)
+    assert proc.returncode == 0, proc.stderr
+    count, *modules = proc.stdout.split()
+    assert int(count) > 50
+    assert not [m for m in modules if m.startswith(("bodhi_nb.cli", "bodhi_nb.commands",
+                                                     "bodhi_nb.notebook", "bodhi_nb.testing",
+                                                     "bodhi_nb.services"))]
+
+
+def test_params_of_is_gone() -> None:
+    import bodhi_nb.errors as errors
+
+    assert not hasattr(errors, "params_of")
+    assert "bodhi_nb.commands.render." not in (errors.__doc__ or "")
+    assert Path(errors.__file__).exists()
+
+
+def test_argparse_complaints_are_translated_with_a_suggestion(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from bodhi_nb.commands import parse
+    from bodhi_nb.errors import BadArgumentsError
+
+    with pytest.raises(BadArgumentsError) as caught:
+        parse(["downloads", "retyr"])
+    english = render_error(caught.value)
+    assert "'retyr' is not one of ls, retry, archive (did you mean 'retry'?)" in english
+    monkeypatch.setenv("BODHI_LOCALE", "fr-FR")
+    french = render_error(caught.value)
+    assert "« retyr » n'est pas parmi ls, retry, archive (vouliez-vous dire « retry » ?)" \
+        in french
+    assert "invalid choice" not in french + english
+    with pytest.raises(BadArgumentsError) as missing:
+        parse(["pull"])
+    assert "il manque ref" in render_error(missing.value)
