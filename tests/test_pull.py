@@ -303,7 +303,7 @@ def test_background_pull_and_downloads_listing(hub: HubServer, model: Path,
     row = registry.download_service().wait(request_id, timeout=60)
     assert row.status is DownloadStatus.COMPLETED
     listing = execute(["downloads"], ctx, lambda: registry).to_text()
-    assert request_id in listing and "completed" in listing and "100%" in listing
+    assert request_id[-8:] in listing and "completed" in listing and "100%" in listing
 
 
 def test_failed_download_retry_and_archive_rules(hub: HubServer, model: Path,
