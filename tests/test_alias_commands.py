@@ -276,3 +276,43 @@ def test_context_params_parsing() -> None:
     for bad in ("", "ctx-size=", "a b", "x=1\n2", "-"):
         with pytest.raises(BadArgumentsError):
             parse_context_params([bad])
+
+
+# -- alias create asks the Hub about a file that is not downloaded (issue 8, item 15) ---------
+
+
+@pytest.fixture
+def offline_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    from bodhi_nb.testing.hub_server import HubServer
+
+    root = tmp_path / "hub_root"
+    model = make_gguf(tmp_path / "hubsrc.gguf", arch="llama", context_length=2048)
+    (root / "acme" / "tiny").mkdir(parents=True)
+    (root / "acme" / "tiny" / "tiny-Q4_K_M.gguf").write_bytes(model.read_bytes())
+    with HubServer(root) as server:
+        monkeypatch.setenv("HF_ENDPOINT", server.endpoint)
+        yield server
+
+
+def test_alias_create_refuses_a_file_the_hub_does_not_have(shell: InteractiveShell,
+                                                           offline_hub: object,
+                                                           isolated_env: Path,
+                                                           capsys: pytest.CaptureFixture[str]
+                                                           ) -> None:
+    assert shell.run_line_magic(
+        "bodhi", "alias create typo --repo acme/tiny --file tiny-Q4_K_X.gguf") is None
+    err = capsys.readouterr().err
+    assert "error[hub_service_error-remote_file_not_found]" in err
+    assert not (isolated_env / "aliases" / "typo.yaml").exists()
+    created = magic(shell, "alias create ok --repo acme/tiny --file tiny-Q4_K_M.gguf")
+    text = created.to_text()
+    assert "not downloaded yet" in text and "Could not check" not in text
+    assert (isolated_env / "aliases" / "ok.yaml").exists()
+
+
+def test_alias_create_offline_saves_with_a_warning(shell: InteractiveShell, isolated_env: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # nothing listens there
+    created = magic(shell, "alias create later --repo acme/tiny --file t.gguf")
+    assert "Could not check with the Hub" in created.to_text()
+    assert (isolated_env / "aliases" / "later.yaml").exists()

@@ -26,8 +26,8 @@ from bodhi_nb.commands.results import (
     format_timestamp,
     human_bytes,
 )
-from bodhi_nb.errors import BadArgumentsError, InvalidValueError
-from bodhi_nb.objs import ApiAlias, OAIRequestParams, UserAlias
+from bodhi_nb.errors import BadArgumentsError, InvalidValueError, RemoteFileNotFoundError
+from bodhi_nb.objs import ApiAlias, OAIRequestParams, Repo, UserAlias
 
 __all__ = ["AliasCommand", "ModelsCommand", "parse_context_params", "parse_request_params"]
 
@@ -193,21 +193,32 @@ class AliasCommand(Command):
 
     def run(self, app: Any, request: Any, ctx: Context) -> Result:
         data = app.data_service()
+        if request.action == "create":
+            return self._create(data, request, ctx, app.hub_service())
         handler = getattr(self, f"_{request.action}")
         result: Result = handler(data, request, ctx)
         return result
 
-    def _create(self, data: Any, request: Any, ctx: Context) -> Result:
+    def _create(self, data: Any, request: Any, ctx: Context, hub: Any) -> Result:
         alias = UserAlias(
             alias=request.name, repo=request.repo, filename=request.file,
             snapshot=request.revision,
             request_params=parse_request_params(request.options, self.name, ctx),
             context_params=parse_context_params(request.ctx, self.name, ctx),
         )
-        saved = data.save_alias(alias) if request.replace else data.create_alias(alias)
         notices: tuple[str, ...] = ()
-        if not data.hf_cache.local_file_exists(saved.repo, saved.filename, saved.snapshot):
-            notices = (ctx.t("alias-not-downloaded", filename=saved.filename),)
+        repo = Repo.parse(alias.repo)
+        if not data.hf_cache.local_file_exists(repo, alias.filename, alias.snapshot):
+            # Not here yet: ask the Hub whether the file exists before saving a dead alias;
+            # offline (or a Hub that cannot tell) the alias is saved with a warning.
+            found = hub.remote_file_exists(repo, alias.filename, alias.snapshot)
+            if found is False:
+                raise RemoteFileNotFoundError(repo=repo.id, filename=alias.filename,
+                                              revision=alias.snapshot)
+            notices = (ctx.t("alias-not-downloaded", filename=alias.filename),)
+            if found is None:
+                notices += (ctx.t("alias-not-checked", repo=repo.id),)
+        saved = data.save_alias(alias) if request.replace else data.create_alias(alias)
         return Message(ctx.t("alias-created", alias=saved.alias, repo=saved.repo,
                              filename=saved.filename, snapshot=saved.snapshot),
                        notices, data=saved.to_dict())

@@ -195,6 +195,7 @@ alias-expected-int = expected a whole number
 alias-expected-number = expected a number
 alias-bad-ctx = --ctx takes a llama-server option as KEY=VALUE or KEY, such as ctx-size=4096 or flash-attn; got { $item }
 alias-not-downloaded = { $filename } is not downloaded yet; `{ $prog } help pull` shows how to get it.
+alias-not-checked = Could not check with the Hub that { $repo } has this file (offline, or the Hub did not say); the alias is saved anyway.
 alias-created = created alias { $alias } -> { $repo } { $filename } @ { $snapshot }
 alias-ls-title = Aliases
 alias-ls-empty = (no aliases; `{ $prog } alias create NAME --repo R --file F`)

@@ -193,6 +193,7 @@ alias-expected-int = un nombre entier est attendu
 alias-expected-number = un nombre est attendu
 alias-bad-ctx = --ctx prend une option de llama-server sous la forme CLÉ=VALEUR ou CLÉ, par exemple ctx-size=4096 ou flash-attn ; reçu { $item }
 alias-not-downloaded = { $filename } n'est pas encore téléchargé ; `{ $prog } help pull` explique comment l'obtenir.
+alias-not-checked = Impossible de vérifier auprès du Hub que { $repo } contient ce fichier (hors ligne, ou le Hub n'a pas répondu) ; l'alias est tout de même enregistré.
 alias-created = alias { $alias } créé -> { $repo } { $filename } @ { $snapshot }
 alias-ls-title = Alias
 alias-ls-empty = (aucun alias ; `{ $prog } alias create NOM --repo R --file F`)
