@@ -126,12 +126,20 @@ def test_copy_and_delete_errors_by_code(service: DataService, settings: SettingS
 
 
 def test_names_that_share_a_file_conflict(service: DataService) -> None:
-    service.create_alias(alias("my model"))
-    assert (service.aliases_dir / "mymodel.yaml").exists()
+    service.create_alias(alias("llama3:instruct"))
+    assert (service.aliases_dir / "llama3--instruct.yaml").exists()
     with pytest.raises(AliasFileConflictError) as err:
-        service.create_alias(alias("mymodel"))
+        service.create_alias(alias("llama3--instruct"))
     assert err.value.code == "data_service_error-alias_file_conflict"
-    assert err.value.params["other"] == "my model"
+    assert err.value.params["other"] == "llama3:instruct"
+
+
+def test_names_the_file_would_change_are_refused(service: DataService) -> None:
+    for name in ("my model!", "a\\b", "what?", "x*", ".hidden", "tab\tname"):
+        with pytest.raises(InvalidAliasNameError) as err:
+            service.create_alias(alias(name))
+        assert err.value.code == "data_service_error-invalid_alias_name"
+    assert not service.aliases_dir.exists() or not any(service.aliases_dir.glob("*.yaml"))
 
 
 def test_create_validates(service: DataService) -> None:

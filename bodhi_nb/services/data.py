@@ -112,6 +112,15 @@ def check_alias_name(name: str) -> str:
     if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs") for ch in name):
         raise InvalidAliasNameError(alias=name.encode("unicode_escape").decode("ascii"),
                                     reason="it contains control characters")
+    # The file name must say the same name: refuse what alias_filename would drop or
+    # replace silently ("my model!" would be stored as mymodel!.yaml). ":" and "/" stay:
+    # they spell model aliases (owner/repo:Q4_K_M), which a user alias may shadow.
+    if any(ch.isspace() for ch in name):
+        raise InvalidAliasNameError(alias=name, reason="it contains a space; use - or _")
+    if bad := sorted({ch for ch in name if ch in _REPLACED and ch not in ":/"}):
+        raise InvalidAliasNameError(alias=name, reason="it contains " + " ".join(bad))
+    if name.startswith("."):
+        raise InvalidAliasNameError(alias=name, reason="it starts with a dot")
     if len(name) > _MAX_NAME_CHARS:
         raise InvalidAliasNameError(alias=name[:40] + "…",
                                     reason=f"it is longer than {_MAX_NAME_CHARS} characters")
