@@ -552,3 +552,16 @@ def test_cli_api_add_ls_test_rm(llama_server: LlamaServer,  # noqa: F811
     assert "error[ai_api_service_error-alias_exists]" in err
     assert "error[ai_api_service_error-alias_not_found]" in err and "bodhi api ls" in err
     assert llama_server.api_key not in out + err
+
+
+def test_api_add_over_plain_http_to_another_host_warns(capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BODHI_TEST_KEY", "sk-test-" + "k" * 30)
+    common = ["--models", "m", "--api-key-env", "BODHI_TEST_KEY"]
+    assert main(["api", "add", "far", "--base-url", "http://10.9.8.7:8080/v1", *common]) == 0
+    far = capsys.readouterr().out
+    assert "will travel in clear" in far
+    for name, url in (("near", "http://127.0.0.1:9/v1"), ("lh", "http://localhost:9/v1"),
+                      ("tls", "https://10.9.8.7/v1")):
+        assert main(["api", "add", name, "--base-url", url, *common]) == 0
+        assert "in clear" not in capsys.readouterr().out, url

@@ -138,6 +138,8 @@ class ApiCommand(Command):
         del key
         if not stored.has_api_key:
             notices.append(ctx.t("api-no-key-stored"))
+        elif _in_clear(stored.base_url):
+            notices.append(ctx.t("api-key-in-clear", url=stored.base_url))
         notice = app.keyring_service().take_notice() if stored.has_api_key else None
         if notice:
             notices.append(notice)
@@ -186,6 +188,23 @@ class ApiCommand(Command):
         text = (ctx.t("api-key-stored", alias=stored.id) if stored.has_api_key
                 else ctx.t("api-key-removed", alias=stored.id))
         return Message(text, data=_row(stored))
+
+
+def _in_clear(base_url: str) -> bool:
+    """Plain http to another machine: the key would cross the network unencrypted."""
+    import ipaddress
+    import urllib.parse
+
+    parts = urllib.parse.urlsplit(base_url)
+    if parts.scheme != "http":
+        return False
+    host = parts.hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True
 
 
 @dataclass(frozen=True, repr=False)

@@ -165,6 +165,7 @@ api-models-added = { $count } model(s) listed by the server were added; --models
 api-no-key-stored = No API key stored.
 api-test-hint = `{ $prog } api test { $alias }` checks the key and a model.
 api-added = Added API alias { $alias } -> { $url } ({ $details }).
+api-key-in-clear = { $url } is plain http to another machine: the API key will travel in clear. Use https unless the network is trusted.
 api-ls-title = API aliases
 api-ls-empty = (no API aliases; add one with `{ $prog } api add NAME --base-url URL`)
 api-test-title = API alias { $alias }: OK

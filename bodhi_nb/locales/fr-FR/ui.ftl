@@ -163,6 +163,7 @@ api-models-added = { $count } modèle(s) listé(s) par le serveur ajouté(s) ; -
 api-no-key-stored = Aucune clé d'API enregistrée.
 api-test-hint = `{ $prog } api test { $alias }` vérifie la clé et un modèle.
 api-added = Alias d'API { $alias } ajouté -> { $url } ({ $details }).
+api-key-in-clear = { $url } est en http simple vers une autre machine : la clé d'API circulera en clair. Utilisez https, sauf sur un réseau de confiance.
 api-ls-title = Alias d'API
 api-ls-empty = (aucun alias d'API ; ajoutez-en un avec `{ $prog } api add NOM --base-url URL`)
 api-test-title = Alias d'API { $alias } : OK
