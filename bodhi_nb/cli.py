@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Sequence
 
 __all__ = ["main"]
@@ -11,6 +12,7 @@ __all__ = ["main"]
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit status (0 ok, 1 failed, 2 bad command line)."""
+    entered = time.perf_counter()
     tokens = list(sys.argv[1:] if argv is None else argv)
     if tokens in (["--version"], ["-V"]):
         # The flag every CLI user types first: answered before anything else is imported.
@@ -32,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     invocation = Invocation.of(tokens)
     ctx = Context(prog="bodhi", ask_secret=getpass.getpass,
-                  confirm=ask_yes_no)
+                  confirm=ask_yes_no, started_at=entered)
     try:
         result = execute(invocation.tokens, ctx, app)
     except KeyboardInterrupt:

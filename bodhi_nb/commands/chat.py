@@ -310,7 +310,7 @@ class ChatCommand(Command):
 
         # The user's Enter: timings run from here (a front end that stamps the time it read
         # the line in its Context, before building the registry, is more exact still).
-        entered = getattr(ctx, "started_at", None) or time.perf_counter()
+        entered = ctx.started_at or time.perf_counter()
         prompt = request.prompt
         if ctx.cell is not None:
             if prompt is not None:

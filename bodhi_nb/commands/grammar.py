@@ -50,6 +50,9 @@ class Context:
     #: makes the live view an answer streams into (a display updated in place in a notebook);
     #: None: the terminal's standard output.
     live: Callable[[str], Any] | None = None
+    #: ``time.perf_counter()`` when the user pressed Enter (the front end's entry), so
+    #: timings such as time to first token include building the registry.
+    started_at: float | None = None
     #: the LocalizationService of the user's locale (set by ``execute``); None: en-US.
     localization: Any = None
 

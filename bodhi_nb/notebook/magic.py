@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import getpass
 import sys
+import time
 from typing import Any
 
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
@@ -22,6 +23,7 @@ class BodhiMagics(Magics):
     @line_cell_magic
     def bodhi(self, line: str, cell: str | None = None) -> Any:
         """Run a bodhi command: ``%bodhi help`` lists them."""
+        entered = time.perf_counter()
         from bodhi_nb.app import app
         from bodhi_nb.commands import (
             Context,
@@ -44,7 +46,7 @@ class BodhiMagics(Magics):
                     interpolate(t, self.shell.user_ns) for t in invocation.tokens])
             ctx = Context(prog="%bodhi", user_ns=self.shell.user_ns if self.shell else None,
                           cell=cell, ask_secret=getpass.getpass, confirm=ask_yes_no,
-                          live=_live_factory(self.shell))
+                          live=_live_factory(self.shell), started_at=entered)
             return execute(invocation.tokens, ctx, app)
         except KeyboardInterrupt:
             print(message_text("ui-interrupted", prog="%bodhi", app_factory=app),
