@@ -25,8 +25,8 @@ ps-state-busy = occupé
 ps-state-idle = inactif
 
 # chat et history : ce qui est refusé, et le tableau de l'historique (issue 8, point 26).
-chat-prompt-twice = donnez la requête dans le corps de la cellule ou sur la ligne, pas les deux
-chat-prompt-empty = la requête est vide
+chat-prompt-twice = donnez l'invite dans le corps de la cellule ou sur la ligne, pas les deux
+chat-prompt-empty = l'invite est vide
 chat-reset-needs-thread = --reset demande --thread NOM
 chat-out-needs-notebook = --out demande un notebook
 history-n-too-small = -n doit valoir au moins 1
@@ -36,7 +36,7 @@ history-empty = (aucune conversation enregistrée pour l'instant)
 # En-têtes de tableau et aide des arguments de chat, history et ps.
 col-when = quand
 col-thread = fil
-col-prompt = requête
+col-prompt = invite
 col-answer = réponse
 col-tokens = jetons
 col-total = total
@@ -47,8 +47,8 @@ col-uptime = en marche depuis
 col-idle = inactif depuis
 col-model_file = fichier du modèle
 arg-chat-alias = un alias de modèle, propriétaire/dépôt:QUANT, ou préfixe/modèle
-arg-chat-prompt = la requête (ou le corps de la cellule)
-arg-chat-system = une requête système
+arg-chat-prompt = l'invite (ou le corps de la cellule)
+arg-chat-system = une invite système
 arg-chat-option = paramètre de requête, par exemple -o temperature=0 -o seed=7
 arg-chat-format = rendu de la réponse (auto : Markdown, texte brut pour un modèle de base sans modèle de conversation)
 arg-chat-out = affecte le texte de la réponse à VAR
