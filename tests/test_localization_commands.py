@@ -244,7 +244,8 @@ def test_chat_history_and_ps_in_french(demo_model: None, monkeypatch: pytest.Mon
         registry.setting_service().set("BODHI_LOCALE", locale)
         run = _runner(None, monkeypatch, [])
         lines = ["history --thread none-yet", "chat tiny ''", "chat tiny hi --reset",
-                 "chat tiny hi --cell", "chat tiny hi --out v", "history -n 0", "help chat", "help history", "help ps"]
+                 "chat tiny hi --cell", "chat tiny hi --out v", "history -n 0", "help chat",
+                 "help history", "help ps"]
         shown[locale] = {line: run(line) for line in lines}
         # The chat itself: its summary line (with the server start the first time).
         capsys.readouterr()
