@@ -140,8 +140,9 @@ def render_error(error: BaseException, *, prog: str = "bodhi",
     localization = _localization(app_factory)
     if isinstance(error, BadArgumentsError) and "reason" in error.params:
         # argparse words its complaints in English: say them in the user's language.
-        error = BadArgumentsError(command=error.params.get("command", ""),
-                                  reason=argparse_reason(error.params["reason"], localization))
+        command = error.params.get("command", "")
+        error = BadArgumentsError(command=command, reason=argparse_reason(
+            error.params["reason"], localization, command))
     message = localization.render(error, {"prog": prog})
     return f"error[{error.code}]: {message}"
 
@@ -165,9 +166,16 @@ _ARGPARSE: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     ))
 
 
-def argparse_reason(reason: str, localization: Any) -> str:
+def argparse_reason(reason: str, localization: Any, command: str = "") -> str:
     """argparse's English complaint in the user's language (unchanged if unknown); an
-    invalid choice also gets the closest valid one."""
+    invalid choice also gets the closest valid one. The usage line a quiet command shows
+    instead of what was typed (``secret``, ``api``) is the message ``usage-COMMAND``."""
+    from bodhi_nb.commands.grammar import COMMANDS
+
+    found = COMMANDS.get(command)
+    if found is not None and found.quiet_usage and reason == found.quiet_usage:
+        usage: str = localization.message(f"usage-{found.name}", default=reason)
+        return usage
     for pattern, message_id in _ARGPARSE:
         match = pattern.fullmatch(reason)
         if match is None:

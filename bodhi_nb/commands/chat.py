@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bodhi_nb.commands.grammar import Command, Context, command
-from bodhi_nb.commands.results import Result, Table
+from bodhi_nb.commands.results import Result
 from bodhi_nb.errors import BadArgumentsError, BadParamError
 
 __all__ = ["ChatCommand", "ChatResponse", "HistoryCommand", "LiveOutput", "StdoutLive",
@@ -314,13 +314,12 @@ class ChatCommand(Command):
         prompt = request.prompt
         if ctx.cell is not None:
             if prompt is not None:
-                raise BadArgumentsError(command=self.name, reason="give the prompt in the "
-                                        "cell body or on the line, not both")
+                raise BadArgumentsError(command=self.name, reason=ctx.t("chat-prompt-twice"))
             prompt = strip_markers(ctx.cell)
         if not prompt or not prompt.strip():
-            raise BadArgumentsError(command=self.name, reason="the prompt is empty")
+            raise BadArgumentsError(command=self.name, reason=ctx.t("chat-prompt-empty"))
         if request.reset and not request.thread:
-            raise BadArgumentsError(command=self.name, reason="--reset needs --thread NAME")
+            raise BadArgumentsError(command=self.name, reason=ctx.t("chat-reset-needs-thread"))
         alias = request.alias
         if not request.no_interpolate:
             # The magic leaves chat lines alone (--no-interpolate must reach the prompt),
@@ -328,7 +327,7 @@ class ChatCommand(Command):
             prompt = interpolate(prompt, ctx.user_ns)
             alias = interpolate(alias, ctx.user_ns)
         if request.out and ctx.user_ns is None:
-            raise BadArgumentsError(command=self.name, reason="--out needs a notebook")
+            raise BadArgumentsError(command=self.name, reason=ctx.t("chat-out-needs-notebook"))
         thread = request.thread or (f"t-{new_ulid()[-8:].lower()}" if request.new else None)
         chat_request = ChatRequest(alias, prompt, request.system,
                                    parse_params(request.option), thread,
@@ -402,7 +401,7 @@ class HistoryCommand(Command):
 
     def run(self, app: Any, request: Any, ctx: Context) -> Result:
         if request.n < 1:
-            raise BadArgumentsError(command=self.name, reason="-n must be at least 1")
+            raise BadArgumentsError(command=self.name, reason=ctx.t("history-n-too-small"))
         entries = app.chat_service().history(request.n, request.thread, request.q)
         records = [{"exchange": e.exchange, "thread": e.thread, "alias": e.alias,
                     "model": e.model, "prompt": e.prompt, "answer": e.answer,
@@ -411,8 +410,9 @@ class HistoryCommand(Command):
         rows = [(e.created_at, e.thread, e.alias, _clip(e.prompt, 50), _clip(e.answer, 70),
                  (e.usage or {}).get("completion_tokens"),
                  _ms((e.timings or {}).get("total_ms"))) for e in entries]
-        return Table(("when", "thread", "alias", "prompt", "answer", "tokens", "total"), rows,
-                     title="Chat history", empty="(no chats logged yet)", records=records)
+        return ctx.table(("when", "thread", "alias", "prompt", "answer", "tokens", "total"), rows,
+                         title=ctx.t("history-title"), empty=ctx.t("history-empty"),
+                         records=records)
 
 
 def _ms(value: Any) -> str | None:

@@ -17,10 +17,14 @@ __all__ = ["DownloadsCommand", "PullCommand", "RmCommand", "TqdmProgress"]
 
 
 class TqdmProgress:
-    """A progress bar per file: a widget in a notebook, text in a terminal (tqdm.auto)."""
+    """A progress bar per file: a widget in a notebook, text in a terminal (tqdm.auto).
 
-    def __init__(self) -> None:
+    A download's notices (:class:`~bodhi_nb.services.hub.Notice`: a message id and its
+    arguments) are shown in the language of ``ctx`` (en-US without one)."""
+
+    def __init__(self, ctx: Context | None = None) -> None:
         self._bar: Any = None
+        self._ctx = ctx or Context()
         self.notices: list[str] = []
 
     def start(self, filename: str, total: int, initial: int) -> None:
@@ -36,6 +40,9 @@ class TqdmProgress:
             self._bar.update(done - self._bar.n)
 
     def notice(self, text: str) -> None:
+        args = getattr(text, "args", None)  # a Notice: a message id and its arguments
+        if args is not None:
+            text = self._ctx.t(str(text), **args)
         self.notices.append(text)
         if self._bar is not None:
             self._bar.write(text, file=sys.stderr)
@@ -48,6 +55,11 @@ class TqdmProgress:
             self._bar = None
 
 
+def _english(ctx: Context) -> Context:
+    """``ctx`` speaking en-US: the words ``--json`` keeps whatever the user's language."""
+    return Context(prog=ctx.prog)
+
+
 def _files_for(app: Any, ref: ModelRef, revision: str) -> list[str]:
     from bodhi_nb.gguf import resolve_quant, shard_files
 
@@ -58,15 +70,16 @@ def _files_for(app: Any, ref: ModelRef, revision: str) -> list[str]:
     return shard_files(names, resolve_quant(names, ref.quant))
 
 
-def _repo_listing(app: Any, repo: Repo, revision: str, prog: str) -> Result:
+def _repo_listing(app: Any, repo: Repo, revision: str, ctx: Context) -> Result:
     from bodhi_nb.gguf import is_auxiliary, quant_from_filename
 
     rows = [(name, quant_from_filename(name), human_bytes(size))
             for name, size in app.hub_service().list_repo_files(repo, revision)
             if name.lower().endswith(".gguf") and not is_auxiliary(name)]
-    table = Table(("file", "quant", "size"), rows, title=f"GGUF files in {repo} ({revision})",
-                  empty="(no .gguf files)")
-    hint = Message(f"Pull one with `{prog} pull {repo}:QUANT` or `{prog} pull {repo} FILE`.")
+    table = ctx.table(("file", "quant", "size"), rows,
+                      title=ctx.t("hub-files-title", repo=str(repo), revision=revision),
+                      empty=ctx.t("hub-files-empty"))
+    hint = Message(ctx.t("hub-files-hint", repo=str(repo)))
     return Sections((("files", table), ("hint", hint)))
 
 
@@ -103,33 +116,49 @@ class PullCommand(Command):
     def run(self, app: Any, request: Any, ctx: Context) -> Result:
         ref = ModelRef.parse(request.ref, request.file)
         if ref.filename is None and ref.quant is None:
-            return _repo_listing(app, ref.repo, request.revision, ctx.prog)
+            return _repo_listing(app, ref.repo, request.revision, ctx)
         files = _files_for(app, ref, request.revision)
         hub = app.hub_service()
         if request.dry_run:
             from bodhi_nb.errors import CachedFileTruncatedError
 
-            text = app.localization_service().message
-            again = text("hub-would-download-again")
-            rows: list[tuple[Any, ...]] = []
+            # (message id, its arguments) per file: shown in the user's language, while
+            # --json keeps the English words whatever the locale.
+            actions: list[tuple[str, int | None, str, dict[str, Any]]] = []
             for name in files:
                 if hub.local_file_exists(ref.repo, name, request.revision):
                     try:
                         local = hub.verify_local_file(ref.repo, name, request.revision)
-                        action = again if request.force else "already in the cache"
+                        actions.append((name, local.size, "hub-would-download-again"
+                                        if request.force else "hub-in-cache", {}))
                     except CachedFileTruncatedError as exc:
                         local = hub.find_local_file(ref.repo, name, request.revision)
-                        action = text("hub-truncated-in-cache", {
-                            **exc.params,
-                            "next": again if request.force else text("hub-add-force")})
-                    rows.append((name, human_bytes(local.size), action))
+                        actions.append((name, local.size, "hub-truncated-in-cache",
+                                        {**exc.params, "force": request.force}))
                 else:
                     remote = hub.file_metadata(ref.repo, name, request.revision)
-                    rows.append((name, human_bytes(remote.size), "would download"))
-            return Table(("file", "size", "action"), rows,
-                         title=f"{ref.repo} @ {request.revision} (dry run)")
+                    actions.append((name, remote.size, "hub-would-download", {}))
+
+            def action(say: Context, message_id: str, args: dict[str, Any]) -> str:
+                if message_id == "hub-truncated-in-cache":
+                    force = args.pop("force")
+                    args["next"] = say.t("hub-would-download-again" if force
+                                         else "hub-add-force")
+                return say.t(message_id, **args)
+
+            columns = ("file", "size", "action")
+            rows = [(name, human_bytes(size), action(ctx, mid, dict(args)))
+                    for name, size, mid, args in actions]
+            english = _english(ctx)
+            records = [dict(zip(columns, (name, human_bytes(size),
+                                          action(english, mid, dict(args))), strict=True))
+                       for name, size, mid, args in actions]
+            return ctx.table(columns, rows, records=records,
+                             title=ctx.t("hub-dry-run-title", repo=str(ref.repo),
+                                         revision=request.revision))
         downloads = app.download_service()
         rows2: list[tuple[Any, ...]] = []
+        statuses: list[str] = []  # message ids: --json keeps the English words
         notices: list[str] = []
         for name in files:
             cached = hub.local_file_exists(ref.repo, name, request.revision)
@@ -140,7 +169,7 @@ class PullCommand(Command):
                 # A copy cut short (a full disk, a copy by hand) must not pass as complete:
                 # its size is checked against the Hub's when the Hub answers.
                 hub.verify_local_file(ref.repo, name, request.revision)
-            progress = None if request.background else TqdmProgress()
+            progress = None if request.background else TqdmProgress(ctx)
             try:
                 row = downloads.pull(ref.repo, name, request.revision, progress=progress,
                                      background=request.background)
@@ -150,21 +179,29 @@ class PullCommand(Command):
             if progress is not None:
                 notices += progress.notices
             if request.background:
-                rows2.append((row.id, name, "started in the background", ""))
+                statuses.append("hub-started-in-background")
+                rows2.append((row.id, name, "", ""))
             else:
                 found = hub.find_local_file(ref.repo, name, request.revision)
-                rows2.append((row.id, name, "already in the cache" if cached else "downloaded",
-                             str(found.path)))
+                statuses.append("hub-in-cache" if cached else "hub-downloaded")
+                rows2.append((row.id, name, "", str(found.path)))
         if request.alias:
             from bodhi_nb.objs import UserAlias
 
             app.data_service().create_alias(UserAlias(request.alias, ref.repo.id, files[0],
                                                       request.revision))
-            notices.append(f"alias {request.alias!r} -> {ref.repo}/{files[0]}")
+            notices.append(ctx.t("hub-alias-created", alias=repr(request.alias),
+                                 repo=str(ref.repo), filename=files[0]))
         if request.background:
-            notices.append(f"`{ctx.prog} downloads` shows progress")
-        return Sections((("files", Table(("id", "file", "status", "path"), rows2,
-                                         title=f"{ref.repo} @ {request.revision}")),
+            notices.append(ctx.t("hub-background-hint"))
+        keys = ("id", "file", "status", "path")
+        english = _english(ctx)
+        records = [dict(zip(keys, (i, f, english.t(status), p), strict=True))
+                   for (i, f, _, p), status in zip(rows2, statuses, strict=True)]
+        shown = [(i, f, ctx.t(status), p)
+                 for (i, f, _, p), status in zip(rows2, statuses, strict=True)]
+        return Sections((("files", ctx.table(keys, shown, records=records,
+                                             title=f"{ref.repo} @ {request.revision}")),
                          ("notices", Message("", tuple(notices)))))
 
 
@@ -243,31 +280,31 @@ class RmCommand(Command):
         hub = app.hub_service()
         if request.partials:
             removed = hub.remove_partials()
-            return Table(("removed partial file",), [(str(p),) for p in removed],
-                         empty="(no partial downloads)")
+            return Table((ctx.heading("removed_partial"),), [(str(p),) for p in removed],
+                         keys=("removed partial file",), empty=ctx.t("hub-rm-no-partials"))
         if not request.ref:
-            raise BadArgumentsError(command=self.name, reason="give a model or --partials")
+            raise BadArgumentsError(command=self.name, reason=ctx.t("hub-rm-needs-ref"))
         ref = ModelRef.parse(request.ref, request.file)
         whole_repo = ref.filename is None and ref.quant is None
         targets = self._targets(hub, ref)
         if not targets:
-            return Message(f"nothing to remove: no local file matches {request.ref}")
+            return Message(ctx.t("hub-rm-no-match", ref=request.ref))
         total = sum(t.size or 0 for t in targets)
-        question = (f"Remove {len(targets)} file(s), {human_bytes(total)}: "
-                    + ", ".join(f"{t.repo}/{t.filename}" for t in targets) + "?")
+        question = ctx.t("hub-rm-confirm", count=len(targets), size=human_bytes(total),
+                         files=", ".join(f"{t.repo}/{t.filename}" for t in targets))
         if not request.yes:
             if ctx.confirm is None:
-                raise BadArgumentsError(command=self.name, reason="add -y to confirm")
+                raise BadArgumentsError(command=self.name, reason=ctx.t("hub-rm-needs-yes"))
             if not ctx.confirm(question):
-                return Message("nothing removed")
+                return Message(ctx.t("hub-rm-nothing-removed"))
         if whole_repo:  # as `hf cache rm owner/repo`: the repository's whole cache folder
             freed = hub.remove_repo(ref.repo)
         else:
             freed = sum(hub.remove_local_file(t) for t in targets)
         rows = [(t.repo, t.filename, t.snapshot[:12]) for t in targets]
-        return Sections((("removed", Table(("repo", "file", "snapshot"), rows,
-                                           title="Removed")),
-                         ("freed", Message(f"freed {human_bytes(freed)}"))))
+        return Sections((("removed", ctx.table(("repo", "file", "snapshot"), rows,
+                                               title=ctx.t("hub-rm-title"))),
+                         ("freed", Message(ctx.t("hub-freed", size=human_bytes(freed))))))
 
     @staticmethod
     def _targets(hub: Any, ref: ModelRef) -> list[Any]:

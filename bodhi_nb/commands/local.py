@@ -33,13 +33,18 @@ class _ServerTable(Table):
         return [i.to_dict() for i in self.infos]
 
 
-def _table(infos: list[Any], prog: str, say: Any) -> _ServerTable:
-    rows = [(i.alias, i.pid, i.port, i.state, duration(i.uptime_seconds),
+#: a server's state (LocalLlmService) -> its message.
+_STATES = {"starting": "ps-state-starting", "busy": "ps-state-busy", "idle": "ps-state-idle"}
+
+
+def _table(infos: list[Any], ctx: Context) -> _ServerTable:
+    rows = [(i.alias, i.pid, i.port, ctx.t(_STATES[i.state]) if i.state in _STATES else i.state,
+             duration(i.uptime_seconds),
              "" if i.state == "busy" else duration(i.idle_seconds), Path(i.model_path).name)
             for i in infos]
-    return _ServerTable(("alias", "pid", "port", "state", "uptime", "idle", "model file"), rows,
-                        title=say("ps-title", {}), empty=say("ps-none", {"prog": prog}),
-                        infos=tuple(infos))
+    keys = ("alias", "pid", "port", "state", "uptime", "idle", "model_file")
+    return _ServerTable(tuple(ctx.heading(k) for k in keys), rows,
+                        title=ctx.t("ps-title"), empty=ctx.t("ps-none"), infos=tuple(infos))
 
 
 @command
@@ -57,18 +62,13 @@ class PsCommand(Command):
                             help="stop the server now (the next chat starts it again)")
 
     def run(self, app: Any, request: Any, ctx: Context) -> Result:
-        localization = app.localization_service()
-
-        def say(code: str, args: dict[str, str]) -> str:
-            return str(localization.message(code, {"prog": ctx.prog, **args}))
-
         service = app.local_llm_service()
         infos = service.running()
         if not request.stop:
-            return _table(infos, ctx.prog, say)
+            return _table(infos, ctx)
         stopped = service.stop()
         if not stopped:
-            return Message(say("ps-stopped-none", {}), data={"stopped": []})
+            return Message(ctx.t("ps-stopped-none"), data={"stopped": []})
         names = ", ".join(f"{i.alias} (pid {i.pid})" for i in infos)
-        return Message(say("ps-stopped", {"names": names}),
+        return Message(ctx.t("ps-stopped", names=names),
                        data={"stopped": [i.to_dict() for i in infos]})

@@ -43,11 +43,12 @@ import ssl
 import threading
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.client import HTTPConnection, HTTPException, HTTPResponse, HTTPSConnection
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Protocol
 
 from bodhi_nb.errors import (
@@ -79,7 +80,8 @@ from bodhi_nb.services._fs import atomic_write_text
 from bodhi_nb.services.hf_cache import HfCache, check_filename, check_revision, first_hop
 from bodhi_nb.services.time import TimeService
 
-__all__ = ["HubService", "Progress", "RemoteFile", "TokenProvider", "hf_token_provider"]
+__all__ = ["HubService", "Notice", "Progress", "RemoteFile", "TokenProvider",
+           "hf_token_provider"]
 
 _BUFFER = 1 << 20
 _USER_AGENT = "bodhi_nb"
@@ -98,8 +100,27 @@ CACHEDIR_TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
                 "#\thttps://bford.info/cachedir/\n")
 
 
+class Notice(str):
+    """What a download tells its :class:`Progress` while it runs (a resume, a discarded
+    partial), in no language: the text is a message id of the catalogues (``hub.ftl``) and
+    ``args`` fill it in. The front end that shows it renders
+    ``LocalizationService.message(notice, notice.args)``; being a ``str``, a notice passes
+    unchanged through any Progress that forwards text (the download service's writer)."""
+
+    args: Mapping[str, Any]
+
+    def __new__(cls, message_id: str, **args: Any) -> Notice:
+        notice = super().__new__(cls, message_id)
+        object.__setattr__(notice, "args", MappingProxyType(dict(args)))
+        return notice
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"Notice is immutable: cannot set {name}")
+
+
 class Progress(Protocol):
-    """What a download reports; a tqdm bar, a widget or the DB writer can subscribe."""
+    """What a download reports; a tqdm bar, a widget or the DB writer can subscribe.
+    ``notice`` gets a :class:`Notice` (a ``str``)."""
 
     def start(self, filename: str, total: int, initial: int) -> None: ...
     def advance(self, done: int) -> None: ...
@@ -582,8 +603,7 @@ class HubService:
             if attempt == "fresh":
                 raise ChecksumMismatchError(repo=remote.repo.id, filename=remote.filename,
                                             expected=expected[:12], actual=digest[:12])
-            progress.notice(f"{remote.filename}: the bytes on disk did not match the Hub's "
-                            "checksum; discarded them and downloading again from the start")
+            progress.notice(Notice("hub-discarded-partial", filename=remote.filename))
 
     def _stream_to(self, remote: RemoteFile, partial: Path, progress: Progress) -> str:
         """Append the missing bytes to ``partial``; returns the digest of the whole file."""
@@ -614,8 +634,8 @@ class HubService:
                     if failures > self.retries:
                         raise TransportError(endpoint=redact_url(_origin(remote.url)),
                                              reason=_reason(exc)) from exc
-                    progress.notice(f"{remote.filename}: connection lost at {have:,} bytes "
-                                    f"({_reason(exc)}); resuming")
+                    progress.notice(Notice("hub-resuming", filename=remote.filename,
+                                           bytes=have, reason=_reason(exc)))
                     self.time.sleep(min(0.25 * 2 ** (failures - 1), 4.0))
             # No fsync: a killed process loses nothing the page cache holds, and the checksum
             # plus the atomic rename already guarantee no half-written file is ever published

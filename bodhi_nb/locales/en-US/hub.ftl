@@ -14,3 +14,50 @@ hub_service_error-cached_file_truncated = The cached { $filename } from { $repo 
 hub-would-download-again = would download again
 hub-truncated-in-cache = truncated in the cache ({ $size } of { $expected } bytes); { $next }
 hub-add-force = add --force
+
+## pull: a repository's files, a dry run, a pull (issue 8 item 26)
+
+hub-files-title = GGUF files in { $repo } ({ $revision })
+hub-files-empty = (no .gguf files)
+hub-files-hint = Pull one with `{ $prog } pull { $repo }:QUANT` or `{ $prog } pull { $repo } FILE`.
+hub-dry-run-title = { $repo } @ { $revision } (dry run)
+hub-in-cache = already in the cache
+hub-would-download = would download
+hub-downloaded = downloaded
+hub-started-in-background = started in the background
+hub-alias-created = alias { $alias } -> { $repo }/{ $filename }
+hub-background-hint = `{ $prog } downloads` shows progress
+
+# What a download says while it runs (a notice of the hub service, shown by the front end).
+hub-discarded-partial = { $filename }: the bytes on disk did not match the Hub's checksum; discarded them and downloading again from the start
+hub-resuming = { $filename }: connection lost at { NUMBER($bytes) } bytes ({ $reason }); resuming
+
+## rm
+
+hub-rm-no-partials = (no partial downloads)
+hub-rm-needs-ref = give a model or --partials
+hub-rm-no-match = nothing to remove: no local file matches { $ref }
+hub-rm-confirm = Remove { $count } file(s), { $size }: { $files }?
+hub-rm-needs-yes = add -y to confirm
+hub-rm-nothing-removed = nothing removed
+hub-rm-title = Removed
+hub-freed = freed { $size }
+
+## table headings and argument help of pull and rm
+
+col-action = action
+col-id = id
+col-status = status
+col-path = path
+col-removed_partial = removed partial file
+arg-pull-ref = owner/repo, owner/repo:QUANT, owner/repo/FILE or hf://owner/repo/FILE
+arg-pull-file = the file, when ref is owner/repo
+arg-pull-revision = branch, tag or commit
+arg-pull-alias = create a model alias for the file on success
+arg-pull-dry_run = show what would be downloaded, and its size
+arg-pull-background = return at once; `downloads` shows progress
+arg-pull-force = download again, even a file already in the cache (a truncated or damaged copy)
+arg-rm-ref = owner/repo, owner/repo:QUANT or owner/repo/FILE
+arg-rm-file = the file, when ref is owner/repo
+arg-rm-partials = remove partial files of interrupted downloads
+arg-rm-yes = do not ask

@@ -14,3 +14,50 @@ hub_service_error-cached_file_truncated = La copie en cache de { $filename } ({ 
 hub-would-download-again = serait téléchargé à nouveau
 hub-truncated-in-cache = tronqué dans le cache ({ $size } octets sur { $expected }) ; { $next }
 hub-add-force = ajoutez --force
+
+## pull : les fichiers d'un dépôt, une simulation, un téléchargement (issue 8, point 26)
+
+hub-files-title = Fichiers GGUF de { $repo } ({ $revision })
+hub-files-empty = (aucun fichier .gguf)
+hub-files-hint = Téléchargez-en un avec `{ $prog } pull { $repo }:QUANT` ou `{ $prog } pull { $repo } FICHIER`.
+hub-dry-run-title = { $repo } @ { $revision } (simulation)
+hub-in-cache = déjà dans le cache
+hub-would-download = serait téléchargé
+hub-downloaded = téléchargé
+hub-started-in-background = lancé en arrière-plan
+hub-alias-created = alias { $alias } -> { $repo }/{ $filename }
+hub-background-hint = `{ $prog } downloads` affiche la progression
+
+# Ce qu'un téléchargement signale en cours de route (avis du service hub, affiché par l'interface).
+hub-discarded-partial = { $filename } : les octets sur le disque ne correspondaient pas à la somme de contrôle du Hub ; ils ont été supprimés et le téléchargement reprend depuis le début
+hub-resuming = { $filename } : connexion perdue à { NUMBER($bytes) } octets ({ $reason }) ; reprise
+
+## rm
+
+hub-rm-no-partials = (aucun téléchargement partiel)
+hub-rm-needs-ref = indiquez un modèle ou --partials
+hub-rm-no-match = rien à supprimer : aucun fichier local ne correspond à { $ref }
+hub-rm-confirm = Supprimer { $count } fichier(s), { $size } : { $files } ?
+hub-rm-needs-yes = ajoutez -y pour confirmer
+hub-rm-nothing-removed = rien n'a été supprimé
+hub-rm-title = Supprimés
+hub-freed = { $size } libérés
+
+## en-têtes de tableau et aide des arguments de pull et rm
+
+col-action = action
+col-id = id
+col-status = état
+col-path = chemin
+col-removed_partial = fichier partiel supprimé
+arg-pull-ref = propriétaire/dépôt, propriétaire/dépôt:QUANT, propriétaire/dépôt/FICHIER ou hf://propriétaire/dépôt/FICHIER
+arg-pull-file = le fichier, quand la référence est propriétaire/dépôt
+arg-pull-revision = branche, étiquette ou commit
+arg-pull-alias = crée un alias de modèle pour le fichier en cas de succès
+arg-pull-dry_run = montre ce qui serait téléchargé, et sa taille
+arg-pull-background = rend la main aussitôt ; `downloads` affiche la progression
+arg-pull-force = télécharge à nouveau, même un fichier déjà dans le cache (une copie tronquée ou abîmée)
+arg-rm-ref = propriétaire/dépôt, propriétaire/dépôt:QUANT ou propriétaire/dépôt/FICHIER
+arg-rm-file = le fichier, quand la référence est propriétaire/dépôt
+arg-rm-partials = supprime les fichiers partiels des téléchargements interrompus
+arg-rm-yes = ne pas demander de confirmation
