@@ -344,3 +344,28 @@ def test_waiting_kernels_get_the_lease_in_the_order_they_came(tmp_path: Path) ->
     for thread in threads:
         thread.join(timeout=60)
     assert order == ["first", "second", "third"]
+
+
+def test_kernels_creating_bodhi_home_at_once_all_succeed(tmp_path: Path) -> None:
+    """Several kernels started together each find no BODHI_HOME and create it: none may
+    take the folder another just made for "a file where BODHI_HOME should be"."""
+    from bodhi_nb.services.db import prepare_home
+
+    failures: list[BaseException] = []
+    for round_ in range(30):
+        home = tmp_path / f"round{round_}" / "home"
+        barrier = threading.Barrier(8)
+
+        def create(home: Path = home, barrier: threading.Barrier = barrier) -> None:
+            barrier.wait()
+            try:
+                prepare_home(home)
+            except BaseException as exc:  # reported below
+                failures.append(exc)
+
+        threads = [threading.Thread(target=create) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert failures == []

@@ -107,7 +107,8 @@ def prepare_home(home: Path) -> None:
     home = Path(home)
     try:
         if not home.is_dir():
-            if home.exists() or home.is_symlink():
+            # (another kernel may create it meanwhile: only a non-folder is an error)
+            if (home.exists() or home.is_symlink()) and not home.is_dir():
                 raise HomeNotADirectoryError(path=home)
             for parent in home.parents:
                 if parent.exists() and not parent.is_dir():
