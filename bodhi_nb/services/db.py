@@ -251,7 +251,7 @@ class DbService:
         lease_clock: TimeService | None = None,
         busy_timeout: float = 30.0,
         idle_close: float = 0.1,
-        max_hold: float = 0.5,
+        max_hold: float = 0.2,
         migrations: Sequence[Migration] | None = None,
     ) -> None:
         self.path = Path(path)
@@ -261,6 +261,8 @@ class DbService:
         self.clock = lease_clock or DefaultTimeService()
         self.busy_timeout = busy_timeout
         self.idle_close = idle_close
+        # 0.2 s: with four kernels storing a secret every 20 ms, p99 of a store was ~1.1 s
+        # (1.9 s at 0.5 s); a turn shorter still pays a close and an open too often.
         self.max_hold = max_hold
         self.migrations = list(migrations if migrations is not None else load_migrations())
         self._mutex = threading.RLock()
