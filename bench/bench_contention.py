@@ -4,8 +4,9 @@ Each child builds a full registry (the production 600,000-round key derivation, 
 chain of a headless machine) and stores secrets one by one, timing each ``store_secret``.
 Reported: lease waits that ran out (``db_error-busy``) and the p50 / p99 / max latency of
 one store while 4 (and 8) processes are busy, the first store of each process (which pays
-the key derivation) included, and the same without those first stores. No baseline: the figure to compare is the same run on the
-previous commit (``PYTHONPATH`` at an older checkout).
+the imports and the key derivation) included, and the same without those first stores; the
+last scenario leaves 20 ms between two stores, as a kernel doing other work would. No
+baseline: compare with the same run on an older checkout (``PYTHONPATH``).
 """
 
 from __future__ import annotations
