@@ -83,6 +83,8 @@ _KEK_SALT = b"bodhi_nb:kek:v2"
 _HKDF_INFO = b"bodhi_nb:secret:v2"
 _TAG_BYTES = 16
 _MAX_ITERATIONS = 10_000_000
+#: from this many PBKDF2 rounds a derivation outlasts a close and a reopen of the database
+_SLOW_KDF = 50_000
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,127}")
 _ENVELOPE = re.compile(r"(v\d+)((?:;[a-z]+=[0-9a-z]+)*):(.*)", re.DOTALL)
 
@@ -278,8 +280,9 @@ class SecretService:
             with self._db.transaction() as conn:
                 row = _key_check_row(conn)
             if row is not None:
-                self._db.hand_back()  # the key stores may be slow (a keyring)
-                key = self._find_key(row.key_id)
+                # (a key not met yet is looked up with the lease handed back: a keyring
+                # may be slow)
+                key = self._find_key(row.key_id, hand_back=True)
                 if key is not None:
                     self._prime(key)
                     self._active = key
@@ -402,7 +405,8 @@ class SecretService:
         a good part of a second, and other kernels must not wait for it)."""
         rounds = iterations or self.kdf_iterations
         if not _kek_cached(key, rounds):
-            self._db.hand_back()
+            if rounds >= _SLOW_KDF:
+                self._db.hand_back()  # not for a test's cheap KEK: a hand-back costs more
             _kek(key, rounds)
 
     def _put(self, name: str, value: str) -> None:
