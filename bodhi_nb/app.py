@@ -1,17 +1,24 @@
 """The registry: ``AppService`` hands out every service, built once per BODHI_HOME.
 
-``build_app_service`` wires the services in dependency order (time -> settings -> db ->
-keyring -> secret -> session -> cache -> localization -> hub -> data -> auth -> ai_api ->
-local_llm). A service that this version does not have yet is ``None`` in
-``DefaultAppService``, and its accessor raises ``ServiceNotAvailableError`` rather than
-handing out a fake.
+``build_app_service`` wires the services in dependency order (time -> setting -> db ->
+keyring -> secret -> session -> cache -> localization -> hub -> download -> data -> ai_api ->
+local_llm -> chat), each from ``bodhi_nb.services.<name>``. ``auth`` is not built by this
+version: it is ``None`` in ``DefaultAppService``, and its accessor raises
+``ServiceNotAvailableError`` rather than handing out a fake.
+
+Building is cheap: nothing is opened, probed or fetched (the database lease is taken by the
+first unit of work, the OS keyring is asked only when a key is needed), and every service
+but time, setting, db, cache and localization is built (its module imported) on first use.
+Services follow the settings they read: a ``settings KEY VALUE`` in the running kernel
+reaches them through a SettingService listener (locale, Hub endpoint, HF cache, database
+timeouts).
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -48,6 +55,11 @@ class AppService(Protocol):
     def time_service(self) -> TimeService: ...
     def setting_service(self) -> SettingService: ...
     def db_service(self) -> DbService: ...
+    def built(self, name: str) -> bool:
+        """Whether service ``name`` exists now (services are built on first use)."""
+        value = getattr(self, name)
+        return value.built if isinstance(value, _Lazy) else value is not None
+
     def keyring_service(self) -> Any: ...
     def secret_service(self) -> Any: ...
     def session_service(self) -> Any: ...
@@ -62,7 +74,35 @@ class AppService(Protocol):
     def chat_service(self) -> Any: ...
 
 
+class _Lazy:
+    """A service built on first use: a command touches only the services it needs, so
+    ``status`` never imports the Hub client, llama.cpp's runner or the chat layer."""
+
+    __slots__ = ("_lock", "_make", "_value", "built")
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make = make
+        self._value: Any = None
+        self._lock = threading.RLock()
+        self.built = False
+
+    def get(self) -> Any:
+        with self._lock:
+            if not self.built:
+                self._value = self._make()
+                self.built = True
+            return self._value
+
+    def __repr__(self) -> str:
+        return f"_Lazy(built={self.built})"
+
+
+def _resolve(value: Any) -> Any:
+    return value.get() if isinstance(value, _Lazy) else value
+
+
 def _need(value: Any, name: str) -> Any:
+    value = _resolve(value)
     if value is None:
         raise ServiceNotAvailableError(service=name)
     return value
@@ -70,7 +110,7 @@ def _need(value: Any, name: str) -> Any:
 
 @dataclass(frozen=True)
 class DefaultAppService:
-    """The concrete registry: a frozen bundle of services."""
+    """The concrete registry: a frozen bundle of services (some built on first use)."""
 
     time: TimeService
     setting: SettingService
@@ -96,6 +136,11 @@ class DefaultAppService:
 
     def db_service(self) -> DbService:
         return self.db
+
+    def built(self, name: str) -> bool:
+        """Whether service ``name`` exists now (services are built on first use)."""
+        value = getattr(self, name)
+        return value.built if isinstance(value, _Lazy) else value is not None
 
     def keyring_service(self) -> Any:
         return _need(self.keyring, "keyring")
@@ -136,7 +181,12 @@ class DefaultAppService:
     def close(self) -> None:
         """Release what the services hold (the database lease, HTTP connections)."""
         for name in reversed(SERVICE_NAMES):
-            close = getattr(getattr(self, name), "close", None)
+            value = getattr(self, name)
+            if isinstance(value, _Lazy):
+                if not value.built:
+                    continue  # never built: holds nothing
+                value = value.get()
+            close = getattr(value, "close", None)
             if callable(close):
                 close()
 
@@ -164,58 +214,122 @@ def build_app_service(
     built["time"] = time = time or built.get("time") or DefaultTimeService()
     built["setting"] = settings = settings or built.get("setting") or SettingService()
     if "db" not in built:
-        from bodhi_nb.services.db import DbService
+        from bodhi_nb.services.db import DbService, prepare_home
 
         home = settings.home
-        home.mkdir(parents=True, exist_ok=True)
+        prepare_home(home)
         built["db"] = DbService(
             home / "bodhi.duckdb", time,
             busy_timeout=float(settings.get("BODHI_DB_BUSY_TIMEOUT_SECS")),
             idle_close=int(settings.get("BODHI_DB_IDLE_CLOSE_MS")) / 1000.0,
         )
-    # keyring -> secret -> session (issue 3) are built here.
-    from bodhi_nb.services.keyring import KeyringService
-    from bodhi_nb.services.secret import SecretService
-    from bodhi_nb.services.session import SessionService
 
-    keyring = built.get("keyring") or KeyringService.from_settings(settings)
-    built["keyring"] = keyring
-    built.setdefault("secret", SecretService(built["db"], keyring, time))
-    built.setdefault("session", SessionService(built["db"], built["secret"], time))
-    built.setdefault("cache", CacheService(time))
-    localization = built.setdefault(
-        "localization", LocalizationService(str(settings.get("BODHI_LOCALE"))))
+    def need(name: str, make: Callable[[], Any]) -> None:
+        # Build a service only when none was passed (``dict.setdefault(name, Service(...))``
+        # would build a real one just to throw it away), and only on first use.
+        if name not in built:
+            built[name] = _Lazy(make)
 
-    def follow_locale(key: str, old: Any, new: Any) -> None:
-        if key == "BODHI_LOCALE":
-            localization.locale = str(new)
+    def get(name: str) -> Any:
+        return _resolve(built[name])
 
-    settings.add_listener(follow_locale)
-    # hub -> data (issue 4), auth, ai_api -> local_llm (issue 5) are built here.
-    from bodhi_nb.services.data import DataService
-    from bodhi_nb.services.downloads import DownloadService
-    from bodhi_nb.services.hf_cache import HfCache
-    from bodhi_nb.services.hub import HubService, hf_token_provider
+    def make_hf_cache() -> Any:
+        from bodhi_nb.services.hf_cache import HfCache
 
-    hf_cache = HfCache(settings.hf_cache)
-    built.setdefault("hub", HubService(hf_cache, time, endpoint=str(settings.get("HF_ENDPOINT")),
-                                       token=hf_token_provider(settings, built.get("secret"))))
-    built.setdefault("download", DownloadService(built["db"], built["hub"], time))
-    built.setdefault("data", DataService(settings, hf_cache, time, cache=built["cache"],
-                                         api_aliases=lambda: built["ai_api"].list_api_aliases()))
-    from bodhi_nb.services.ai_api import AiApiService
+        return HfCache(settings.hf_cache)
 
-    built.setdefault("ai_api", AiApiService(built["db"], built["secret"], time))
-    from bodhi_nb.services.local_llm import LocalLlmService
+    hf_cache = _Lazy(make_hf_cache)
 
-    built.setdefault("local_llm", LocalLlmService(settings, time))
-    if built.get("ai_api") is not None and built.get("local_llm") is not None:
+    def make_keyring() -> Any:
+        from bodhi_nb.services.keyring import KeyringService
+
+        return KeyringService.from_settings(settings)
+
+    def make_secret() -> Any:
+        from bodhi_nb.services.secret import SecretService
+
+        return SecretService(get("db"), get("keyring"), time)
+
+    def make_session() -> Any:
+        from bodhi_nb.services.session import SessionService
+
+        return SessionService(get("db"), get("secret"), time)
+
+    def make_hub() -> Any:
+        from bodhi_nb.services.hub import HubService, hf_token_provider
+
+        return HubService(hf_cache.get(), time, endpoint=str(settings.get("HF_ENDPOINT")),
+                          token=hf_token_provider(settings, get("secret")))
+
+    def make_download() -> Any:
+        from bodhi_nb.services.downloads import DownloadService
+
+        return DownloadService(get("db"), get("hub"), time)
+
+    def make_data() -> Any:
+        from bodhi_nb.services.data import DataService
+
+        return DataService(settings, hf_cache.get(), time, cache=get("cache"),
+                           api_aliases=lambda: get("ai_api").list_api_aliases())
+
+    def make_ai_api() -> Any:
+        from bodhi_nb.services.ai_api import AiApiService
+
+        return AiApiService(get("db"), get("secret"), time)
+
+    def make_local_llm() -> Any:
+        from bodhi_nb.services.local_llm import LocalLlmService
+
+        return LocalLlmService(settings, time)
+
+    def make_chat() -> Any:
         from bodhi_nb.services.chat import ChatService
 
-        built.setdefault("chat", ChatService(built["db"], time, data=built["data"],
-                                             ai_api=built["ai_api"],
-                                             local_llm=built["local_llm"], hf_cache=hf_cache))
+        return ChatService(get("db"), time, data=get("data"), ai_api=get("ai_api"),
+                           local_llm=get("local_llm"), hf_cache=hf_cache.get())
+
+    need("keyring", make_keyring)
+    need("secret", make_secret)
+    need("session", make_session)
+    if "cache" not in built:
+        built["cache"] = CacheService(time)
+    if "localization" not in built:
+        built["localization"] = LocalizationService(str(settings.get("BODHI_LOCALE")))
+    need("hub", make_hub)
+    need("download", make_download)
+    need("data", make_data)
+    need("ai_api", make_ai_api)
+    need("local_llm", make_local_llm)
+    if built["ai_api"] is not None and built["local_llm"] is not None:
+        need("chat", make_chat)
+    settings.add_listener(_follower(built, hf_cache))
     return DefaultAppService(**built)
+
+
+def _follower(built: Mapping[str, Any], hf_cache: _Lazy) -> Callable[[str, Any, Any], None]:
+    """The listener that makes a setting written in this kernel take effect at once in the
+    services that read it when they were built (a service built later reads it then)."""
+
+    def existing(name: str) -> Any:
+        value = built.get(name)
+        if isinstance(value, _Lazy):
+            return value.get() if value.built else None
+        return value
+
+    def follow(key: str, old: Any, new: Any) -> None:
+        if key == "BODHI_LOCALE":
+            existing("localization").locale = str(new)
+        elif key == "HF_ENDPOINT" and hasattr(hub := existing("hub"), "endpoint"):
+            hub.endpoint = str(new).rstrip("/")
+        elif key == "HF_HOME" and hf_cache.built:
+            hf_cache.get().root = Path(new) / "hub"
+        elif key == "BODHI_DB_BUSY_TIMEOUT_SECS" and hasattr(db := existing("db"),
+                                                              "busy_timeout"):
+            db.busy_timeout = float(new)
+        elif key == "BODHI_DB_IDLE_CLOSE_MS" and hasattr(db := existing("db"), "idle_close"):
+            db.idle_close = int(new) / 1000.0
+
+    return follow
 
 
 _APPS: dict[Path, DefaultAppService] = {}

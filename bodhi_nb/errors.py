@@ -240,6 +240,15 @@ class UnreadableFileError(SettingServiceError):
     error_type = ErrorType.INTERNAL_SERVER
 
 
+class UnwritableFileError(SettingServiceError):
+    """settings.yaml cannot be written (a read-only BODHI_HOME, say). args: path, reason"""
+
+    error_type = ErrorType.INTERNAL_SERVER
+
+
+__all__ += ["UnwritableFileError"]  # issue 8, kept beside its class
+
+
 # -- database -------------------------------------------------------------------------------
 
 
@@ -281,6 +290,23 @@ class ConflictError(DbError):
     """args: table, id"""
 
     error_type = ErrorType.CONFLICT
+
+
+class HomeNotADirectoryError(DbError):
+    """Something other than a folder is where BODHI_HOME should be. args: path"""
+
+    error_type = ErrorType.INVALID_REQUEST
+
+
+class HomeNotWritableError(DbError):
+    """BODHI_HOME (or a file in it) cannot be created or written. args: path, reason"""
+
+
+class CorruptError(DbError):
+    """The database file is not a DuckDB database (truncated, damaged). args: path, reason"""
+
+
+__all__ += ["CorruptError", "HomeNotADirectoryError", "HomeNotWritableError"]  # issue 8
 
 
 # -- localization ---------------------------------------------------------------------------

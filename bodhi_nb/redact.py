@@ -118,10 +118,6 @@ class SecretStr(str):
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(repr(self))
 
-    def reveal(self) -> str:
-        """The plain value as a builtin ``str``."""
-        return str.__str__(self)
-
 
 class RedactingFilter(logging.Filter):
     """Scrubs registered secrets from a record's message and arguments."""

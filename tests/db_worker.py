@@ -2,10 +2,14 @@
 
     python tests/db_worker.py writes HOME TAG N   # N mixed writes, prints "OK n" or "ERR code"
     python tests/db_worker.py hold HOME           # take the lease, print HOLDING, sleep
+    python tests/db_worker.py secrets HOME TAG N  # N `secret set`s through a full registry,
+                                                  # prints {"errors": [codes], "latencies": [s]}
 """
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -62,8 +66,33 @@ def hold(home: Path) -> int:
     return 0
 
 
+def secrets(home: Path, tag: str, count: int) -> int:
+    """What a kernel does: build the registry (production key derivation, the key chain of
+    the environment) and store secrets one by one, timing each."""
+    os.environ["BODHI_HOME"] = str(home)
+    from bodhi_nb.app import build_app_service
+    from bodhi_nb.services.settings import SettingService
+
+    registry = build_app_service(SettingService())
+    service = registry.secret_service()
+    errors: list[str] = []
+    latencies: list[float] = []
+    for i in range(count):
+        started = time.perf_counter()
+        try:
+            service.store_secret(f"S_{tag}_{i}", f"value-{tag}-{i}-0123456789")
+        except BodhiError as exc:
+            errors.append(exc.code)
+        latencies.append(time.perf_counter() - started)
+    registry.close()
+    print(json.dumps({"errors": errors, "latencies": latencies}), flush=True)
+    return 1 if errors else 0
+
+
 if __name__ == "__main__":
     mode, home = sys.argv[1], Path(sys.argv[2])
     if mode == "writes":
         sys.exit(writes(home, sys.argv[3], int(sys.argv[4])))
+    if mode == "secrets":
+        sys.exit(secrets(home, sys.argv[3], int(sys.argv[4])))
     sys.exit(hold(home))

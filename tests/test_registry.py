@@ -75,3 +75,34 @@ def test_public_facade_is_sorted_and_lazy() -> None:
                          timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_a_service_passed_in_is_not_built_as_well(monkeypatch: pytest.MonkeyPatch) -> None:
+    import bodhi_nb.services.hub as hub_module
+    from bodhi_nb.services.settings import SettingService
+
+    class NoHub:
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            raise AssertionError("a real HubService was built and thrown away")
+
+    monkeypatch.setattr(hub_module, "HubService", NoHub)
+    fake = object()
+    registry = build_app_service(SettingService(), hub=fake)
+    assert registry.hub_service() is fake
+    assert registry.download_service().hub is fake
+    registry.close()
+
+
+def test_building_the_registry_and_status_leave_the_keyring_alone(
+        isolated_env: Path, subprocess_env: dict[str, str]) -> None:
+    """Probing for a keyring takes a third of a second: only a command that needs the master
+    key may do it, not the registry's build nor ``status``."""
+    code = ("import sys\n"
+            "from bodhi_nb.cli import main\n"
+            "assert main(['status']) == 0\n"
+            "print('LOADED', sorted(m for m in ('keyring', 'cryptography') if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, env=subprocess_env)
+    assert out.returncode == 0, out.stderr
+    assert "none yet" in out.stdout
+    assert out.stdout.strip().splitlines()[-1] == "LOADED []"

@@ -1,16 +1,24 @@
 from __future__ import annotations
 
+import json
+import os
+import stat
+import subprocess
 from pathlib import Path
 
 import pytest
+from _fs_support import read_only
 
 from bodhi_nb.errors import (
     ReadOnlyError,
     SettingInvalidValueError,
     UnknownKeyError,
     UnreadableFileError,
+    UnwritableFileError,
 )
-from bodhi_nb.services.settings import SettingService, SettingSource
+from bodhi_nb.services.settings import SETTINGS, SettingService, SettingSource
+
+WORKER = str(Path(__file__).with_name("settings_worker.py"))
 
 
 def _write(home: Path, text: str) -> None:
@@ -100,9 +108,149 @@ def test_unknown_and_read_only_keys(tmp_path: Path) -> None:
         svc.set("BODHI_HOME", "/elsewhere")
 
 
-def test_broken_settings_file_is_reported_with_its_path(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("text", "key"), [
+    ("BODHI_LOCALE: [unclosed\n", None),                    # not YAML
+    ("- just\n- a list\n", None),                          # not a mapping
+    ("BODHI_KEEP_ALIVE_SECS: lots\n", "BODHI_KEEP_ALIVE_SECS"),  # a bad value
+    ("BODHI_LOCALE: xx-XX\n", "BODHI_LOCALE"),             # a bad locale
+    ("BODHI_DB_BUSY_TIMEOUT_SECS: .nan\n", "BODHI_DB_BUSY_TIMEOUT_SECS"),
+    ("HF_ENDPOINT: not a url\n", "HF_ENDPOINT"),
+])
+def test_a_bad_settings_file_is_reported_not_fatal(tmp_path: Path, text: str,
+                                                   key: str | None) -> None:
+    _write(tmp_path, text)
+    svc = SettingService(env={"BODHI_HOME": str(tmp_path)})
+    # Every setting still resolves (to its default where the file is bad) ...
+    assert {s.key for s in svc.all()} == set(SETTINGS)
+    assert svc.get("BODHI_LOCALE") == "en-US"
+    # ... and the problem is named: the file, or the key.
+    problems = svc.problems()
+    assert len(problems) == 1
+    if key is None:
+        assert isinstance(problems[0], UnreadableFileError)
+        assert problems[0].params["path"] == str(tmp_path / "settings.yaml")
+    else:
+        assert isinstance(problems[0], SettingInvalidValueError)
+        assert problems[0].params["key"] == key
+        assert svc.setting(key).problem is not None
+        assert svc.setting(key).source is SettingSource.DEFAULT
+
+
+@pytest.mark.parametrize("text", ["BODHI_LOCALE: [unclosed\n", "- a list\n",
+                                  "BODHI_LOCALE: xx-XX\nBODHI_KEEP_ALIVE_SECS: 5\n"])
+def test_every_command_works_and_settings_repairs_a_bad_file(
+        isolated_env: Path, capsys: pytest.CaptureFixture[str], text: str) -> None:
+    from bodhi_nb.app import reset_apps
+    from bodhi_nb.cli import main
+
+    _write(isolated_env, text)
+    assert main(["status"]) == 0, capsys.readouterr().err
+    assert main(["settings", "BODHI_LOCALE", "fr-FR"]) == 0, capsys.readouterr().err
+    reset_apps()
+    fixed = SettingService()
+    assert fixed.setting("BODHI_LOCALE").value == "fr-FR"
+    assert fixed.problems() == []
+    if "KEEP_ALIVE" in text:  # the good line of a file with one bad value is kept
+        assert fixed.get("BODHI_KEEP_ALIVE_SECS") == 5
+    else:  # an unreadable file was moved aside, not lost
+        assert (isolated_env / "settings.yaml.broken").read_text() == text
+    _write(isolated_env, text)
+    assert main(["settings", "BODHI_LOCALE", "--unset"]) == 0, capsys.readouterr().err
+    reset_apps()
+    assert SettingService().problems() == []
+
+
+def test_unset_in_a_broken_file_starts_it_over(tmp_path: Path) -> None:
     _write(tmp_path, "BODHI_LOCALE: [unclosed\n")
     svc = SettingService(env={"BODHI_HOME": str(tmp_path)})
-    with pytest.raises(UnreadableFileError) as info:
-        svc.get("BODHI_LOCALE")
-    assert info.value.params["path"] == str(tmp_path / "settings.yaml")
+    now = svc.unset("BODHI_LOCALE")
+    assert now.source is SettingSource.DEFAULT
+    assert now.moved_aside == tmp_path / "settings.yaml.broken"
+    assert svc.problems() == []
+
+
+@pytest.mark.parametrize("raw", ["nan", "NaN", "inf", "-inf", "Infinity", float("nan"),
+                                 float("inf"), "1e999"])
+def test_nan_and_infinity_are_refused_for_every_float_setting(tmp_path: Path,
+                                                              raw: object) -> None:
+    floats = [d.key for d in SETTINGS.values() if d.kind == "float"]
+    assert floats, "there are float settings to check"
+    svc = SettingService(env={"BODHI_HOME": str(tmp_path)})
+    for key in floats:
+        with pytest.raises(SettingInvalidValueError):
+            svc.set(key, raw)
+        with pytest.raises(SettingInvalidValueError):
+            SettingService(env={"BODHI_HOME": str(tmp_path), key: str(raw)}).get(key)
+    assert not (tmp_path / "settings.yaml").exists()
+
+
+@pytest.mark.parametrize(("key", "raw"), [
+    ("HF_HOME", ""), ("HF_HOME", "   "), ("HF_ENDPOINT", ""), ("HF_ENDPOINT", "not a url"),
+    ("HF_ENDPOINT", "ftp://host"), ("HF_ENDPOINT", "http://"), ("HF_ENDPOINT", "huggingface.co"),
+    ("HF_ENDPOINT", "http://host:99999"), ("HF_ENDPOINT", "http://ho st"),
+    ("HF_ENDPOINT", "http://host\n"), ("BODHI_AUTH_URL", "auth.example"),
+])
+def test_empty_paths_and_malformed_urls_are_refused(tmp_path: Path, key: str,
+                                                    raw: str) -> None:
+    svc = SettingService(env={"BODHI_HOME": str(tmp_path)})
+    with pytest.raises(SettingInvalidValueError) as info:
+        svc.set(key, raw)
+    assert info.value.params["key"] == key
+
+
+def test_good_urls_are_accepted_and_credentials_never_shown(tmp_path: Path) -> None:
+    svc = SettingService(env={"BODHI_HOME": str(tmp_path)})
+    for url in ("http://127.0.0.1:8080", "https://hub.example/mirror/", "http://[::1]:9"):
+        assert svc.set("HF_ENDPOINT", url).value == url
+    assert svc.set("BODHI_AUTH_URL", "").value == ""
+    saved = svc.set("HF_ENDPOINT", "http://user:pa55word@hub.example")
+    assert saved.value == "http://user:pa55word@hub.example"  # the hub needs the real URL
+    assert "pa55word" not in saved.shown and saved.shown == "http://***@hub.example"
+    assert all("pa55word" not in s.shown for s in svc.all())
+    with pytest.raises(SettingInvalidValueError) as info:
+        svc.set("HF_ENDPOINT", "http://user:pa55word@ho st")
+    assert "pa55word" not in str(info.value)
+
+
+def test_four_processes_writing_at_once_lose_no_update(
+        isolated_env: Path, subprocess_env: dict[str, str], python: str) -> None:
+    keys = ["BODHI_KEEP_ALIVE_SECS", "BODHI_DB_IDLE_CLOSE_MS", "BODHI_LLAMACPP_ARGS",
+            "BODHI_AUTH_REALM"]
+    writes = 150
+    for key in keys:
+        subprocess_env.pop(key, None)
+    procs = [subprocess.Popen([python, WORKER, key, str(writes)], env=subprocess_env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for key in keys]
+    results = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err
+        results.append(json.loads(out))
+    lost = sum(r["lost"] for r in results)
+    final = SettingService()
+    finals = {key: str(final.get(key)) for key in keys}
+    assert lost == 0, f"{lost} updates lost (overwritten by a stale copy)"
+    assert finals == {key: str(writes) for key in keys}
+
+
+def test_bodhi_home_and_settings_are_private_whatever_the_umask(tmp_path: Path) -> None:
+    home = tmp_path / "new" / "home"
+    old = os.umask(0)
+    try:
+        SettingService(env={"BODHI_HOME": str(home)}).set("BODHI_LOCALE", "fr-FR")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
+    assert stat.S_IMODE((home / "settings.yaml").stat().st_mode) & 0o077 == 0
+
+
+def test_a_read_only_home_is_a_coded_error(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    svc = SettingService(env={"BODHI_HOME": str(home)})
+    with read_only(home):
+        assert svc.get("BODHI_LOCALE") == "en-US"
+        with pytest.raises(UnwritableFileError) as info:
+            svc.set("BODHI_LOCALE", "fr-FR")
+    assert info.value.params["path"] == str(home / "settings.yaml")

@@ -207,15 +207,24 @@ class PullCommand(Command):
 
 def _describe(app: Any, row: DownloadRequest, prog: str) -> tuple[Any, ...]:
     from bodhi_nb.commands import render_error
-    from bodhi_nb.services.downloads import error_of
+    from bodhi_nb.redact import redact_url, strip_control
+    from bodhi_nb.services.downloads import INTERRUPTED, error_of
 
+    service = app.download_service()
     total = row.total_bytes or 0
     pct = f"{100 * row.downloaded_bytes / total:.0f}%" if total else ""
-    error = error_of(row)
-    message = render_error(error, prog=prog, app_factory=lambda: app) if error else ""
-    running = app.download_service().running(row.id)
-    status = row.status.value + (" (running)" if running else "")
-    return (row.id, row.repo, row.filename, status,
+    state = service.state(row)
+    if state == INTERRUPTED:
+        message = app.localization_service().message(
+            "downloads-interrupted", {"prog": prog, "id": row.id})
+    else:
+        error = error_of(row)
+        message = render_error(error, prog=prog, app_factory=lambda: app) if error else ""
+    if service.running(row.id):
+        state += " (running)"
+    # Rows written by older versions may hold an endpoint's credentials or a server's text.
+    message = redact_url(strip_control(message))
+    return (row.id, row.repo, row.filename, state,
             f"{human_bytes(row.downloaded_bytes)} / {human_bytes(total)} {pct}".strip(),
             row.started_at, row.updated_at, message)
 

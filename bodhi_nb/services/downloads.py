@@ -5,13 +5,25 @@ Progress reaches the database at most once every ``write_interval`` seconds (3 s
 BodhiApp), plus once at the end; the first write sets ``started_at``. A pull for a
 (repo, file, revision) that already has a request reuses the newest unarchived row, so a
 re-run after a crash continues the same request (and the same partial file).
+
+A running row names its owner (host, boot id, PID and the process's start time). A pending
+row whose owner is gone (``kill -9``, a crashed kernel) is settled the next time anyone
+looks at it: it becomes an error row whose code is :data:`INTERRUPTED`, which
+``downloads`` shows as ``interrupted`` and ``downloads retry`` resumes. A pull stopped by an
+interrupt (Ctrl-C, the kernel's stop button) ends the same way, with the bytes already in
+the partial file.
 """
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import json
+import os
+import socket
 import threading
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from bodhi_nb.errors import (
@@ -21,25 +33,110 @@ from bodhi_nb.errors import (
     DownloadNotFoundError,
 )
 from bodhi_nb.objs import DownloadRequest, DownloadStatus, HubFile, Repo, new_ulid
+from bodhi_nb.redact import get_logger
 from bodhi_nb.services.db import DbService
 from bodhi_nb.services.hub import HubService, Progress
 from bodhi_nb.services.time import TimeService
 
-__all__ = ["DownloadService", "error_of"]
+__all__ = ["INTERRUPTED", "DownloadService", "error_code", "error_of", "owner_alive",
+           "this_owner"]
+
+_log = get_logger("bodhi_nb.downloads")
+
+#: The error code of a request whose pull was interrupted (a kill, Ctrl-C): resumable.
+INTERRUPTED = "interrupted"
+
+
+def _leaf_classes() -> dict[str, type[BodhiError]]:
+    # Every error a pull can store is defined in bodhi_nb.errors, already imported: walk the
+    # class tree in memory rather than importing the package to find them.
+    found: dict[str, type[BodhiError]] = {}
+    stack: list[type[BodhiError]] = [BodhiError]
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if not cls.is_branch:
+            found[cls.code] = cls
+    return found
+
+
+def error_code(request: DownloadRequest) -> str | None:
+    """The code stored with a failed request (``INTERRUPTED`` for an interrupted one)."""
+    if not request.error:
+        return None
+    try:
+        code = json.loads(request.error)["code"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return code if isinstance(code, str) else None
 
 
 def error_of(request: DownloadRequest) -> BodhiError | None:
     """Rebuild the error stored with a failed request (for a localized message)."""
     if not request.error:
         return None
-    from bodhi_nb.errors import all_error_classes
-
     try:
         data = json.loads(request.error)
-        cls = {c.code: c for c in all_error_classes()}[data["code"]]
-    except (ValueError, KeyError, TypeError):
+        cls = _leaf_classes()[data["code"]]
+        return cls(**{str(k): v for k, v in dict(data.get("params", {})).items()})
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
-    return cls(**{str(k): v for k, v in dict(data.get("params", {})).items()})
+
+
+# -- who runs a download ------------------------------------------------------------------
+
+
+@cache
+def _boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip()
+    except OSError:
+        return ""
+
+
+def _process_start(pid: int) -> str | None:
+    """The start time of ``pid`` in clock ticks since boot (Linux), "Z" for a zombie, None
+    when it cannot be read. Tells a live owner from a new process that reused its PID."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    fields = text[text.rfind(")") + 2:].split()
+    if len(fields) < 20:
+        return None
+    return "Z" if fields[0] in ("Z", "X") else fields[19]
+
+
+def this_owner() -> str:
+    """``host|boot id|pid|start`` of this process, as stored on the rows it runs."""
+    pid = os.getpid()
+    return f"{socket.gethostname()}|{_boot_id()}|{pid}|{_process_start(pid) or ''}"
+
+
+def owner_alive(owner: str) -> bool | None:
+    """Whether the process named by ``owner`` still runs: None when this host cannot tell
+    (another host sharing BODHI_HOME, a malformed value)."""
+    parts = owner.split("|")
+    if len(parts) != 4 or not parts[2].isdigit():
+        return None
+    host, boot, pid_text, start = parts
+    if host != socket.gethostname():
+        return None
+    if boot and _boot_id() and boot != _boot_id():
+        return False  # the machine rebooted since
+    pid = int(pid_text)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # another user's process: it exists
+    except OSError:
+        return None
+    now = _process_start(pid)
+    if now == "Z":
+        return False
+    return not (start and now is not None and now != start)
 
 
 class _DbProgress:
@@ -76,6 +173,10 @@ class _DbProgress:
         if self._inner:
             self._inner.finish()
 
+    def counts(self) -> dict[str, Any]:
+        """The byte counts to store with the outcome (those the hub reported last)."""
+        return {"total_bytes": self.total, "downloaded_bytes": self.done} if self.total > 0 else {}
+
     def _write(self, force: bool) -> None:
         now = self._service.time.monotonic()
         if not force and self._last is not None and now - self._last < self._interval:
@@ -95,12 +196,16 @@ class DownloadService:
         self.time = time
         self.write_interval = write_interval
         self._threads: dict[str, threading.Thread] = {}
+        #: requests this process is downloading now (foreground or background).
+        self._working: set[str] = set()
         self._lock = threading.Lock()
+        self._owner = this_owner()
 
     # -- queries ----------------------------------------------------------------------------
 
     def list(self, include_archived: bool = False) -> list[DownloadRequest]:
-        return self.db.list_download_requests(include_archived=include_archived)
+        rows = self.db.list_download_requests(include_archived=include_archived)
+        return self._settle(rows)
 
     def get(self, request_id: str) -> DownloadRequest:
         found = self.db.get_download_request(request_id)
@@ -109,9 +214,16 @@ class DownloadService:
         return found
 
     def running(self, request_id: str) -> bool:
+        """Whether this process is downloading the request now."""
         with self._lock:
-            thread = self._threads.get(request_id)
-            return thread is not None and thread.is_alive()
+            return request_id in self._working
+
+    def state(self, request: DownloadRequest) -> str:
+        """What ``downloads`` shows: ``interrupted`` for an interrupted pull, else the
+        status (``pending`` rows of a live process elsewhere included)."""
+        if request.status is DownloadStatus.ERROR and error_code(request) == INTERRUPTED:
+            return INTERRUPTED
+        return request.status.value
 
     # -- actions ----------------------------------------------------------------------------
 
@@ -125,17 +237,15 @@ class DownloadService:
 
     def retry(self, request_id: str, progress: Progress | None = None,
               background: bool = False) -> DownloadRequest:
-        request = self.get(request_id)
+        request = self._settle([self.get(request_id)])[0]
         if request.status is not DownloadStatus.ERROR:
             raise DownloadNotFailedError(id=request_id, status=request.status.value)
         return self._run(request, progress, background)
 
     def archive(self, request_id: str) -> DownloadRequest:
-        request = self.get(request_id)
+        request = self._settle([self.get(request_id)])[0]
         if self.running(request_id) or (request.status is DownloadStatus.PENDING
-                                        and request.started_at is not None
-                                        and request.archived_at is None
-                                        and self._fresh(request)):
+                                        and request.archived_at is None):
             raise DownloadActiveError(id=request_id)
         now = self.time.utc_now()
         archived = dataclasses.replace(request, archived_at=now, updated_at=now)
@@ -156,6 +266,46 @@ class DownloadService:
         age = (self.time.utc_now() - request.updated_at).total_seconds()
         return age < max(3 * self.write_interval, 10)
 
+    def _settle(self, rows: builtins.list[DownloadRequest]) -> builtins.list[DownloadRequest]:
+        """``rows`` with every pending row whose process is gone marked interrupted."""
+        pending = [r for r in rows if r.status is DownloadStatus.PENDING
+                   and r.archived_at is None and not self.running(r.id)]
+        if not pending:
+            return rows
+        owners = self.db.download_owners([r.id for r in pending])
+        settled: dict[str, DownloadRequest] = {}
+        for row in pending:
+            owner = owners.get(row.id)
+            if owner == self._owner:
+                alive: bool | None = False  # ours, and not running here: its thread died
+            elif owner:
+                alive = owner_alive(owner)
+            else:
+                alive = None  # never started, or written by an older version
+            if alive is None:
+                alive = self._fresh(row)
+            if not alive:
+                settled[row.id] = self._interrupt(row.id, owner)
+        return [settled.get(r.id, r) for r in rows]
+
+    def _interrupt(self, request_id: str, owner: str | None,
+                   done: int | None = None) -> DownloadRequest:
+        """Mark a pending request interrupted (unless it changed meanwhile)."""
+        with self.db.transaction():
+            current = self.get(request_id)
+            if (current.status is not DownloadStatus.PENDING
+                    or self.db.download_owners([request_id]).get(request_id) != owner):
+                return current  # finished, or another process took it over
+            changes: dict[str, Any] = {"status": DownloadStatus.ERROR,
+                                       "error": json.dumps({"code": INTERRUPTED, "params": {}}),
+                                       "updated_at": self.time.utc_now()}
+            if done is not None:
+                changes["downloaded_bytes"] = max(done, 0)
+            row = dataclasses.replace(current, **changes)
+            self.db.update_download_request(row)
+            self.db.set_download_owner(request_id, None)
+        return row
+
     def _request_for(self, repo: Repo, filename: str, revision: str) -> DownloadRequest:
         rows = self.db.execute(
             "SELECT id FROM download_requests WHERE repo = ? AND filename = ? AND revision = ?"
@@ -174,34 +324,68 @@ class DownloadService:
         now = self.time.utc_now()
         reset = dataclasses.replace(request, status=DownloadStatus.PENDING, error=None,
                                     started_at=None, updated_at=now)
-        self.db.update_download_request(reset)
-        if not background:
-            self._work(reset, progress, reraise=True)
-            return self.get(reset.id)
-        thread = threading.Thread(target=self._work, args=(reset, progress, False),
-                                  name=f"bodhi-pull-{reset.id}", daemon=True)
         with self._lock:
-            self._threads[reset.id] = thread
-        thread.start()
+            self._working.add(reset.id)
+        try:
+            with self.db.transaction():
+                self.db.update_download_request(reset)
+                self.db.set_download_owner(reset.id, self._owner)
+            if not background:
+                self._work(reset, progress, reraise=True)
+                return self.get(reset.id)
+            thread = threading.Thread(target=self._work_in_background, args=(reset, progress),
+                                      name=f"bodhi-pull-{reset.id}", daemon=True)
+            with self._lock:
+                self._threads[reset.id] = thread
+            thread.start()
+        except BaseException:
+            with self._lock:
+                self._working.discard(reset.id)
+            raise
         return reset
+
+    def _work_in_background(self, request: DownloadRequest,
+                            progress: Progress | None) -> None:
+        try:
+            self._work(request, progress, reraise=False)
+        except Exception:  # the row holds the outcome; a thread has nobody to raise to
+            _log.debug("background pull %s failed", request.id, exc_info=True)
 
     def _work(self, request: DownloadRequest, progress: Progress | None,
               reraise: bool) -> HubFile | None:
         """Run one download; the outcome lands in the row. A background run (``reraise``
         false) keeps its error in the row only."""
+        try:
+            return self._download(request, progress, reraise)
+        finally:
+            with self._lock:
+                self._working.discard(request.id)
+
+    def _download(self, request: DownloadRequest, progress: Progress | None,
+                  reraise: bool) -> HubFile | None:
         tracker = _DbProgress(self, request.id, progress, self.write_interval)
         try:
             found = self.hub.download(Repo.parse(request.repo), request.filename,
                                       request.revision, tracker)
         except BodhiError as exc:
             self._update(request.id, status=DownloadStatus.ERROR,
-                         error=json.dumps({"code": exc.code, "params": exc.params}))
+                         error=json.dumps({"code": exc.code, "params": exc.params}),
+                         **tracker.counts())
             if reraise:
                 raise
             return None
-        except BaseException:
+        except Exception as exc:
+            from bodhi_nb.errors import InternalError
+
             self._update(request.id, status=DownloadStatus.ERROR,
-                         error=json.dumps({"code": "bodhi_error", "params": {}}))
+                         error=json.dumps({"code": InternalError.code,
+                                           "params": {"kind": type(exc).__name__}}),
+                         **tracker.counts())
+            raise
+        except BaseException:
+            # Ctrl-C / the kernel's interrupt: the partial file stays, the pull resumes.
+            self._interrupt(request.id, self._owner,
+                            done=tracker.done if tracker.total > 0 else None)
             raise
         size = found.size or 0
         self._update(request.id, status=DownloadStatus.COMPLETED, total_bytes=size,

@@ -20,7 +20,16 @@ The row ``bodhi:key_check`` records which master key new rows are sealed with (i
 ``key_id``). Writers read it inside their transaction, and key rotation re-seals every row and
 moves it in one transaction, then promotes the new key in the key store: at every instant
 each row names a key that the key store still holds. Names starting with ``bodhi:`` are
-internal (session tokens) and never listed.
+internal (session tokens, API keys) and never listed.
+
+When the key check names a key this machine cannot find (a lost key file, a different
+BODHI_ENCRYPTION_KEY), only session tokens are disposable: they are dropped and the store
+starts over with the key at hand. Any other row (a user secret, an API key) makes every
+write refuse with ``master_key_missing`` and the rows stay as they are.
+
+Slow steps never run under the database lease: key derivation (PBKDF2), looking up the key
+stores (the OS keyring), creating a key and sealing a value all happen before or between
+units of work, and a unit of work only reads the key check and writes the row.
 """
 
 from __future__ import annotations
@@ -48,6 +57,7 @@ from bodhi_nb.services.db import to_db_ts
 from bodhi_nb.services.keyring import KeyringService, KeySource, MasterKey
 
 __all__ = [
+    "DISPOSABLE_PREFIX",
     "ENVELOPE_VERSION",
     "INTERNAL_PREFIX",
     "KDF_ITERATIONS",
@@ -66,11 +76,15 @@ SALT_BYTES = 32
 NONCE_BYTES = 12
 INTERNAL_PREFIX = "bodhi:"
 KEY_CHECK = "bodhi:key_check"
+#: Rows that may be dropped when their key is lost: a session ends, nothing else is lost.
+DISPOSABLE_PREFIX = "bodhi:session:"
 _KEY_CHECK_TEXT = "bodhi_nb key check"
 _KEK_SALT = b"bodhi_nb:kek:v2"
 _HKDF_INFO = b"bodhi_nb:secret:v2"
 _TAG_BYTES = 16
 _MAX_ITERATIONS = 10_000_000
+#: from this many PBKDF2 rounds a derivation outlasts a close and a reopen of the database
+_SLOW_KDF = 50_000
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,127}")
 _ENVELOPE = re.compile(r"(v\d+)((?:;[a-z]+=[0-9a-z]+)*):(.*)", re.DOTALL)
 
@@ -95,6 +109,11 @@ def _kek(key: MasterKey, iterations: int) -> bytes:
             _KEKS[cache_key] = kek
             _STATS["kek_derivations"] += 1
         return kek
+
+
+def _kek_cached(key: MasterKey, iterations: int) -> bool:
+    with _KEKS_LOCK:
+        return (key.key_id, iterations) in _KEKS
 
 
 def kek_derivations() -> int:
@@ -233,44 +252,67 @@ class SecretService:
         return key
 
     def master_key_source(self) -> str:
-        """Which source holds the master key in use, for ``status``. Never raises."""
+        """Which source holds the master key in use, for ``status``. Never raises.
+
+        Asks the OS keyring only when the key in use is neither in the environment nor in
+        the key file (probing a keyring can take a third of a second)."""
         try:
-            active = self.active_key()
-        except MasterKeyMissingError as exc:
-            return f"missing (key id {exc.params.get('key_id', '?')})"
+            with self._db.transaction() as conn:
+                row = _key_check_row(conn)
+            if row is None:
+                return self._keyring.describe_source(probe=False)
+            active = self._find_key(row.key_id)
         except Exception as exc:  # status must always render
             return f"unusable ({getattr(exc, 'code', type(exc).__name__)})"
         if active is None:
-            return self._keyring.describe_source()
+            return f"missing (key id {row.key_id})"
         return self._keyring.describe(active)
 
     def ensure_key(self) -> MasterKey:
         """The active key, creating the master key on the very first write.
 
-        Lock order is key-store lock, then database lease (as in :meth:`rotate_key`): the
-        key is created outside any transaction.
+        The database lease is held only to read and write the key check: key stores are
+        read, a key created (under the key-store lock) and the KEK derived outside it.
+        When the key check names a lost key and only session tokens depend on it, the store
+        starts over with the key at hand; any other row makes it refuse.
         """
         for _attempt in range(3):
             with self._db.transaction() as conn:
                 row = _key_check_row(conn)
-                if row is not None:
-                    key = self._find_key(row.key_id)
-                    if key is not None:
-                        self._active = key
-                        return key
-                    if _user_rows(conn):
+            if row is not None:
+                # (a key not met yet is looked up with the lease handed back: a keyring
+                # may be slow)
+                key = self._find_key(row.key_id, hand_back=True)
+                if key is not None:
+                    self._prime(key)
+                    self._active = key
+                    return key
+                with self._db.transaction() as conn:
+                    if _kept_rows(conn):
                         raise MasterKeyMissingError(key_id=row.key_id)
-                    # Only unreadable internal rows depend on the lost key: start over.
-                    conn.execute("DELETE FROM secrets WHERE name LIKE 'bodhi:%'")
-                candidate = self._keyring.preferred()
-                if candidate is not None:
-                    self._remember(candidate)
-                    self._write_key_check(conn, candidate)
-                    self._active = candidate
-                    return candidate
-            with self._keyring.store_lock():
-                if self._keyring.preferred() is None:
-                    self._remember(self._keyring.create())
+            self._db.hand_back()
+            candidate = self._keyring.preferred()
+            if candidate is None:
+                with self._keyring.store_lock():
+                    candidate = self._keyring.preferred() or self._keyring.create()
+            self._remember(candidate)
+            self._prime(candidate)
+            check = self.seal(KEY_CHECK, _KEY_CHECK_TEXT, candidate)
+            with self._db.transaction() as conn:
+                now = _key_check_row(conn)
+                if (now.key_id if now else None) != (row.key_id if row else None):
+                    continue  # another process got there first: use what it wrote
+                if row is not None:
+                    if _kept_rows(conn):
+                        raise MasterKeyMissingError(key_id=row.key_id)
+                    dropped = conn.execute(
+                        "DELETE FROM secrets WHERE name LIKE ? RETURNING name",
+                        [DISPOSABLE_PREFIX + "%"]).fetchall()
+                    _log.warning("master key %s is lost: %d session(s) ended, starting over "
+                                 "with key %s", row.key_id, len(dropped), candidate.key_id)
+                self._upsert(conn, KEY_CHECK, check)
+            self._active = candidate
+            return candidate
         raise MasterKeyMissingError(key_id="?")
 
     def rotate_key(self) -> Rotation:
@@ -309,6 +351,10 @@ class SecretService:
                 target = self._keyring.stage_next(store)
                 staged_in = store
             self._remember(target)
+            # Derive the KEKs before the one long transaction, not inside it.
+            self._prime(target)
+            if active is not None:
+                self._prime(active)
             secrets, rows = self._reseal_all(target, sealed_before=active is not None)
             if staged_in is not None:
                 self._keyring.promote_next(staged_in)
@@ -354,27 +400,52 @@ class SecretService:
 
     # -- internals ------------------------------------------------------------------------------
 
+    def _prime(self, key: MasterKey, iterations: int | None = None) -> None:
+        """Derive the KEK for ``key`` now, with the lease handed back first (PBKDF2 takes
+        a good part of a second, and other kernels must not wait for it)."""
+        rounds = iterations or self.kdf_iterations
+        if not _kek_cached(key, rounds):
+            if rounds >= _SLOW_KDF:
+                self._db.hand_back()  # not for a test's cheap KEK: a hand-back costs more
+            _kek(key, rounds)
+
     def _put(self, name: str, value: str) -> None:
         if not isinstance(value, str):
             raise TypeError("a secret value is a str")
         register_secret(value)
+        key = self._active
+        first = False  # whether this write may start a fresh store (write the key check)
+        if key is None:
+            # The key at hand is, nearly always, the one the key check names: seal with it
+            # before taking the lease, and confirm it in the same unit of work. The key
+            # file or the environment first: loading a keyring backend is slow.
+            key = self._keyring.likely_key()
+            if key is None:
+                key = self._keyring.preferred()
+                first = key is not None
+            if key is None:
+                key = self.ensure_key()
+            else:
+                self._remember(key)
         for _attempt in range(3):
-            key = self._active or self.ensure_key()
+            self._prime(key)
+            envelope = self.seal(name, value, key)  # sealed before the lease is taken
+            check = self.seal(KEY_CHECK, _KEY_CHECK_TEXT, key) if first else None
             with self._db.transaction() as conn:
                 row = _key_check_row(conn)
-                if row is not None:
-                    if row.key_id != key.key_id:
-                        # Another process rotated: seal with what the database names.
-                        found = self._find_key(row.key_id)
-                        if found is None:
-                            raise MasterKeyMissingError(key_id=row.key_id)
-                        key = found
-                    self._upsert(conn, name, self.seal(name, value, key))
+                fresh_store = row is None and check is not None
+                if row is None and check is not None:
+                    self._upsert(conn, KEY_CHECK, check)  # the very first secret here
+                if fresh_store or (row is not None and row.key_id == key.key_id):
+                    self._upsert(conn, name, envelope)
                     self._active = key
                     _log.debug("stored secret %s with key %s", name, key.key_id)
                     return
-            # No key check (the store was started over): take the full path once more.
+            # The store names another key (rotated elsewhere, lost) or was started over:
+            # the full path decides, outside the lease.
             self._active = None
+            first = False
+            key = self.ensure_key()
         raise MasterKeyMissingError(key_id="?")
 
     def _get(self, name: str) -> SecretStr | None:
@@ -383,12 +454,15 @@ class SecretService:
         if not rows:
             return None
         envelope = Envelope(*(str(v) for v in rows[0]))
-        key = self._find_key(envelope.key_id)
+        key = self._find_key(envelope.key_id, hand_back=True)
         if key is None:
             # The key id itself may be what was damaged; the chain's key decides.
+            self._db.hand_back()
             key = self._keyring.preferred()
             if key is None:
                 raise MasterKeyMissingError(key_id=envelope.key_id)
+        iterations = _parse(name, envelope)[0]
+        self._prime(key, iterations)
         plain = self.open(name, envelope, key)
         register_secret(plain)
         return SecretStr(plain)
@@ -409,11 +483,13 @@ class SecretService:
         with self._lock:
             self._keys[key.key_id] = key
 
-    def _find_key(self, key_id: str) -> MasterKey | None:
+    def _find_key(self, key_id: str, *, hand_back: bool = False) -> MasterKey | None:
         with self._lock:
             found = self._keys.get(key_id)
             if found is not None:
                 return found
+            if hand_back:
+                self._db.hand_back()
             for key in self._keyring.known_keys():
                 self._keys.setdefault(key.key_id, key)
                 if key.key_id == key_id:
@@ -470,9 +546,12 @@ def _key_check_row(conn: Any) -> _KeyCheck | None:
     return _KeyCheck(str(rows[0][0])) if rows else None
 
 
-def _user_rows(conn: Any) -> int:
+def _kept_rows(conn: Any) -> int:
+    """Rows that must never be dropped for a lost key: all but session tokens and the key
+    check (user secrets, API keys, any internal value but a session's)."""
     rows = conn.execute(
-        "SELECT count(*) FROM secrets WHERE name NOT LIKE 'bodhi:%'").fetchall()
+        "SELECT count(*) FROM secrets WHERE name <> ? AND name NOT LIKE ?",
+        [KEY_CHECK, DISPOSABLE_PREFIX + "%"]).fetchall()
     return int(rows[0][0])
 
 

@@ -1,0 +1,11 @@
+# Persistent state: settings.yaml, BODHI_HOME, the database, download rows (issue 8).
+# { $prog } is `%bodhi` in a notebook and `bodhi` in a terminal.
+
+setting_service_error-unwritable_file = Cannot write the settings file { $path }: { $reason }. Make its folder writable, or point BODHI_HOME at a folder you own.
+db_error-home_not_a_directory = BODHI_HOME { $path } is not a folder. Move that file away, or set BODHI_HOME to a folder before starting the kernel.
+db_error-home_not_writable = Cannot write in BODHI_HOME { $path }: { $reason }. Make it writable (`chmod u+rwx { $path }`), or set BODHI_HOME to a folder you own.
+db_error-corrupt = The database { $path } is damaged or not a DuckDB file ({ $reason }). Move it aside (`mv { $path } { $path }.broken`); the next command creates a new one.
+
+downloads-interrupted = interrupted; `{ $prog } downloads retry { $id }` resumes it
+settings-moved-aside = The unreadable settings file was moved to { $path }; the new settings.yaml holds only this setting.
+settings-ignored = { $key } in settings.yaml is ignored (using the default): { $reason }

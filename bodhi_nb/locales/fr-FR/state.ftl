@@ -1,0 +1,11 @@
+# État persistant : settings.yaml, BODHI_HOME, la base de données, les téléchargements
+# (ticket 8). { $prog } vaut `%bodhi` dans un notebook et `bodhi` dans un terminal.
+
+setting_service_error-unwritable_file = Impossible d'écrire le fichier de réglages { $path } : { $reason }. Rendez son dossier accessible en écriture, ou faites pointer BODHI_HOME vers un dossier à vous.
+db_error-home_not_a_directory = BODHI_HOME { $path } n'est pas un dossier. Déplacez ce fichier, ou définissez BODHI_HOME sur un dossier avant de démarrer le noyau.
+db_error-home_not_writable = Impossible d'écrire dans BODHI_HOME { $path } : { $reason }. Rendez-le accessible en écriture (`chmod u+rwx { $path }`), ou définissez BODHI_HOME sur un dossier à vous.
+db_error-corrupt = La base de données { $path } est endommagée ou n'est pas un fichier DuckDB ({ $reason }). Mettez-la de côté (`mv { $path } { $path }.broken`) ; la prochaine commande en crée une nouvelle.
+
+downloads-interrupted = interrompu ; `{ $prog } downloads retry { $id }` le reprend
+settings-moved-aside = Le fichier de réglages illisible a été déplacé vers { $path } ; le nouveau settings.yaml ne contient que ce réglage.
+settings-ignored = { $key } dans settings.yaml est ignoré (valeur par défaut utilisée) : { $reason }
