@@ -254,3 +254,35 @@ def test_a_read_only_home_is_a_coded_error(tmp_path: Path) -> None:
         with pytest.raises(UnwritableFileError) as info:
             svc.set("BODHI_LOCALE", "fr-FR")
     assert info.value.params["path"] == str(home / "settings.yaml")
+
+
+def test_status_and_settings_name_the_problem_and_the_moved_file(
+        isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bodhi_nb.app import reset_apps
+    from bodhi_nb.cli import main
+
+    _write(isolated_env, "BODHI_LOCALE: xx-XX\n")
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert "setting_service_error-invalid_value" in out and "BODHI_LOCALE" in out
+    assert main(["settings"]) == 0
+    assert "BODHI_LOCALE" in capsys.readouterr().out.split("setting_service_error")[1]
+    reset_apps()
+    _write(isolated_env, "BODHI_LOCALE: [unclosed\n")
+    assert main(["settings", "BODHI_KEEP_ALIVE_SECS", "7"]) == 0
+    assert str(isolated_env / "settings.yaml.broken") in capsys.readouterr().out
+
+
+def test_settings_and_status_never_show_endpoint_credentials(
+        isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bodhi_nb.cli import main
+
+    secret_url = "http://ann:hunter2-pass@127.0.0.1:9/hub"
+    for argv in (["settings", "HF_ENDPOINT", secret_url], ["settings", "HF_ENDPOINT"],
+                 ["settings"], ["settings", "--json"], ["status"], ["status", "--verbose"],
+                 ["status", "--json"], ["settings", "HF_ENDPOINT", "--unset"]):
+        assert main(argv) == 0, argv
+        captured = capsys.readouterr()
+        assert "hunter2" not in captured.out + captured.err, argv
+    assert main(["settings", "HF_ENDPOINT", secret_url]) == 0
+    assert "***@127.0.0.1:9" in capsys.readouterr().out

@@ -16,7 +16,7 @@ from bodhi_nb.commands.grammar import (
     command_names,
     unknown_command,
 )
-from bodhi_nb.commands.results import Message, Result, Sections, Table, human_bytes
+from bodhi_nb.commands.results import Message, Result, Sections, human_bytes
 from bodhi_nb.errors import BadArgumentsError
 
 __all__ = ["HelpCommand", "SettingsCommand", "StatusCommand", "VersionCommand"]
@@ -80,12 +80,30 @@ def _source(ctx: Context, source: Any) -> str:
     return text
 
 
-def _settings_table(app: Any, ctx: Context) -> Table:
-    settings = app.setting_service().all()
-    rows = [(s.key, s.value, _source(ctx, s.source)) for s in settings]
-    records = [{"setting": s.key, "value": s.value, "source": s.source.value} for s in settings]
-    return ctx.table(("setting", "value", "source"), rows, title=ctx.t("ui-settings-title"),
-                     records=records)
+def _settings_table(app: Any, ctx: Context) -> Result:
+    service = app.setting_service()
+    settings = service.all()
+    rows = [(s.key, s.shown, _source(ctx, s.source)) for s in settings]
+    records = [{"setting": s.key, "value": _json_value(s), "source": s.source.value}
+               for s in settings]
+    table = ctx.table(("setting", "value", "source"), rows, title=ctx.t("ui-settings-title"),
+                      records=records)
+    problems = _problems(app, ctx)
+    if not problems:
+        return table
+    return Sections((("settings", table), ("problems", Message(problems[0], problems[1:]))))
+
+
+def _json_value(setting: Any) -> Any:
+    """The typed value, unless showing it would reveal credentials (then the masked text)."""
+    return setting.value if setting.shown == str(setting.value) else setting.shown
+
+
+def _problems(app: Any, ctx: Context) -> tuple[str, ...]:
+    """What is wrong in settings.yaml, one localized line each (the defaults are in use)."""
+    messages = ctx._messages()
+    return tuple(f"{p.code}: {messages.render(p, {'prog': ctx.prog})}"
+                 for p in app.setting_service().problems())
 
 
 @command
@@ -139,8 +157,8 @@ class StatusCommand(Command):
         summary = ctx.table(("item", "value"), rows, title=ctx.t("ui-status-title"),
                             records=records)
         if not request.verbose:
-            return Sections((("status", summary),
-                             ("hint", Message(ctx.t("ui-status-hint")))))
+            hint = Message(ctx.t("ui-status-hint"), _problems(app, ctx))
+            return Sections((("status", summary), ("hint", hint)))
         return Sections((("status", summary), ("settings", _settings_table(app, ctx))))
 
 
@@ -187,23 +205,30 @@ class SettingsCommand(Command):
             return _settings_table(app, ctx)
         if request.unset:
             now = service.unset(request.key)
-            return Message(ctx.t("ui-settings-now", key=now.key, value=str(now.value),
-                                 source=_source(ctx, now.source)),
-                           data={"key": now.key, "value": now.value,
+            return Message(ctx.t("ui-settings-now", key=now.key, value=now.shown,
+                                 source=_source(ctx, now.source)), _moved(now, ctx),
+                           data={"key": now.key, "value": _json_value(now),
                                  "source": now.source.value})
         if request.value is None:
             one = service.setting(request.key)
             meaning = ctx._messages().message(f"setting-{one.key}", default=one.help)
             return ctx.table(("setting", "value", "source", "meaning"),
-                             [(one.key, one.value, _source(ctx, one.source), meaning)],
-                             records=[{"setting": one.key, "value": one.value,
+                             [(one.key, one.shown, _source(ctx, one.source), meaning)],
+                             records=[{"setting": one.key, "value": _json_value(one),
                                        "source": one.source.value, "meaning": one.help}])
         saved = service.set(request.key, request.value)
-        notices: tuple[str, ...] = ()
+        notices = _moved(saved, ctx)
         if saved.shadowed_by is not None:
-            notices = (ctx.t("ui-settings-shadowed", file=str(service.settings_file),
-                             source=_source(ctx, saved.shadowed_by), value=repr(saved.value)),)
-        value = service.get(saved.key)
-        return Message(ctx.t("ui-settings-saved", key=saved.key, value=str(value)),
-                       notices, data={"key": saved.key, "value": value,
+            notices += (ctx.t("ui-settings-shadowed", file=str(service.settings_file),
+                              source=_source(ctx, saved.shadowed_by), value=repr(saved.shown)),)
+        now = service.setting(saved.key)
+        return Message(ctx.t("ui-settings-saved", key=saved.key, value=now.shown),
+                       notices, data={"key": saved.key, "value": _json_value(now),
                                       "source": saved.source.value})
+
+
+def _moved(setting: Any, ctx: Context) -> tuple[str, ...]:
+    """The notice for a write that had to start an unreadable settings.yaml over."""
+    if setting.moved_aside is None:
+        return ()
+    return (ctx.t("settings-moved-aside", path=str(setting.moved_aside)),)
