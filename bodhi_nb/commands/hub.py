@@ -205,7 +205,7 @@ class PullCommand(Command):
                          ("notices", Message("", tuple(notices)))))
 
 
-def _describe(app: Any, row: DownloadRequest, prog: str) -> tuple[Any, ...]:
+def _describe(app: Any, row: DownloadRequest, ctx: Context) -> tuple[Any, ...]:
     from bodhi_nb.commands import render_error
     from bodhi_nb.redact import redact_url, strip_control
     from bodhi_nb.services.downloads import INTERRUPTED, error_of
@@ -215,16 +215,16 @@ def _describe(app: Any, row: DownloadRequest, prog: str) -> tuple[Any, ...]:
     pct = f"{100 * row.downloaded_bytes / total:.0f}%" if total else ""
     state = service.state(row)
     if state == INTERRUPTED:
-        message = app.localization_service().message(
-            "downloads-interrupted", {"prog": prog, "id": row.id})
+        message = ctx.t("downloads-interrupted", id=row.id[-8:])
     else:
         error = error_of(row)
-        message = render_error(error, prog=prog, app_factory=lambda: app) if error else ""
+        message = render_error(error, prog=ctx.prog, app_factory=lambda: app) if error else ""
+    shown = ctx.t(f"downloads-state-{state}")
     if service.running(row.id):
-        state += " (running)"
+        shown = ctx.t("downloads-state-running", state=shown)
     # Rows written by older versions may hold an endpoint's credentials or a server's text.
     message = redact_url(strip_control(message))
-    return (row.id, row.repo, row.filename, state,
+    return (row.id, row.repo, row.filename, shown,
             f"{human_bytes(row.downloaded_bytes)} / {human_bytes(total)} {pct}".strip(),
             row.started_at, row.updated_at, message)
 
@@ -252,15 +252,23 @@ class DownloadsCommand(Command):
     def run(self, app: Any, request: Any, ctx: Context) -> Result:
         service = app.download_service()
         if request.action != "ls" and not request.id:
-            raise BadArgumentsError(command=self.name, reason=f"{request.action} needs an ID")
+            raise BadArgumentsError(command=self.name, reason=ctx.t(
+                "downloads-needs-id", action=request.action))
+        if request.action != "ls":
+            from bodhi_nb.commands import match_id
+
+            # Tables show ids by their last characters: accept those (or a prefix).
+            known = [r.id for r in service.list(include_archived=True)]
+            request_id = match_id(request.id, known)
         if request.action == "retry":
-            progress = None if request.background else TqdmProgress()
-            service.retry(request.id, progress=progress, background=request.background)
+            progress = None if request.background else TqdmProgress(ctx)
+            service.retry(request_id, progress=progress, background=request.background)
         elif request.action == "archive":
-            service.archive(request.id)
-        rows = [_describe(app, r, ctx.prog) for r in service.list(include_archived=request.all)]
-        return Table(("id", "repo", "file", "status", "progress", "started", "updated",
-                      "error"), rows, title="Download requests", empty="(no downloads yet)")
+            service.archive(request_id)
+        rows = [_describe(app, r, ctx) for r in service.list(include_archived=request.all)]
+        return ctx.table(("id", "repo", "file", "status", "progress", "started", "updated",
+                          "error"), rows, title=ctx.t("downloads-title"),
+                         empty=ctx.t("downloads-empty"))
 
 
 @command

@@ -31,6 +31,7 @@ from bodhi_nb.errors import (
     DownloadActiveError,
     DownloadNotFailedError,
     DownloadNotFoundError,
+    error_class,
 )
 from bodhi_nb.objs import DownloadRequest, DownloadStatus, HubFile, Repo, new_ulid
 from bodhi_nb.redact import get_logger
@@ -45,19 +46,6 @@ _log = get_logger("bodhi_nb.downloads")
 
 #: The error code of a request whose pull was interrupted (a kill, Ctrl-C): resumable.
 INTERRUPTED = "interrupted"
-
-
-def _leaf_classes() -> dict[str, type[BodhiError]]:
-    # Every error a pull can store is defined in bodhi_nb.errors, already imported: walk the
-    # class tree in memory rather than importing the package to find them.
-    found: dict[str, type[BodhiError]] = {}
-    stack: list[type[BodhiError]] = [BodhiError]
-    while stack:
-        cls = stack.pop()
-        stack.extend(cls.__subclasses__())
-        if not cls.is_branch:
-            found[cls.code] = cls
-    return found
 
 
 def error_code(request: DownloadRequest) -> str | None:
@@ -77,7 +65,9 @@ def error_of(request: DownloadRequest) -> BodhiError | None:
         return None
     try:
         data = json.loads(request.error)
-        cls = _leaf_classes()[data["code"]]
+        cls = error_class(data["code"])
+        if cls is None:
+            return None
         return cls(**{str(k): v for k, v in dict(data.get("params", {})).items()})
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
