@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Self
 
 from bodhi_nb.errors import (
@@ -36,6 +37,7 @@ __all__ = [
     "DownloadStatus",
     "HubFile",
     "ModelRef",
+    "Notice",
     "OAIRequestParams",
     "Repo",
     "ResourceRole",
@@ -521,3 +523,21 @@ def _role(value: object) -> ResourceRole:
     if isinstance(value, ResourceRole):
         return value
     raise TypeError(f"cannot compare ResourceRole with {type(value).__name__}")
+
+
+class Notice(str):
+    """Something a service tells the user (a download resumed, a master key created), in no
+    language: the text is a message id of the catalogues and ``args`` fill it in. The front
+    end that shows it renders ``LocalizationService.message(notice, notice.args)``; being a
+    ``str``, a notice passes unchanged through anything that forwards text (the download
+    service's progress writer)."""
+
+    args: Mapping[str, Any]
+
+    def __new__(cls, message_id: str, **args: Any) -> Notice:
+        notice = super().__new__(cls, message_id)
+        object.__setattr__(notice, "args", MappingProxyType(dict(args)))
+        return notice
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"Notice is immutable: cannot set {name}")

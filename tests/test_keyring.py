@@ -84,7 +84,8 @@ def test_headless_first_key_goes_to_a_private_key_file(isolated_env: Path,
     assert base64.b64decode(doc["current"]) == key.material
 
     notice = service.take_notice()
-    assert notice is not None and str(path) in notice and "0600" in notice
+    assert notice == "keyring-created-key-file" and notice.args["path"] == str(path)
+    assert "0600" in LocalizationService().message(notice, notice.args)
     assert service.take_notice() is None  # said once
     again = keyring_for(isolated_env).preferred()
     assert again is not None and again.key_id == key.key_id and again.source is KeySource.FILE
@@ -142,7 +143,7 @@ def test_real_backend_holds_the_master_key(isolated_env: Path, file_keyring: Pat
     assert base64.b64decode(stored) == key.material
     assert not (_xdg(tmp_path) / "master.key").exists()
     notice = service.take_notice()
-    assert notice is not None and "keyring" in notice
+    assert notice == "keyring-created-in-keyring" and notice.args["entry"] == MASTER_KEY_ENTRY
     assert keyring_for(isolated_env).describe_source().startswith("keyring (")
 
 

@@ -404,3 +404,18 @@ def test_two_processes_writing_the_first_secret_agree_on_one_key(
         f"value-of-S{i}" for i in range(3)]
     assert db.execute("SELECT count(DISTINCT key_id) FROM secrets") == [(1,)]
     db.close()
+
+
+def test_the_new_key_notice_speaks_the_users_language(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import getpass
+
+    from bodhi_nb.cli import main
+
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    monkeypatch.setenv("BODHI_LOCALE", "fr-FR")
+    monkeypatch.setattr(getpass, "getpass", lambda prompt="", stream=None: "v" * 24)
+    assert main(["secret", "set", "HF_TOKEN"]) == 0
+    out = capsys.readouterr().out
+    assert "Nouvelle clé maîtresse créée dans le fichier" in out
+    assert "Created a new master key" not in out

@@ -142,7 +142,7 @@ class ApiCommand(Command):
             notices.append(ctx.t("api-key-in-clear", url=stored.base_url))
         notice = app.keyring_service().take_notice() if stored.has_api_key else None
         if notice:
-            notices.append(notice)
+            notices.append(ctx.t(notice, **notice.args))
         notices.append(ctx.t("api-test-hint", alias=stored.id))
         return Message(ctx.t("api-added", alias=stored.id, url=stored.base_url,
                              details=_describe(stored, ctx)), tuple(notices), data=_row(stored))

@@ -100,4 +100,4 @@ class SecretCommand(Command):
         del value
         notice = app.keyring_service().take_notice()
         return Message(ctx.t("secret-stored", name=name),
-                       (notice,) if notice else (), data={"stored": name})
+                       (ctx.t(notice, **notice.args),) if notice else (), data={"stored": name})

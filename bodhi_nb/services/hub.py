@@ -43,12 +43,11 @@ import ssl
 import threading
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.client import HTTPConnection, HTTPException, HTTPResponse, HTTPSConnection
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any, Protocol
 
 from bodhi_nb.errors import (
@@ -74,7 +73,7 @@ from bodhi_nb.errors import (
     UnsafePathError,
     UnverifiableFileError,
 )
-from bodhi_nb.objs import HubFile, Repo
+from bodhi_nb.objs import HubFile, Notice, Repo
 from bodhi_nb.redact import redact_url, strip_control
 from bodhi_nb.services._fs import atomic_write_text
 from bodhi_nb.services.hf_cache import HfCache, check_filename, check_revision, first_hop
@@ -98,24 +97,6 @@ CACHEDIR_TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
                 "# This file is a cache directory tag created by huggingface_hub.\n"
                 "# For information about cache directory tags, see:\n"
                 "#\thttps://bford.info/cachedir/\n")
-
-
-class Notice(str):
-    """What a download tells its :class:`Progress` while it runs (a resume, a discarded
-    partial), in no language: the text is a message id of the catalogues (``hub.ftl``) and
-    ``args`` fill it in. The front end that shows it renders
-    ``LocalizationService.message(notice, notice.args)``; being a ``str``, a notice passes
-    unchanged through any Progress that forwards text (the download service's writer)."""
-
-    args: Mapping[str, Any]
-
-    def __new__(cls, message_id: str, **args: Any) -> Notice:
-        notice = super().__new__(cls, message_id)
-        object.__setattr__(notice, "args", MappingProxyType(dict(args)))
-        return notice
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(f"Notice is immutable: cannot set {name}")
 
 
 class Progress(Protocol):

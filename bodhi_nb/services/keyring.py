@@ -51,6 +51,7 @@ from bodhi_nb.errors import (
     KeyringError,
     KeyringUnavailableError,
 )
+from bodhi_nb.objs import Notice
 from bodhi_nb.redact import MASK, get_logger, register_secret, scrub
 from bodhi_nb.services._fs import atomic_write_text
 
@@ -151,7 +152,7 @@ class KeyringService:
         self._backend: Any = None
         self._backend_reason = ""
         self._backend_checked = False
-        self._notice: str | None = None
+        self._notice: Notice | None = None
 
     @classmethod
     def from_settings(cls, settings: Any) -> KeyringService:
@@ -298,12 +299,10 @@ class KeyringService:
         self._write_slot(source, Slot.CURRENT, material)
         key = MasterKey(material, source)
         if source is KeySource.KEYRING:
-            self._notice = (f"Created a new master key in the keyring ({self.backend_name()}, "
-                            f"service {KEYRING_SERVICE!r}, entry {MASTER_KEY_ENTRY!r}).")
+            self._notice = Notice("keyring-created-in-keyring", backend=self.backend_name(),
+                                  service=KEYRING_SERVICE, entry=MASTER_KEY_ENTRY)
         else:
-            self._notice = (f"Created a new master key in the key file {self.key_file} "
-                            "(mode 0600; no OS keyring on this machine). Keep it and back it "
-                            "up: without it the stored secrets cannot be read.")
+            self._notice = Notice("keyring-created-key-file", path=str(self.key_file))
         _log.info("created master key %s in %s", key.key_id, source.value)
         return key
 
@@ -311,7 +310,7 @@ class KeyringService:
         """Where a generated key goes: the keyring if a real one exists, else the key file."""
         return KeySource.KEYRING if self.available else KeySource.FILE
 
-    def take_notice(self) -> str | None:
+    def take_notice(self) -> Notice | None:
         """The notice about a newly created key, once."""
         with self._lock:
             notice, self._notice = self._notice, None

@@ -20,3 +20,6 @@ downloads-state-running = { $state } (running)
 col-progress = progress
 col-started = started
 col-error = error
+
+keyring-created-in-keyring = Created a new master key in the keyring ({ $backend }, service '{ $service }', entry '{ $entry }').
+keyring-created-key-file = Created a new master key in the key file { $path } (mode 0600; no OS keyring on this machine). Keep it and back it up: without it the stored secrets cannot be read.

@@ -20,3 +20,6 @@ downloads-state-running = { $state } (en cours)
 col-progress = progression
 col-started = commencé
 col-error = erreur
+
+keyring-created-in-keyring = Nouvelle clé maîtresse créée dans le trousseau ({ $backend }, service '{ $service }', entrée '{ $entry }').
+keyring-created-key-file = Nouvelle clé maîtresse créée dans le fichier { $path } (mode 0600 ; pas de trousseau système sur cette machine). Conservez-la et sauvegardez-la : sans elle, les secrets enregistrés sont illisibles.
