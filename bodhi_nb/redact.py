@@ -138,4 +138,9 @@ def get_logger(name: str) -> logging.Logger:
     logger = logging.getLogger(name)
     if _FILTER not in logger.filters:
         logger.addFilter(_FILTER)
+    # A library's records go where the application sends them, not to stderr by default
+    # (Python's last-resort handler): what a user must see, a command says in its output.
+    root = logging.getLogger("bodhi_nb")
+    if not any(isinstance(h, logging.NullHandler) for h in root.handlers):
+        root.addHandler(logging.NullHandler())
     return logger

@@ -135,7 +135,7 @@ class StatusCommand(Command):
             # Where the key lives (environment, keyring, key file) needs no database; the
             # check that it opens the stored secrets does, so it waits for --verbose.
             ("master_key", app.secret_service().master_key_source() if request.verbose
-             else app.keyring_service().describe_source()),
+             else app.keyring_service().describe_source(probe=False)),
         ]
         if request.verbose:
             db = app.db_service()
