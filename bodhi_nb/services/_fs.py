@@ -7,7 +7,7 @@ import secrets
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write_text"]
+__all__ = ["atomic_write_text", "make_private_dir"]
 
 
 def atomic_write_text(path: Path, text: str, *, shared: bool = False) -> None:
@@ -41,3 +41,18 @@ def atomic_write_text(path: Path, text: str, *, shared: bool = False) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def make_private_dir(path: Path) -> None:
+    """Create ``path`` (and its parents) with the leaf 0700 whatever the umask; an existing
+    folder is left as it is."""
+    if path.is_dir():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(mode=0o700)
+    except FileExistsError:
+        if not path.is_dir():
+            raise
+        return
+    os.chmod(path, 0o700)  # mkdir's mode is filtered by the umask

@@ -55,7 +55,7 @@ from bodhi_nb.errors import (
     QueryFailedError,
 )
 from bodhi_nb.objs import DownloadRequest, DownloadStatus, new_ulid
-from bodhi_nb.services._fs import atomic_write_text
+from bodhi_nb.services._fs import atomic_write_text, make_private_dir
 from bodhi_nb.services.time import DefaultTimeService, TimeService
 
 __all__ = ["DbService", "FlockFile", "Migration", "load_migrations", "prepare_home",
@@ -115,14 +115,10 @@ def prepare_home(home: Path) -> None:
                     raise HomeNotADirectoryError(path=parent)
                 if parent.is_dir():
                     break
-            home.parent.mkdir(parents=True, exist_ok=True)
             try:
-                home.mkdir(mode=0o700)
+                make_private_dir(home)
             except FileExistsError:
-                if not home.is_dir():
-                    raise HomeNotADirectoryError(path=home) from None
-            else:
-                os.chmod(home, 0o700)  # mkdir's mode went through the umask
+                raise HomeNotADirectoryError(path=home) from None
         if not os.access(home, os.W_OK | os.X_OK):
             raise HomeNotWritableError(path=home, reason="permission denied")
     except OSError as exc:

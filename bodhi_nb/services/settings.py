@@ -35,7 +35,7 @@ from bodhi_nb.errors import (
     UnwritableFileError,
 )
 from bodhi_nb.redact import get_logger, redact_url
-from bodhi_nb.services._fs import atomic_write_text
+from bodhi_nb.services._fs import atomic_write_text, make_private_dir
 
 __all__ = [
     "SETTINGS",
@@ -43,25 +43,9 @@ __all__ = [
     "SettingDef",
     "SettingService",
     "SettingSource",
-    "make_private_dir",
 ]
 
 _log = get_logger("bodhi_nb.settings")
-
-
-def make_private_dir(path: Path) -> None:
-    """Create ``path`` (and its parents) with the leaf 0700 whatever the umask; an existing
-    folder is left as it is."""
-    if path.is_dir():
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        path.mkdir(mode=0o700)
-    except FileExistsError:
-        if not path.is_dir():
-            raise
-        return
-    os.chmod(path, 0o700)  # mkdir's mode is filtered by the umask
 
 
 class SettingSource(StrEnum):
