@@ -29,6 +29,7 @@ from bodhi_nb.errors import (
 )
 
 __all__ = [
+    "ANSWER_FORMATS",
     "AliasSource",
     "ApiAlias",
     "ApiFormat",
@@ -54,6 +55,9 @@ _REPO_PART = re.compile(r"^[a-zA-Z0-9_.-]+$")
 # (".." could climb out of a folder; "--" would make two ids share one cache folder name).
 _REPO_ID_PART = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,94}[A-Za-z0-9_])?")
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+#: How an answer may render, as an alias can fix it (``alias create --format``).
+ANSWER_FORMATS = ("markdown", "text")
 
 
 _ulid_lock = threading.Lock()
@@ -342,11 +346,17 @@ class UserAlias(Serializable):
     request_params: OAIRequestParams = field(default_factory=OAIRequestParams)
     context_params: tuple[str, ...] = ()
     source: AliasSource = AliasSource.USER
+    #: how answers render: ``markdown`` or ``text``; None: markdown unless the GGUF has no
+    #: chat template (a base model). bodhi's own key: written only when set.
+    format: str | None = None
 
     def __post_init__(self) -> None:
         Repo.parse(self.repo)
         if not self.alias.strip():
             raise InvalidValueError(name="alias", value=self.alias, reason="empty")
+        if self.format not in (None, *ANSWER_FORMATS):
+            raise InvalidEnumError(name="format", value=str(self.format),
+                                   allowed=ANSWER_FORMATS)
         if isinstance(self.request_params, Mapping):
             object.__setattr__(self, "request_params", OAIRequestParams.from_dict(
                 self.request_params))
@@ -357,6 +367,8 @@ class UserAlias(Serializable):
         out = super().to_dict()
         if self.request_params.is_default():
             out.pop("request_params")
+        if self.format is None:
+            out.pop("format")
         return out
 
 

@@ -155,6 +155,21 @@ def test_model_alias_on_a_base_gguf_answers_in_text_and_says_why_once(
     assert second.text == first.text
 
 
+def test_an_alias_that_says_markdown_renders_markdown_on_a_base_model(
+        shell: InteractiveShell, isolated_env: Path) -> None:
+    """Issue 8 item 24: a base model's answers render as text *unless the alias says
+    markdown*; the choice is stored in the alias file and read back."""
+    shell.run_line_magic("bodhi", f"alias create md --repo {REPO} --file {FILE} "
+                         "--format markdown -o max_tokens=12 -o temperature=0")
+    assert "format: markdown" in (isolated_env / "aliases" / "md.yaml").read_text()
+    reply = shell.run_line_magic("bodhi", f'chat md "{PROMPT}" --no-stream')
+    assert isinstance(reply, ChatResponse)
+    data = reply.to_json()
+    assert data["fallback"] == "alpaca"  # still a base model, framed as one ...
+    assert data["markdown"] is True and "text/markdown" in reply._repr_mimebundle_()  # ...
+    # ... but shown as the alias says
+
+
 def test_an_empty_answer_says_why(shell: InteractiveShell,
                                   capsys: pytest.CaptureFixture[str]) -> None:
     """Issue 8 item 22: an empty answer was shown as nothing at all. Llama 2's frame on a

@@ -27,7 +27,7 @@ from bodhi_nb.commands.results import (
     human_bytes,
 )
 from bodhi_nb.errors import BadArgumentsError, InvalidValueError, RemoteFileNotFoundError
-from bodhi_nb.objs import ApiAlias, OAIRequestParams, Repo, UserAlias
+from bodhi_nb.objs import ANSWER_FORMATS, ApiAlias, OAIRequestParams, Repo, UserAlias
 
 __all__ = ["AliasCommand", "ModelsCommand", "parse_context_params", "parse_request_params"]
 
@@ -155,6 +155,7 @@ class AliasCommand(Command):
         options: Sequence[str] = ()
         ctx: Sequence[str] = ()
         replace: bool = False
+        format: str | None = None
         json: bool = False
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -176,6 +177,9 @@ class AliasCommand(Command):
         create.add_argument("--ctx", dest="ctx", action="append", default=[],
                             metavar="KEY[=VALUE]",
                             help="llama-server option, e.g. ctx-size=4096 or flash-attn")
+        create.add_argument("--format", choices=ANSWER_FORMATS, default=None,
+                            help="how answers render (default: Markdown, text for a GGUF "
+                                 "without a chat template)")
         create.add_argument("--replace", action="store_true",
                             help="replace an existing user alias of that name")
         create.add_argument("--json", action="store_true", help="print JSON")
@@ -205,6 +209,7 @@ class AliasCommand(Command):
             snapshot=request.revision,
             request_params=parse_request_params(request.options, self.name, ctx),
             context_params=parse_context_params(request.ctx, self.name, ctx),
+            format=request.format,
         )
         notices: tuple[str, ...] = ()
         repo = Repo.parse(alias.repo)

@@ -234,6 +234,8 @@ class ChatService:
                         "alias": alias.alias, "format": fallback, "repo": alias.repo,
                         "file": alias.filename}))
             markdown = model.get("chat_template") is not False
+            if isinstance(alias, UserAlias) and alias.format is not None:
+                markdown = alias.format == "markdown"  # the alias says how it renders
             if on_event is not None:
                 on_event(ChatEvent("format", {"markdown": markdown}))
             body["model"] = target.model

@@ -611,6 +611,7 @@ def _parse_alias_file(path: Path) -> AliasRecord | AliasProblem:
             snapshot=str(data.get("snapshot") or "main"),
             request_params=OAIRequestParams.from_dict(request_params),
             context_params=check_context_params(context_params),
+            format=None if data.get("format") is None else str(data["format"]),
         )
     except (BodhiError, TypeError, ValueError, ArithmeticError) as exc:
         return AliasProblem(path, str(exc))

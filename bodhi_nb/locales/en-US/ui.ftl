@@ -136,6 +136,7 @@ arg-alias-create-file = the .gguf file in the repository
 arg-alias-create-revision = branch, tag or commit
 arg-alias-create-options = request default: temperature, top_p, max_tokens, seed, stop, frequency_penalty, presence_penalty, user, system_prompt
 arg-alias-create-ctx = llama-server option, e.g. ctx-size=4096 or flash-attn
+arg-alias-create-format = how answers render (default: Markdown, text for a GGUF without a chat template)
 arg-alias-create-replace = replace an existing user alias of that name
 arg-alias-ls = list user, model and API aliases
 arg-alias-show = show one alias

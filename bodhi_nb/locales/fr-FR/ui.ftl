@@ -134,6 +134,7 @@ arg-alias-create-file = le fichier .gguf du dépôt
 arg-alias-create-revision = branche, étiquette ou commit
 arg-alias-create-options = valeur par défaut d'une requête : temperature, top_p, max_tokens, seed, stop, frequency_penalty, presence_penalty, user, system_prompt
 arg-alias-create-ctx = option de llama-server, par exemple ctx-size=4096 ou flash-attn
+arg-alias-create-format = rendu des réponses (par défaut : Markdown, texte pour un GGUF sans modèle de chat)
 arg-alias-create-replace = remplace un alias utilisateur existant du même nom
 arg-alias-ls = liste les alias utilisateur, de modèle et d'API
 arg-alias-show = montre un alias
