@@ -33,6 +33,13 @@ from bodhi_nb.services.localization import LocalizationService
 ENV_VALUE = "correct horse battery staple 42"
 
 
+def _en(notice: object) -> str:
+    """A service's Notice as the user reads it, in English."""
+    from bodhi_nb.services.localization import LocalizationService
+
+    return LocalizationService().message(str(notice), dict(getattr(notice, "args", {})))
+
+
 @pytest.fixture(autouse=True)
 def headless(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test starts on a machine without an OS keyring (never the developer's own)."""
@@ -102,7 +109,7 @@ def test_headless_default_backend_without_any_setting(isolated_env: Path,
         pytest.skip("this machine has a real OS keyring")
     service = keyring_for(isolated_env)
     assert not service.available
-    assert "key file" in service.describe_source()
+    assert "key file" in _en(service.describe_source())
 
 
 def test_non_viable_backends_never_crash(isolated_env: Path) -> None:
@@ -114,7 +121,7 @@ def test_non_viable_backends_never_crash(isolated_env: Path) -> None:
     with pytest.raises(KeyringUnavailableError) as info:
         unusable.set_credential("x", "y")
     assert "BODHI_TEST_KEYRING_FILE is not set" in info.value.params["reason"]
-    assert "key file" in unusable.describe_source()
+    assert "key file" in _en(unusable.describe_source())
 
 
 # -- a real keyring backend -----------------------------------------------------------------
@@ -144,7 +151,7 @@ def test_real_backend_holds_the_master_key(isolated_env: Path, file_keyring: Pat
     assert not (_xdg(tmp_path) / "master.key").exists()
     notice = service.take_notice()
     assert notice == "keyring-created-in-keyring" and notice.args["entry"] == MASTER_KEY_ENTRY
-    assert keyring_for(isolated_env).describe_source().startswith("keyring (")
+    assert _en(keyring_for(isolated_env).describe_source()).startswith("keyring (")
 
 
 def test_keyring_is_preferred_over_an_existing_key_file(isolated_env: Path,
@@ -173,7 +180,7 @@ def test_env_key_wins_over_keyring_and_file(isolated_env: Path, file_keyring: Pa
     key = service.preferred()
     assert key is not None and key.source is KeySource.ENV
     assert key.material == hashlib.sha256(ENV_VALUE.encode()).digest()
-    assert service.describe_source() == "BODHI_ENCRYPTION_KEY"
+    assert _en(service.describe_source()) == "BODHI_ENCRYPTION_KEY"
 
 
 def test_env_key_is_used_by_secrets_without_creating_anything(isolated_env: Path,
@@ -182,7 +189,7 @@ def test_env_key_is_used_by_secrets_without_creating_anything(isolated_env: Path
     secret.store_secret("HF_TOKEN", "hf_value_0123456789")
     assert keyring.take_notice() is None
     assert not (_xdg(tmp_path) / "master.key").exists()
-    assert secret.master_key_source() == "BODHI_ENCRYPTION_KEY"
+    assert _en(secret.master_key_source()) == "BODHI_ENCRYPTION_KEY"
     db.close()
 
 

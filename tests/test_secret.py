@@ -32,6 +32,13 @@ ENV_A = "first environment key, long enough"
 ENV_B = "second environment key, long enough"
 
 
+def _en(notice: object) -> str:
+    """A service's Notice as the user reads it, in English."""
+    from bodhi_nb.services.localization import LocalizationService
+
+    return LocalizationService().message(str(notice), dict(getattr(notice, "args", {})))
+
+
 @pytest.fixture(autouse=True)
 def headless(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", HEADLESS)
@@ -259,7 +266,7 @@ def test_lost_key_file_then_starting_over(isolated_env: Path) -> None:
     with pytest.raises(MasterKeyMissingError) as info:
         secret.retrieve_secret("HF_TOKEN")
     assert "the key file" in LocalizationService().render(info.value, {"prog": "bodhi"})
-    assert "missing" in secret.master_key_source()
+    assert "missing" in _en(secret.master_key_source())
     assert secret.delete_secret("HF_TOKEN") is True
     # With no user secret left, the next write creates a new key and starts over.
     secret.store_secret("HF_TOKEN", "hf_new_value_0123456")
@@ -301,9 +308,9 @@ def test_production_iteration_count(isolated_env: Path) -> None:
 def test_status_source_and_reprs_never_show_key_material(
         stack: tuple[DbService, KeyringService, SecretService]) -> None:
     _, keyring, secret = stack
-    assert secret.master_key_source().startswith("none yet")
+    assert _en(secret.master_key_source()).startswith("none yet")
     secret.store_secret("HF_TOKEN", VALUE)
-    source = secret.master_key_source()
+    source = _en(secret.master_key_source())
     assert source == f"key file ({keyring.key_file})"
     material = json.loads(keyring.key_file.read_text())["current"]
     for text in (source, repr(secret), repr(keyring), repr(keyring.preferred())):
@@ -364,9 +371,9 @@ def test_rotation_with_environment_keys(isolated_env: Path) -> None:
     db.close()
     # Setting BODHI_ENCRYPTION_KEY then rotating moves every secret to it.
     db, _, secret, _ = services(isolated_env, BODHI_ENCRYPTION_KEY=ENV_A)
-    assert secret.master_key_source().startswith("key file")
+    assert _en(secret.master_key_source()).startswith("key file")
     assert secret.rotate_key().secrets == 1
-    assert secret.master_key_source() == "BODHI_ENCRYPTION_KEY"
+    assert _en(secret.master_key_source()) == "BODHI_ENCRYPTION_KEY"
     with pytest.raises(EnvKeyRotationError):
         secret.rotate_key()  # bodhi cannot change the environment variable
     db.close()
@@ -419,3 +426,17 @@ def test_the_new_key_notice_speaks_the_users_language(
     out = capsys.readouterr().out
     assert "Nouvelle clé maîtresse créée dans le fichier" in out
     assert "Created a new master key" not in out
+
+
+def test_where_the_key_lives_speaks_the_users_language(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 8 item 26: status's master-key line was English in every locale."""
+    from bodhi_nb.cli import main
+
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    monkeypatch.setenv("BODHI_LOCALE", "fr-FR")
+    for argv in (["status"], ["status", "--verbose"]):
+        assert main(argv) == 0
+        out = capsys.readouterr().out
+        assert "pas encore (le premier `bodhi secret set` la crée" in out, argv
+        assert "none yet" not in out, argv

@@ -134,8 +134,9 @@ class StatusCommand(Command):
             ("locale", app.localization_service().locale),
             # Where the key lives (environment, keyring, key file) needs no database; the
             # check that it opens the stored secrets does, so it waits for --verbose.
-            ("master_key", app.secret_service().master_key_source() if request.verbose
-             else app.keyring_service().describe_source(probe=False)),
+            ("master_key", _said(ctx, app.secret_service().master_key_source()
+                                 if request.verbose
+                                 else app.keyring_service().describe_source(probe=False))),
         ]
         if request.verbose:
             db = app.db_service()
@@ -160,6 +161,11 @@ class StatusCommand(Command):
             hint = Message(ctx.t("ui-status-hint"), _problems(app, ctx))
             return Sections((("status", summary), ("hint", hint)))
         return Sections((("status", summary), ("settings", _settings_table(app, ctx))))
+
+
+def _said(ctx: Context, notice: Any) -> str:
+    """A service's :class:`~bodhi_nb.objs.Notice` in the user's language."""
+    return ctx.t(notice, **notice.args)
 
 
 def _status_label(ctx: Context, key: str) -> str:

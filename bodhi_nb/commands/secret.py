@@ -69,11 +69,11 @@ class SecretCommand(Command):
             return Message(ctx.t("secret-removed", name=request.name),
                            data={"removed": request.name})
         rotation = service.rotate_key()
+        source = ctx.t(rotation.source, **rotation.source.args)
         return Message(
             ctx.t("secret-rotated", secrets=rotation.secrets, rows=rotation.rows,
-                  source=str(rotation.source)),
-            data={"secrets": rotation.secrets, "rows": rotation.rows,
-                  "source": rotation.source})
+                  source=source),
+            data={"secrets": rotation.secrets, "rows": rotation.rows, "source": source})
 
     def _set(self, app: Any, request: Any, ctx: Context) -> Result:
         name = request.name

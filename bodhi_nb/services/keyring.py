@@ -316,8 +316,9 @@ class KeyringService:
             notice, self._notice = self._notice, None
             return notice
 
-    def describe_source(self, *, probe: bool = True) -> str:
-        """Which source holds the master key, for ``status``; never raises, never the key.
+    def describe_source(self, *, probe: bool = True) -> Notice:
+        """Which source holds the master key, for ``status`` (a :class:`Notice` the front end
+        renders in the user's language); never raises, never the key.
 
         With ``probe=False`` the OS keyring is not asked (loading a keyring backend can take
         a third of a second): the environment and the key file are enough to say where a key
@@ -329,21 +330,22 @@ class KeyringService:
                 key = next((k for k in self.env_keys() if k.source is KeySource.ENV),
                            None) or self._file_slots().get(Slot.CURRENT)
         except Exception as exc:  # status must always render
-            return f"unusable ({type(exc).__name__})"
+            return Notice("keysrc-unusable", reason=type(exc).__name__)
         if key is None:
             if not probe and not self._backend_checked:
-                return "none yet (the first `secret set` creates it)"
-            place = (f"keyring ({self.backend_name()})" if self.available
-                     else f"key file {self.key_file}")
-            return f"none yet (the first `secret set` creates it in the {place})"
+                return Notice("keysrc-none-yet")
+            if self.available:
+                return Notice("keysrc-none-yet-keyring", backend=self.backend_name())
+            return Notice("keysrc-none-yet-file", path=str(self.key_file))
         return self.describe(key)
 
-    def describe(self, key: MasterKey) -> str:
+    def describe(self, key: MasterKey) -> Notice:
+        """Where ``key`` lives, as a :class:`Notice` (never the key)."""
         if key.source is KeySource.KEYRING:
-            return f"keyring ({self.backend_name()})"
+            return Notice("keysrc-keyring", backend=self.backend_name())
         if key.source is KeySource.FILE:
-            return f"key file ({self.key_file})"
-        return key.source.value
+            return Notice("keysrc-file", path=str(self.key_file))
+        return Notice("keysrc-env", name=key.source.value)
 
     # -- staging for rotation -----------------------------------------------------------------
 

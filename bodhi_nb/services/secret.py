@@ -52,6 +52,7 @@ from bodhi_nb.errors import (
     SecretInvalidNameError,
     UnsupportedEnvelopeError,
 )
+from bodhi_nb.objs import Notice
 from bodhi_nb.redact import SecretStr, get_logger, redact, register_secret
 from bodhi_nb.services.db import to_db_ts
 from bodhi_nb.services.keyring import KeyringService, KeySource, MasterKey
@@ -168,7 +169,7 @@ class Rotation:
     secrets: int
     rows: int
     key_id: str
-    source: str
+    source: Notice
 
 
 def _b64(data: bytes) -> str:
@@ -251,7 +252,7 @@ class SecretService:
             raise MasterKeyMissingError(key_id=row.key_id)
         return key
 
-    def master_key_source(self) -> str:
+    def master_key_source(self) -> Notice:
         """Which source holds the master key in use, for ``status``. Never raises.
 
         Asks the OS keyring only when the key in use is neither in the environment nor in
@@ -263,9 +264,9 @@ class SecretService:
                 return self._keyring.describe_source(probe=False)
             active = self._find_key(row.key_id)
         except Exception as exc:  # status must always render
-            return f"unusable ({getattr(exc, 'code', type(exc).__name__)})"
+            return Notice("keysrc-unusable", reason=getattr(exc, "code", type(exc).__name__))
         if active is None:
-            return f"missing (key id {row.key_id})"
+            return Notice("keysrc-missing", key_id=row.key_id)
         return self._keyring.describe(active)
 
     def ensure_key(self) -> MasterKey:

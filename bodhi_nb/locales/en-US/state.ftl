@@ -23,3 +23,13 @@ col-error = error
 
 keyring-created-in-keyring = Created a new master key in the keyring ({ $backend }, service '{ $service }', entry '{ $entry }').
 keyring-created-key-file = Created a new master key in the key file { $path } (mode 0600; no OS keyring on this machine). Keep it and back it up: without it the stored secrets cannot be read.
+
+# Where the master key lives (status, secret rotate-key).
+keysrc-env = { $name }
+keysrc-keyring = keyring ({ $backend })
+keysrc-file = key file ({ $path })
+keysrc-unusable = unusable ({ $reason })
+keysrc-missing = missing (key id { $key_id })
+keysrc-none-yet = none yet (the first `{ $prog } secret set` creates it)
+keysrc-none-yet-keyring = none yet (the first `{ $prog } secret set` creates it in the keyring ({ $backend }))
+keysrc-none-yet-file = none yet (the first `{ $prog } secret set` creates it in the key file { $path })

@@ -23,3 +23,13 @@ col-error = erreur
 
 keyring-created-in-keyring = Nouvelle clé maîtresse créée dans le trousseau ({ $backend }, service '{ $service }', entrée '{ $entry }').
 keyring-created-key-file = Nouvelle clé maîtresse créée dans le fichier { $path } (mode 0600 ; pas de trousseau système sur cette machine). Conservez-la et sauvegardez-la : sans elle, les secrets enregistrés sont illisibles.
+
+# Where the master key lives (status, secret rotate-key).
+keysrc-env = { $name }
+keysrc-keyring = trousseau ({ $backend })
+keysrc-file = fichier de clé ({ $path })
+keysrc-unusable = inutilisable ({ $reason })
+keysrc-missing = introuvable (clé { $key_id })
+keysrc-none-yet = pas encore (le premier `{ $prog } secret set` la crée)
+keysrc-none-yet-keyring = pas encore (le premier `{ $prog } secret set` la crée dans le trousseau ({ $backend }))
+keysrc-none-yet-file = pas encore (le premier `{ $prog } secret set` la crée dans le fichier de clé { $path })
