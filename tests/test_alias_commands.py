@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -282,16 +283,11 @@ def test_context_params_parsing() -> None:
 
 
 @pytest.fixture
-def offline_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    from bodhi_nb.testing.hub_server import HubServer
-
-    root = tmp_path / "hub_root"
+def offline_hub(hub: Any, tmp_path: Path) -> Any:
+    """The offline hub with one repo, acme/tiny, holding tiny-Q4_K_M.gguf."""
     model = make_gguf(tmp_path / "hubsrc.gguf", arch="llama", context_length=2048)
-    (root / "acme" / "tiny").mkdir(parents=True)
-    (root / "acme" / "tiny" / "tiny-Q4_K_M.gguf").write_bytes(model.read_bytes())
-    with HubServer(root) as server:
-        monkeypatch.setenv("HF_ENDPOINT", server.endpoint)
-        yield server
+    hub.add_repo("acme/tiny", {"tiny-Q4_K_M.gguf": model})
+    return hub
 
 
 def test_alias_create_refuses_a_file_the_hub_does_not_have(shell: InteractiveShell,

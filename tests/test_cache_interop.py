@@ -9,7 +9,6 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,14 +28,6 @@ def quiet_client(monkeypatch: pytest.MonkeyPatch) -> None:
     # huggingface_hub read these when first imported, before conftest set the environment.
     monkeypatch.setattr(constants, "HF_HUB_DISABLE_TELEMETRY", True)
     monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", True)
-
-
-@pytest.fixture
-def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[HubServer]:
-    with HubServer(tmp_path / "hub_root") as server:
-        monkeypatch.setenv("HF_ENDPOINT", server.endpoint)
-        yield server
-        assert server.server_errors == []
 
 
 @pytest.fixture

@@ -26,13 +26,6 @@ FILE = "big-Q4_0.gguf"
 
 
 @pytest.fixture
-def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[HubServer]:
-    with HubServer(tmp_path / "hub_root") as server:
-        monkeypatch.setenv("HF_ENDPOINT", server.endpoint)
-        yield server
-
-
-@pytest.fixture
 def big(tmp_path: Path) -> Path:
     path = tmp_path / "src" / FILE
     path.parent.mkdir(parents=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -95,14 +95,6 @@ def _compare(english: dict[str, tuple[str, list[str]]],
         left = [e for e, f in zip(pieces, french_pieces, strict=True)
                 if e == f and e not in SAME_IN_BOTH]
         assert left == [], f"{line}: untranslated {left}"
-
-
-@pytest.fixture
-def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[HubServer]:
-    with HubServer(tmp_path / "hub_root") as server:
-        monkeypatch.setenv("HF_ENDPOINT", server.endpoint)
-        yield server
-        assert server.server_errors == []
 
 
 #: what pull and rm say in English (none of it may be left in French).
