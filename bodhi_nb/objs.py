@@ -12,6 +12,7 @@ import os
 import re
 import threading
 import time
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -46,6 +47,7 @@ __all__ = [
     "UserAccessRequest",
     "UserAccessRequestStatus",
     "UserAlias",
+    "is_http_url",
     "new_ulid",
 ]
 
@@ -553,3 +555,16 @@ class Notice(str):
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"Notice is immutable: cannot set {name}")
+
+
+def is_http_url(text: str) -> bool:
+    """An http(s) URL with a host and a valid port, with no space or control character: what
+    an endpoint setting or a redirect from a server must be before it is used."""
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in text):
+        return False
+    try:
+        parts = urllib.parse.urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)

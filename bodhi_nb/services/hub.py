@@ -73,7 +73,7 @@ from bodhi_nb.errors import (
     UnsafePathError,
     UnverifiableFileError,
 )
-from bodhi_nb.objs import HubFile, Notice, Repo
+from bodhi_nb.objs import HubFile, Notice, Repo, is_http_url
 from bodhi_nb.redact import redact_url, strip_control
 from bodhi_nb.services._fs import atomic_write_text
 from bodhi_nb.services.hf_cache import HfCache, check_filename, check_revision, first_hop
@@ -270,7 +270,7 @@ class HubService:
         redirected = response.status_code in _REDIRECTS
         if redirected:
             location = urllib.parse.urljoin(url, headers.get("location", ""))
-            if not _fetchable(location):
+            if not is_http_url(location):
                 raise BadMetadataError(url=shown, field="Location",
                                        value=_shown(redact_url(location)))
         lfs = linked is not None or redirected
@@ -919,18 +919,6 @@ def _has_blob(blob: Path, size: int) -> bool:
         return blob.stat().st_size == size
     except OSError:
         return False
-
-
-def _fetchable(url: str) -> bool:
-    """An http(s) URL with a host and a valid port: all the downloader can follow."""
-    if any(ord(c) <= 32 or ord(c) == 127 for c in url):
-        return False
-    try:
-        parts = urllib.parse.urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def _json(response: Any, url: str) -> Any:

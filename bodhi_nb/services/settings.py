@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 import os
 import threading
-import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from bodhi_nb.errors import (
     UnreadableFileError,
     UnwritableFileError,
 )
+from bodhi_nb.objs import is_http_url
 from bodhi_nb.redact import get_logger, redact_url
 from bodhi_nb.services._fs import atomic_write_text, make_private_dir
 
@@ -98,7 +98,7 @@ class SettingDef:
                     return text
                 raise bad()
             if self.kind == "url":
-                if not _is_http_url(text):
+                if not is_http_url(text):
                     raise bad()
                 return text
             return str(Path(text).expanduser()) if self.kind == "path" else text
@@ -130,17 +130,6 @@ class SettingDef:
         ):
             raise bad()
         return number
-
-
-def _is_http_url(text: str) -> bool:
-    if text != text.strip() or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in text):
-        return False
-    try:
-        parts = urllib.parse.urlsplit(text)
-        parts.port  # noqa: B018 - raises ValueError for a bad port
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def _defs(*defs: SettingDef) -> dict[str, SettingDef]:
