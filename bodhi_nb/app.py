@@ -21,20 +21,40 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Generic,
+    Protocol,
+    TypeAlias,
+    TypeVar,
+    cast,
+    runtime_checkable,
+)
 
-from bodhi_nb.errors import ServiceNotAvailableError
+from bodhi_nb.errors import OverridesConflictError, ServiceNotAvailableError
 
 if TYPE_CHECKING:
+    from bodhi_nb.services.ai_api import AiApiService
     from bodhi_nb.services.cache import CacheService
+    from bodhi_nb.services.chat import ChatService
+    from bodhi_nb.services.data import DataService
     from bodhi_nb.services.db import DbService
+    from bodhi_nb.services.downloads import DownloadService
+    from bodhi_nb.services.hf_cache import HfCache
+    from bodhi_nb.services.hub import HubService
+    from bodhi_nb.services.keyring import KeyringService
+    from bodhi_nb.services.local_llm import LocalLlmService
     from bodhi_nb.services.localization import LocalizationService
+    from bodhi_nb.services.secret import SecretService
+    from bodhi_nb.services.session import SessionService
     from bodhi_nb.services.settings import SettingService
     from bodhi_nb.services.time import TimeService
 
 __all__ = [
     "SERVICE_NAMES",
     "AppService",
+    "AuthService",
     "DefaultAppService",
     "app",
     "build_app_service",
@@ -47,10 +67,18 @@ SERVICE_NAMES = (
     "hub", "download", "data", "auth", "ai_api", "local_llm", "chat",
 )
 
+T = TypeVar("T")
+
+
+class AuthService(Protocol):
+    """The OpenID Connect service's place in the registry. This version builds none:
+    ``auth_service()`` raises ``ServiceNotAvailableError``. Its methods land with the
+    service (login, refresh, token exchange)."""
+
 
 @runtime_checkable
 class AppService(Protocol):
-    """One accessor per service. Later services are typed ``Any`` until they exist."""
+    """One accessor per service, each returning the concrete service."""
 
     def time_service(self) -> TimeService: ...
     def setting_service(self) -> SettingService: ...
@@ -60,52 +88,58 @@ class AppService(Protocol):
         value = getattr(self, name)
         return value.built if isinstance(value, _Lazy) else value is not None
 
-    def keyring_service(self) -> Any: ...
-    def secret_service(self) -> Any: ...
-    def session_service(self) -> Any: ...
+    def keyring_service(self) -> KeyringService: ...
+    def secret_service(self) -> SecretService: ...
+    def session_service(self) -> SessionService: ...
     def cache_service(self) -> CacheService: ...
     def localization_service(self) -> LocalizationService: ...
-    def hub_service(self) -> Any: ...
-    def download_service(self) -> Any: ...
-    def data_service(self) -> Any: ...
-    def auth_service(self) -> Any: ...
-    def ai_api_service(self) -> Any: ...
-    def local_llm_service(self) -> Any: ...
-    def chat_service(self) -> Any: ...
+    def hub_service(self) -> HubService: ...
+    def download_service(self) -> DownloadService: ...
+    def data_service(self) -> DataService: ...
+    def auth_service(self) -> AuthService: ...
+    def ai_api_service(self) -> AiApiService: ...
+    def local_llm_service(self) -> LocalLlmService: ...
+    def chat_service(self) -> ChatService: ...
+    def available(self) -> dict[str, bool]: ...
+    def close(self) -> None: ...
 
 
-class _Lazy:
+class _Lazy(Generic[T]):
     """A service built on first use: a command touches only the services it needs, so
     ``status`` never imports the Hub client, llama.cpp's runner or the chat layer."""
 
     __slots__ = ("_lock", "_make", "_value", "built")
 
-    def __init__(self, make: Callable[[], Any]) -> None:
+    def __init__(self, make: Callable[[], T]) -> None:
         self._make = make
-        self._value: Any = None
+        self._value: T | None = None
         self._lock = threading.RLock()
         self.built = False
 
-    def get(self) -> Any:
+    def get(self) -> T:
         with self._lock:
             if not self.built:
                 self._value = self._make()
                 self.built = True
-            return self._value
+            return cast(T, self._value)
 
     def __repr__(self) -> str:
         return f"_Lazy(built={self.built})"
 
 
-def _resolve(value: Any) -> Any:
+#: A registry slot: the service, one built on first use, or none (not available).
+Slot: TypeAlias = "T | _Lazy[T] | None"
+
+
+def _resolve(value: T | _Lazy[T]) -> T:
     return value.get() if isinstance(value, _Lazy) else value
 
 
-def _need(value: Any, name: str) -> Any:
-    value = _resolve(value)
-    if value is None:
+def _need(value: Slot[T], name: str) -> T:
+    found = _resolve(value) if value is not None else None
+    if found is None:
         raise ServiceNotAvailableError(service=name)
-    return value
+    return found
 
 
 @dataclass(frozen=True)
@@ -117,16 +151,16 @@ class DefaultAppService:
     db: DbService
     cache: CacheService
     localization: LocalizationService
-    keyring: Any = None
-    secret: Any = None
-    session: Any = None
-    hub: Any = None
-    download: Any = None
-    data: Any = None
-    auth: Any = None
-    ai_api: Any = None
-    local_llm: Any = None
-    chat: Any = None
+    keyring: Slot[KeyringService] = None
+    secret: Slot[SecretService] = None
+    session: Slot[SessionService] = None
+    hub: Slot[HubService] = None
+    download: Slot[DownloadService] = None
+    data: Slot[DataService] = None
+    auth: Slot[AuthService] = None
+    ai_api: Slot[AiApiService] = None
+    local_llm: Slot[LocalLlmService] = None
+    chat: Slot[ChatService] = None
 
     def time_service(self) -> TimeService:
         return self.time
@@ -142,13 +176,13 @@ class DefaultAppService:
         value = getattr(self, name)
         return value.built if isinstance(value, _Lazy) else value is not None
 
-    def keyring_service(self) -> Any:
+    def keyring_service(self) -> KeyringService:
         return _need(self.keyring, "keyring")
 
-    def secret_service(self) -> Any:
+    def secret_service(self) -> SecretService:
         return _need(self.secret, "secret")
 
-    def session_service(self) -> Any:
+    def session_service(self) -> SessionService:
         return _need(self.session, "session")
 
     def cache_service(self) -> CacheService:
@@ -157,31 +191,31 @@ class DefaultAppService:
     def localization_service(self) -> LocalizationService:
         return self.localization
 
-    def hub_service(self) -> Any:
+    def hub_service(self) -> HubService:
         return _need(self.hub, "hub")
 
-    def download_service(self) -> Any:
+    def download_service(self) -> DownloadService:
         return _need(self.download, "download")
 
-    def data_service(self) -> Any:
+    def data_service(self) -> DataService:
         return _need(self.data, "data")
 
-    def auth_service(self) -> Any:
+    def auth_service(self) -> AuthService:
         return _need(self.auth, "auth")
 
-    def ai_api_service(self) -> Any:
+    def ai_api_service(self) -> AiApiService:
         return _need(self.ai_api, "ai_api")
 
-    def local_llm_service(self) -> Any:
+    def local_llm_service(self) -> LocalLlmService:
         return _need(self.local_llm, "local_llm")
 
-    def chat_service(self) -> Any:
+    def chat_service(self) -> ChatService:
         return _need(self.chat, "chat")
 
     def close(self) -> None:
         """Release what the services hold (the database lease, HTTP connections)."""
         for name in reversed(SERVICE_NAMES):
-            value = getattr(self, name)
+            value: object = getattr(self, name)
             if isinstance(value, _Lazy):
                 if not value.built:
                     continue  # never built: holds nothing
@@ -201,7 +235,8 @@ def build_app_service(
     time: TimeService | None = None,
     **services: Any,
 ) -> DefaultAppService:
-    """Build every service in dependency order; ``services`` replaces any one by name."""
+    """Build every service in dependency order; ``services`` replaces any one by name (a
+    service passed in is used as it is: no real one is built beside it)."""
     from bodhi_nb.services.cache import CacheService
     from bodhi_nb.services.localization import LocalizationService
     from bodhi_nb.services.settings import SettingService
@@ -210,91 +245,112 @@ def build_app_service(
     unknown = set(services) - set(SERVICE_NAMES)
     if unknown:
         raise TypeError(f"unknown services: {', '.join(sorted(unknown))}")
+    # Whatever a caller passes (a fake, None for "not available") goes in as it is: the
+    # slots hold objects of the services' types or stand-ins shaped like them.
     built: dict[str, Any] = dict(services)
-    built["time"] = time = time or built.get("time") or DefaultTimeService()
-    built["setting"] = settings = settings or built.get("setting") or SettingService()
+    clock: TimeService = time or built.get("time") or DefaultTimeService()
+    setting: SettingService = settings or built.get("setting") or SettingService()
+    built["time"], built["setting"] = clock, setting
     if "db" not in built:
         from bodhi_nb.services.db import DbService, prepare_home
 
-        home = settings.home
+        home = setting.home
         prepare_home(home)
         built["db"] = DbService(
-            home / "bodhi.duckdb", time,
-            busy_timeout=float(settings.get("BODHI_DB_BUSY_TIMEOUT_SECS")),
-            idle_close=int(settings.get("BODHI_DB_IDLE_CLOSE_MS")) / 1000.0,
+            home / "bodhi.duckdb", clock,
+            busy_timeout=float(setting.get("BODHI_DB_BUSY_TIMEOUT_SECS")),
+            idle_close=int(setting.get("BODHI_DB_IDLE_CLOSE_MS")) / 1000.0,
         )
 
-    def need(name: str, make: Callable[[], Any]) -> None:
+    def need(name: str, make: Callable[[], object]) -> None:
         # Build a service only when none was passed (``dict.setdefault(name, Service(...))``
         # would build a real one just to throw it away), and only on first use.
         if name not in built:
             built[name] = _Lazy(make)
 
-    def get(name: str) -> Any:
-        return _resolve(built[name])
+    def get(name: str, kind: type[T]) -> T:
+        # ``kind`` names the type for the checker only: a test may pass a fake of that shape.
+        del kind
+        return cast(T, _resolve(built[name]))
 
-    def make_hf_cache() -> Any:
+    def make_hf_cache() -> HfCache:
         from bodhi_nb.services.hf_cache import HfCache
 
-        return HfCache(settings.hf_cache)
+        return HfCache(setting.hf_cache)
 
-    hf_cache = _Lazy(make_hf_cache)
+    hf_cache: _Lazy[HfCache] = _Lazy(make_hf_cache)
 
-    def make_keyring() -> Any:
+    def make_keyring() -> KeyringService:
         from bodhi_nb.services.keyring import KeyringService
 
-        return KeyringService.from_settings(settings)
+        return KeyringService.from_settings(setting)
 
-    def make_secret() -> Any:
+    def make_secret() -> SecretService:
+        from bodhi_nb.services.db import DbService
+        from bodhi_nb.services.keyring import KeyringService
         from bodhi_nb.services.secret import SecretService
 
-        return SecretService(get("db"), get("keyring"), time)
+        return SecretService(get("db", DbService), get("keyring", KeyringService), clock)
 
-    def make_session() -> Any:
+    def make_session() -> SessionService:
+        from bodhi_nb.services.db import DbService
+        from bodhi_nb.services.secret import SecretService
         from bodhi_nb.services.session import SessionService
 
-        return SessionService(get("db"), get("secret"), time)
+        return SessionService(get("db", DbService), get("secret", SecretService), clock)
 
-    def make_hub() -> Any:
+    def make_hub() -> HubService:
         from bodhi_nb.services.hub import HubService, hf_token_provider
+        from bodhi_nb.services.secret import SecretService
 
-        return HubService(hf_cache.get(), time, endpoint=str(settings.get("HF_ENDPOINT")),
-                          token=hf_token_provider(settings, get("secret")))
+        return HubService(hf_cache.get(), clock, endpoint=str(setting.get("HF_ENDPOINT")),
+                          token=hf_token_provider(setting, get("secret", SecretService)))
 
-    def make_download() -> Any:
+    def make_download() -> DownloadService:
+        from bodhi_nb.services.db import DbService
         from bodhi_nb.services.downloads import DownloadService
+        from bodhi_nb.services.hub import HubService
 
-        return DownloadService(get("db"), get("hub"), time)
+        return DownloadService(get("db", DbService), get("hub", HubService), clock)
 
-    def make_data() -> Any:
+    def make_data() -> DataService:
+        from bodhi_nb.services.ai_api import AiApiService
         from bodhi_nb.services.data import DataService
 
-        return DataService(settings, hf_cache.get(), time, cache=get("cache"),
-                           api_aliases=lambda: get("ai_api").list_api_aliases())
+        return DataService(setting, hf_cache.get(), clock, cache=get("cache", CacheService),
+                           api_aliases=lambda: get("ai_api", AiApiService).list_api_aliases())
 
-    def make_ai_api() -> Any:
+    def make_ai_api() -> AiApiService:
         from bodhi_nb.services.ai_api import AiApiService
+        from bodhi_nb.services.db import DbService
+        from bodhi_nb.services.secret import SecretService
 
-        return AiApiService(get("db"), get("secret"), time)
+        return AiApiService(get("db", DbService), get("secret", SecretService), clock)
 
-    def make_local_llm() -> Any:
+    def make_local_llm() -> LocalLlmService:
         from bodhi_nb.services.local_llm import LocalLlmService
 
-        return LocalLlmService(settings, time)
+        return LocalLlmService(setting, clock)
 
-    def make_chat() -> Any:
+    def make_chat() -> ChatService:
+        from bodhi_nb.services.ai_api import AiApiService
         from bodhi_nb.services.chat import ChatService
+        from bodhi_nb.services.data import DataService
+        from bodhi_nb.services.db import DbService
+        from bodhi_nb.services.local_llm import LocalLlmService
 
-        return ChatService(get("db"), time, data=get("data"), ai_api=get("ai_api"),
-                           local_llm=get("local_llm"), hf_cache=hf_cache.get())
+        return ChatService(get("db", DbService), clock, data=get("data", DataService),
+                           ai_api=get("ai_api", AiApiService),
+                           local_llm=get("local_llm", LocalLlmService),
+                           hf_cache=hf_cache.get())
 
     need("keyring", make_keyring)
     need("secret", make_secret)
     need("session", make_session)
     if "cache" not in built:
-        built["cache"] = CacheService(time)
+        built["cache"] = CacheService(clock)
     if "localization" not in built:
-        built["localization"] = LocalizationService(str(settings.get("BODHI_LOCALE")))
+        built["localization"] = LocalizationService(str(setting.get("BODHI_LOCALE")))
     need("hub", make_hub)
     need("download", make_download)
     need("data", make_data)
@@ -302,11 +358,12 @@ def build_app_service(
     need("local_llm", make_local_llm)
     if built["ai_api"] is not None and built["local_llm"] is not None:
         need("chat", make_chat)
-    settings.add_listener(_follower(built, hf_cache))
+    setting.add_listener(_follower(built, hf_cache))
     return DefaultAppService(**built)
 
 
-def _follower(built: Mapping[str, Any], hf_cache: _Lazy) -> Callable[[str, Any, Any], None]:
+def _follower(built: Mapping[str, Any],
+              hf_cache: _Lazy[HfCache]) -> Callable[[str, Any, Any], None]:
     """The listener that makes a setting written in this kernel take effect at once in the
     services that read it when they were built (a service built later reads it then)."""
 
@@ -332,29 +389,47 @@ def _follower(built: Mapping[str, Any], hf_cache: _Lazy) -> Callable[[str, Any, 
     return follow
 
 
-_APPS: dict[Path, DefaultAppService] = {}
+#: home -> (its registry, the setting overrides it was built with)
+_APPS: dict[Path, tuple[DefaultAppService, dict[str, str]]] = {}
 _APPS_LOCK = threading.Lock()
 
 
 def app(home: str | os.PathLike[str] | None = None,
         overrides: Mapping[str, Any] | None = None) -> DefaultAppService:
-    """This kernel's registry for ``home`` (default: the resolved BODHI_HOME), built once."""
+    """This kernel's registry for ``home`` (default: the resolved BODHI_HOME), built once.
+
+    One registry per home (two would hold two handles on one database): ``overrides`` take
+    effect when the registry is built. Later calls without overrides get that registry;
+    later calls with different ones raise ``OverridesConflictError`` rather than being
+    silently ignored (``reset_apps()`` first, or ``build_app_service`` for a registry of
+    your own).
+    """
     from bodhi_nb.services.settings import SettingService
 
-    settings_overrides = dict(overrides or {})
+    wanted = {str(k): str(v) for k, v in (overrides or {}).items()}
+    settings_overrides: dict[str, Any] = dict(overrides or {})
     if home is not None:
         settings_overrides["BODHI_HOME"] = str(home)
     settings = SettingService(overrides=settings_overrides)
     key = settings.home.resolve()
+    wanted.pop("BODHI_HOME", None)  # the key itself
     with _APPS_LOCK:
-        if key not in _APPS:
-            _APPS[key] = build_app_service(settings)
-        return _APPS[key]
+        found = _APPS.get(key)
+        if found is None:
+            registry = build_app_service(settings)
+            _APPS[key] = (registry, wanted)
+            return registry
+        registry, built_with = found
+        if wanted and wanted != built_with:
+            differ = sorted(k for k in {*wanted, *built_with}
+                            if wanted.get(k) != built_with.get(k))
+            raise OverridesConflictError(home=str(key), keys=differ)
+        return registry
 
 
 def reset_apps() -> None:
     """Forget every registry of this process (closing their databases)."""
     with _APPS_LOCK:
-        for registry in _APPS.values():
+        for registry, _ in _APPS.values():
             registry.close()
         _APPS.clear()

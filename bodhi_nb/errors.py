@@ -331,6 +331,16 @@ class ServiceNotAvailableError(AppServiceError):
     """args: service"""
 
 
+class OverridesConflictError(AppServiceError):
+    """``bodhi_nb.app(home, overrides)`` with overrides other than those the registry of
+    that home was built with. args: home, keys"""
+
+    error_type = ErrorType.CONFLICT
+
+
+__all__ += ["OverridesConflictError"]
+
+
 # -- command grammar ------------------------------------------------------------------------
 
 

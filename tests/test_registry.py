@@ -106,3 +106,59 @@ def test_building_the_registry_and_status_leave_the_keyring_alone(
     assert out.returncode == 0, out.stderr
     assert "none yet" in out.stdout
     assert out.stdout.strip().splitlines()[-1] == "LOADED []"
+
+
+def test_app_refuses_overrides_other_than_those_it_was_built_with(tmp_path: Path) -> None:
+    from bodhi_nb.app import reset_apps
+    from bodhi_nb.errors import OverridesConflictError
+
+    home = tmp_path / "home"
+    try:
+        first = bodhi_nb.app(home, {"BODHI_LOCALE": "fr-FR"})
+        assert first.localization_service().locale == "fr-FR"
+        # the same overrides, or none: that registry
+        assert bodhi_nb.app(home, {"BODHI_LOCALE": "fr-FR"}) is first
+        assert bodhi_nb.app(home) is first
+        with pytest.raises(OverridesConflictError) as info:
+            bodhi_nb.app(home, {"BODHI_LOCALE": "en-US"})
+        assert info.value.code == "app_service_error-overrides_conflict"
+        assert info.value.params["keys"] == "BODHI_LOCALE"
+        assert first.localization_service().locale == "fr-FR"  # not silently changed
+        from bodhi_nb.commands import render_error
+
+        line = render_error(info.value)
+        assert line.startswith("error[app_service_error-overrides_conflict]: ")
+        assert "reset_apps" in line and "\n" not in line
+    finally:
+        reset_apps()
+    # after a reset, the new overrides build a new registry
+    try:
+        again = bodhi_nb.app(home, {"BODHI_LOCALE": "en-US"})
+        assert again is not first and again.localization_service().locale == "en-US"
+    finally:
+        reset_apps()
+
+
+@pytest.mark.parametrize(("name", "module", "cls"), [
+    ("hub", "bodhi_nb.services.hub", "HubService"),
+    ("secret", "bodhi_nb.services.secret", "SecretService"),
+    ("ai_api", "bodhi_nb.services.ai_api", "AiApiService"),
+    ("local_llm", "bodhi_nb.services.local_llm", "LocalLlmService"),
+])
+def test_no_service_passed_in_is_built_even_when_its_dependents_are(
+        monkeypatch: pytest.MonkeyPatch, name: str, module: str, cls: str) -> None:
+    """A dependent built on first use receives the service passed in, never a real one."""
+    import importlib
+
+    from bodhi_nb.services.settings import SettingService
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"a real {cls} was built although {name}= was passed")
+
+    monkeypatch.setattr(importlib.import_module(module), cls, refuse)
+    fake = object()
+    registry = build_app_service(SettingService(), **{name: fake})
+    assert getattr(registry, f"{name}_service")() is fake
+    if name == "hub":
+        assert registry.download_service().hub is fake
+    registry.close()
