@@ -30,11 +30,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         message_text,
         render_error,
     )
-    from bodhi_nb.commands.grammar import ask_yes_no
+    from bodhi_nb.terminal import StdoutLive, TqdmProgress, ask_yes_no
 
     invocation = Invocation.of(tokens)
-    ctx = Context(prog="bodhi", ask_secret=getpass.getpass,
-                  confirm=ask_yes_no, started_at=entered)
+    # The terminal front end: answers stream to standard output, downloads draw a bar.
+    ctx = Context(prog="bodhi", ask_secret=getpass.getpass, confirm=ask_yes_no,
+                  live=StdoutLive, progress=TqdmProgress, started_at=entered)
     try:
         result = execute(invocation.tokens, ctx, app)
     except KeyboardInterrupt:

@@ -13,7 +13,7 @@ import re
 import threading
 import time
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -31,6 +31,7 @@ from bodhi_nb.errors import (
 
 __all__ = [
     "ANSWER_FORMATS",
+    "LLAMA_FLAG_SPELLINGS",
     "AliasSource",
     "ApiAlias",
     "ApiFormat",
@@ -568,3 +569,84 @@ def is_http_url(text: str) -> bool:
     except ValueError:
         return False
     return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+# -- `-o KEY=VALUE` and llama.cpp options: one reading each, for every layer ----------------
+
+#: OpenAI request parameters whose value is text: kept as typed, never read as JSON.
+_TEXT_OPTIONS = frozenset({"user", "system_prompt"})
+
+
+def parse_options(items: Iterable[str]) -> dict[str, Any]:
+    """``-o KEY=VALUE`` values (``chat -o``, ``alias create -o``), read one way.
+
+    KEY's ``-`` reads as ``_`` (``max-tokens``). VALUE is JSON where it parses (``0.2``,
+    ``1e3``, ``true``, ``["a"]``), else the text as typed; ``user`` and ``system_prompt``
+    are always text. ``stop`` may come more than once and is a list: a JSON list, or a text
+    in which ``\\n`` and ``\\t`` stand for newline and tab (how one gets through a command
+    line). Types and ranges are the caller's to check. Raises ``InvalidValueError``
+    (name ``-o``) for an item that is not KEY=VALUE.
+    """
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or not key:
+            raise InvalidValueError(name="-o", value=item, reason="expected KEY=VALUE")
+        if key in _TEXT_OPTIONS:
+            out[key] = raw
+            continue
+        if key == "stop":
+            stops: list[Any] = out.setdefault("stop", [])
+            listed = _json(raw) if raw.lstrip().startswith("[") else None
+            if isinstance(listed, list):
+                stops.extend(listed)
+            else:
+                stops.append(raw.replace("\\n", "\n").replace("\\t", "\t"))
+            continue
+        value = _json(raw)
+        out[key] = raw if value is _NOT_JSON else value
+    return out
+
+
+_NOT_JSON = object()
+
+
+def _json(raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return _NOT_JSON
+
+
+#: Other spellings of a llama-server option -> its canonical (long llama-server) name: the
+#: short flags, and the names llama-cpp-python's server (and its ``Llama(n_ctx=...)``) uses.
+#: ``alias create --ctx n_ctx=4096``, the settings' server arguments and an alias file's
+#: ``context_params`` are all read through this one table.
+LLAMA_FLAG_SPELLINGS: Mapping[str, str] = MappingProxyType({
+    "-c": "--ctx-size", "-t": "--threads", "-tb": "--threads-batch", "-m": "--model",
+    "-a": "--alias", "-ngl": "--n-gpu-layers", "--gpu-layers": "--n-gpu-layers",
+    "-b": "--batch-size", "-ub": "--ubatch-size", "-fa": "--flash-attn", "-s": "--seed",
+    "--embedding": "--embeddings", "-np": "--parallel",
+    # short names people type for the common ones
+    "--ctx": "--ctx-size", "--ngl": "--n-gpu-layers",
+    # llama_cpp.server names whose llama-server counterpart is spelled differently
+    "--n_ctx": "--ctx-size", "--n-ctx": "--ctx-size", "--n_threads": "--threads",
+    "--n_threads_batch": "--threads-batch", "--n_batch": "--batch-size",
+    "--n_ubatch": "--ubatch-size", "--n_gpu_layers": "--n-gpu-layers",
+    "--model_alias": "--alias", "--chat_format": "--chat-template",
+    # what `alias create --ctx chat_format=X` stored before this table was shared
+    "--chat-format": "--chat-template",
+})
+
+
+def canonical_llama_flag(flag: str) -> str:
+    """``-c``, ``--n_ctx`` and ``--ctx-size`` are one option: ``--ctx-size``."""
+    if flag in LLAMA_FLAG_SPELLINGS:
+        return LLAMA_FLAG_SPELLINGS[flag]
+    if flag.startswith("--"):
+        return "--" + flag[2:].replace("_", "-")
+    return flag
+
+
+__all__ += ["canonical_llama_flag", "parse_options"]

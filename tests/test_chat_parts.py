@@ -6,16 +6,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bodhi_nb.commands.chat import (
-    ChatResponse,
-    StdoutLive,
-    empty_explanation,
-    interpolate,
-    parse_params,
-    strip_markers,
-)
+from bodhi_nb.commands.chat import ChatResponse, empty_explanation, parse_params
 from bodhi_nb.errors import BadParamError
+from bodhi_nb.notebook.text import interpolate, strip_markers
 from bodhi_nb.services.chat import ChatReply, check_request_params
+from bodhi_nb.terminal import StdoutLive
 
 
 class Frame:
@@ -104,11 +99,11 @@ def test_response_renders_markdown_with_text_fallback() -> None:
     assert ChatResponse(_reply(), "text")._repr_mimebundle_() == {"text/plain": "**Paris**"}
 
 
-def test_streamed_answer_is_summarised_once_then_shown_in_full() -> None:
+def test_an_answer_streamed_to_a_terminal_is_summarised_not_repeated() -> None:
     response = ChatResponse(_reply(), "markdown", streamed_live=True)
     first = response._repr_mimebundle_()["text/plain"]
     assert first.startswith("— tiny") and "3 tokens" in first and "thread t1" in first
-    assert response._repr_mimebundle_()["text/plain"] == "**Paris**"
+    assert "Paris" not in first and str(response) == "**Paris**"
     assert response.to_json()["usage"] == {"completion_tokens": 3}
 
 
@@ -117,7 +112,21 @@ def test_after_a_transient_live_view_the_answer_comes_with_its_summary() -> None
     first = response._repr_mimebundle_()
     assert first["text/plain"].startswith("**Paris**\n— tiny · 3 tokens")
     assert first["text/markdown"].startswith("**Paris**\n\n*— tiny")
-    assert response._repr_mimebundle_()["text/plain"] == "**Paris**"
+
+
+@pytest.mark.parametrize("kwargs", [
+    {}, {"streamed_live": True}, {"summarize": True}, {"notes": ("Note: x",)},
+    {"fmt": "text", "summarize": True}, {"fmt": "code"},
+])
+def test_every_rendering_of_a_response_is_the_same(kwargs: dict[str, object]) -> None:
+    """A ``repr()`` (a debugger, ``_``, a second display) never changes what shows next."""
+    response = ChatResponse(_reply(), **kwargs)  # type: ignore[arg-type]
+    first = (repr(response), response._repr_mimebundle_(), response.to_text(),
+             response.to_markdown(), response.to_html())
+    again = (repr(response), response._repr_mimebundle_(), response.to_text(),
+             response.to_markdown(), response.to_html())
+    assert first == again
+    assert response._repr_mimebundle_()["text/plain"] == response.to_text() == repr(response)
 
 
 def test_an_empty_answer_is_never_shown_as_nothing() -> None:
@@ -160,14 +169,15 @@ def test_the_fix_for_an_empty_answer_follows_its_cause(
     assert "{" not in text  # every placeholder filled
 
 
-def test_notes_come_once_and_base_model_answers_render_as_text() -> None:
+def test_notes_lead_and_base_model_answers_render_as_text() -> None:
     response = ChatResponse(_reply("### Instruction:\nParis"), "text", streamed_live=True,
                             notes=("Note: no chat template.",))
     first = response._repr_mimebundle_()
     assert first["text/plain"].startswith("Note: no chat template.\n— tiny")
-    assert response._repr_mimebundle_() == {"text/plain": "### Instruction:\nParis"}
+    assert "text/markdown" in first and "### Instruction" not in first["text/plain"]
     again = ChatResponse(_reply(), "text", notes=("Note: x",))
-    assert again.to_text() == "Note: x\n**Paris**" and again.to_text() == "**Paris**"
+    assert again.to_text() == "Note: x\n**Paris**"
+    assert again._repr_mimebundle_() == {"text/plain": "Note: x\n**Paris**"}
     text = ChatResponse(_reply("### Answer: Nile"), "text", summarize=True)
     bundle = text._repr_mimebundle_()
     assert bundle == {"text/plain": "### Answer: Nile\n— tiny · 3 tokens · first token 40 ms "

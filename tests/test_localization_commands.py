@@ -21,6 +21,7 @@ import pytest
 from bodhi_nb.commands import Context, execute, render_error
 from bodhi_nb.commands.results import Message, Result, Sections, Table
 from bodhi_nb.errors import BodhiError
+from bodhi_nb.terminal import StdoutLive
 from bodhi_nb.testing.gguf_files import make_gguf
 from bodhi_nb.testing.hub_server import HubServer
 
@@ -185,9 +186,9 @@ def test_usage_lines_match_the_code_fallback() -> None:
 
 
 def test_a_notice_is_a_message_id_rendered_by_the_front_end() -> None:
-    from bodhi_nb.commands.hub import TqdmProgress
     from bodhi_nb.services.hub import Notice
     from bodhi_nb.services.localization import LocalizationService
+    from bodhi_nb.terminal import TqdmProgress
 
     notice = Notice("hub-resuming", filename="f.gguf", bytes=1048576, reason="reset")
     assert notice == "hub-resuming" and notice.args["bytes"] == 1048576
@@ -242,7 +243,7 @@ def test_chat_history_and_ps_in_french(demo_model: None, monkeypatch: pytest.Mon
         # The chat itself: its summary line (with the server start the first time).
         capsys.readouterr()
         reply = execute(["chat", "tiny", "Say hi.", "--thread", "t1", "--reset"],
-                        Context(prog="%bodhi"), app)
+                        Context(prog="%bodhi", live=StdoutLive), app)
         shown[locale]["(chat)"] = (repr(reply) + capsys.readouterr().err, [])
         shown[locale]["history (rows)"] = run("history")
         shown[locale]["ps (running)"] = run("ps")

@@ -25,9 +25,9 @@ import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bodhi_nb.commands.grammar import Context, Parsed, parse, split_line
+from bodhi_nb.commands.grammar import Context, Parsed, commands, parse, split_line
 from bodhi_nb.commands.results import JsonView, Result
 from bodhi_nb.errors import (
     AmbiguousIdError,
@@ -42,6 +42,10 @@ from bodhi_nb.errors import (
     InternalError,
     UnknownCommandError,
 )
+
+if TYPE_CHECKING:
+    from bodhi_nb.app import AppService
+    from bodhi_nb.services.localization import LocalizationService
 
 __all__ = ["Context", "Invocation", "Parsed", "argparse_reason", "execute", "match_id",
            "message_text", "os_error", "parse", "render_error", "split_line"]
@@ -60,16 +64,19 @@ class Invocation:
         return cls(rest, debug=len(rest) != len(tokens))
 
 
-def execute(tokens: Sequence[str], ctx: Context, app_factory: Callable[[], Any]) -> Result:
+def execute(tokens: Sequence[str], ctx: Context,
+            app_factory: Callable[[], AppService]) -> Result:
     """Parse, build the registry if needed, run. Raises BodhiError for the front end."""
     parsed = parse(tokens, ctx.prog)
     try:
-        # help and version need no registry (no database, no keyring): only the locale.
-        registry = app_factory() if parsed.command.needs_app else None
-        ctx = dataclasses.replace(ctx, localization=(
-            registry.localization_service() if registry is not None
-            else _localization(None)))
-        result: Result = parsed.command.run(registry, parsed.request, ctx)
+        if parsed.command.needs_app:
+            registry = app_factory()
+            ctx = dataclasses.replace(ctx, localization=registry.localization_service())
+            result = parsed.run(registry, ctx)
+        else:
+            # help and version need no registry (no database, no keyring): only the locale.
+            ctx = dataclasses.replace(ctx, localization=_localization(None))
+            result = parsed.answer(ctx)
     except BodhiError:
         raise
     except (KeyboardInterrupt, SystemExit, BrokenPipeError):
@@ -131,7 +138,7 @@ def match_id(typed: str, ids: Iterable[str]) -> str:
 
 
 def render_error(error: BaseException, *, prog: str = "bodhi",
-                 app_factory: Callable[[], Any] | None = None) -> str:
+                 app_factory: Callable[[], AppService] | None = None) -> str:
     """One localized line: ``error[code]: message``. Never a traceback, never a secret."""
     if isinstance(error, OSError) and not isinstance(error, BrokenPipeError):
         error = os_error(error)
@@ -166,16 +173,14 @@ _ARGPARSE: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     ))
 
 
-def argparse_reason(reason: str, localization: Any, command: str = "") -> str:
+def argparse_reason(reason: str, localization: LocalizationService,
+                    command: str = "") -> str:
     """argparse's English complaint in the user's language (unchanged if unknown); an
     invalid choice also gets the closest valid one. The usage line a quiet command shows
     instead of what was typed (``secret``, ``api``) is the message ``usage-COMMAND``."""
-    from bodhi_nb.commands.grammar import COMMANDS
-
-    found = COMMANDS.get(command)
+    found = commands().get(command)
     if found is not None and found.quiet_usage and reason == found.quiet_usage:
-        usage: str = localization.message(f"usage-{found.name}", default=reason)
-        return usage
+        return localization.message(f"usage-{found.name}", default=reason)
     for pattern, message_id in _ARGPARSE:
         match = pattern.fullmatch(reason)
         if match is None:
@@ -187,19 +192,17 @@ def argparse_reason(reason: str, localization: Any, command: str = "") -> str:
             args["choices"] = ", ".join(choices)
             args["suggestion"] = close[0] if close else ""
             args["has_suggestion"] = "yes" if close else "no"
-        text: str = localization.message(message_id, args)
-        return text
+        return localization.message(message_id, args)
     return reason
 
 
 def message_text(message_id: str, *, prog: str = "bodhi",
-                 app_factory: Callable[[], Any] | None = None) -> str:
+                 app_factory: Callable[[], AppService] | None = None) -> str:
     """A user-facing line outside any command (``interrupted``), in the user's language."""
-    text: str = _localization(app_factory).message(message_id, {"prog": prog})
-    return text
+    return _localization(app_factory).message(message_id, {"prog": prog})
 
 
-def _localization(app_factory: Callable[[], Any] | None) -> Any:
+def _localization(app_factory: Callable[[], AppService] | None) -> LocalizationService:
     from bodhi_nb.services.localization import (
         DEFAULT_LOCALE,
         SUPPORTED_LOCALES,

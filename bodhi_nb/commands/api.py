@@ -13,9 +13,9 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar
 
-from bodhi_nb.commands.grammar import Command, Context, command
+from bodhi_nb.commands.grammar import Context, Group, Verb, command, said
 from bodhi_nb.commands.results import Message, Result
 from bodhi_nb.errors import (
     ApiKeyEnvMissingError,
@@ -25,12 +25,15 @@ from bodhi_nb.errors import (
 )
 from bodhi_nb.objs import ApiAlias
 
+if TYPE_CHECKING:
+    from bodhi_nb.app import AppService
+
 __all__ = ["ApiCommand"]
 
-_ACTIONS = ("add", "ls", "test", "set-key", "rm")
 _USAGE = ("usage: api add NAME --base-url URL [--models A,B] [--prefix P/] [--forward-all] "
           "[--api-key-env VAR | --no-api-key] | api ls | api test NAME [--model M] | "
           "api set-key NAME [--api-key-env VAR | --no-api-key] | api rm NAME")
+R = TypeVar("R")
 _SHOWN_OPTION = re.compile(r"--?[a-z][a-z-]{0,30}")
 
 
@@ -53,33 +56,74 @@ def _models(value: str | None) -> tuple[str, ...]:
     return tuple(m.strip() for m in value.split(",") if m.strip())
 
 
-@command
-class ApiCommand(Command):
-    name = "api"
-    summary = ("remote OpenAI-compatible APIs: add (key asked without echo), ls, test, "
-               "set-key, rm")
-    quiet_usage = _USAGE
+@dataclass(frozen=True)
+class ApiAddRequest:
+    name: str | None = None
+    extra: tuple[str, ...] = ()
+    base_url: str | None = None
+    models: str | None = None
+    prefix: str | None = None
+    forward_all: bool = False
+    api_key_env: str | None = None
+    no_api_key: bool = False
+    json: bool = False
 
-    @dataclass(frozen=True)
-    class Request:
-        action: str
-        name: str | None = None
-        extra: tuple[str, ...] = ()
-        base_url: str | None = None
-        models: str | None = None
-        prefix: str | None = None
-        forward_all: bool = False
-        api_key_env: str | None = None
-        no_api_key: bool = False
-        model: str | None = None
-        json: bool = False
 
+@dataclass(frozen=True)
+class ApiKeyRequest:
+    """``api set-key NAME``: where the key comes from."""
+
+    name: str | None = None
+    extra: tuple[str, ...] = ()
+    api_key_env: str | None = None
+    no_api_key: bool = False
+    json: bool = False
+
+
+@dataclass(frozen=True)
+class ApiTestRequest:
+    name: str | None = None
+    extra: tuple[str, ...] = ()
+    model: str | None = None
+    json: bool = False
+
+
+@dataclass(frozen=True)
+class ApiNameRequest:
+    """``api rm NAME``, and ``api ls`` (which takes no name: one is refused)."""
+
+    name: str | None = None
+    extra: tuple[str, ...] = ()
+    json: bool = False
+
+
+def _name_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", nargs="?", help="the alias name, e.g. openai")
+
+
+def _key_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--api-key-env", metavar="VAR",
+                        help="read the key from this environment variable instead of asking")
+    parser.add_argument("--no-api-key", action="store_true",
+                        help="the server needs no key (do not ask)")
+
+
+def _named(verb: Verb[R], name: str | None, extra: Sequence[str], ctx: Context) -> str:
+    """The alias a verb acts on (stray words refused first: they may be a key)."""
+    _refuse_extra(name, extra, ctx)
+    if name is None:
+        raise BadArgumentsError(command=verb.group,
+                                reason=ctx.t("api-needs-name", action=verb.name))
+    return name
+
+
+class ApiAdd(Verb[ApiAddRequest]):
+    name = "add"
+    summary = "add a remote API: api add NAME --base-url URL (the key is asked without echo)"
+    Request = ApiAddRequest
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("action", choices=_ACTIONS,
-                            help="add NAME, ls, test NAME, set-key NAME, rm NAME")
-        parser.add_argument("name", nargs="?", help="the alias name, e.g. openai")
-        parser.add_argument("extra", nargs="*", help=argparse.SUPPRESS)
+        _name_argument(parser)
         parser.add_argument("--base-url", help="the API's base URL, e.g. "
                             "https://api.openai.com/v1")
         parser.add_argument("--models", help="comma-separated model ids (default: the "
@@ -88,46 +132,20 @@ class ApiCommand(Command):
                             "(chat with openai/gpt-4o-mini)")
         parser.add_argument("--forward-all", action="store_true",
                             help="forward every model name under --prefix")
-        parser.add_argument("--api-key-env", metavar="VAR",
-                            help="read the key from this environment variable instead of "
-                                 "asking")
-        parser.add_argument("--no-api-key", action="store_true",
-                            help="the server needs no key (do not ask)")
-        parser.add_argument("--model", help="api test: the model to send a tiny prompt to")
+        _key_arguments(parser)
 
-    def run(self, app: Any, request: Any, ctx: Context) -> Result:
-        _refuse_extra(request.name, request.extra, ctx)
-        action = request.action
-        if action == "ls":
-            if request.name is not None:
-                raise ApiKeyOnCommandLineError(alias="NAME")
-            return self._ls(app, ctx)
-        if request.name is None:
-            raise BadArgumentsError(command=self.name,
-                                    reason=ctx.t("api-needs-name", action=action))
-        if action == "add":
-            return self._add(app, request, ctx)
-        if action == "test":
-            return self._test(app, request, ctx)
-        if action == "set-key":
-            return self._set_key(app, request, ctx)
-        removed = app.ai_api_service().remove_api_alias(request.name)
-        return Message(ctx.t("api-removed", alias=removed.id),
-                       data={"removed": removed.id})
-
-    # -- actions --------------------------------------------------------------------------
-
-    def _add(self, app: Any, request: Any, ctx: Context) -> Result:
+    def run(self, app: AppService, request: ApiAddRequest, ctx: Context) -> Result:
         from bodhi_nb.services.ai_api import check_base_url
 
+        name = _named(self, request.name, request.extra, ctx)
         if not request.base_url:
-            raise BadArgumentsError(command=self.name, reason=ctx.t("api-add-needs-url"))
+            raise BadArgumentsError(command=self.group, reason=ctx.t("api-add-needs-url"))
         service = app.ai_api_service()
         alias = service.check_new_alias(ApiAlias(
-            id=request.name, base_url=check_base_url(request.base_url),
+            id=name, base_url=check_base_url(request.base_url),
             models=_models(request.models), prefix=request.prefix,
             forward_all_with_prefix=request.forward_all))
-        key = _read_key(request, ctx)
+        key = _read_key(request, name, ctx)
         notices: list[str] = []
         if not alias.models and not alias.forward_all_with_prefix:
             models = service.models_at(alias.base_url, key, alias=alias.id)
@@ -142,12 +160,19 @@ class ApiCommand(Command):
             notices.append(ctx.t("api-key-in-clear", url=stored.base_url))
         notice = app.keyring_service().take_notice() if stored.has_api_key else None
         if notice:
-            notices.append(ctx.t(notice, **notice.args))
+            notices.append(said(ctx, notice))
         notices.append(ctx.t("api-test-hint", alias=stored.id))
         return Message(ctx.t("api-added", alias=stored.id, url=stored.base_url,
                              details=_describe(stored, ctx)), tuple(notices), data=_row(stored))
 
-    def _ls(self, app: Any, ctx: Context) -> Result:
+
+class ApiLs(Verb[ApiNameRequest]):
+    name = "ls"
+    summary = "list the API aliases"
+    Request = ApiNameRequest
+
+    def run(self, app: AppService, request: ApiNameRequest, ctx: Context) -> Result:
+        _refuse_extra(request.name, request.extra, ctx)
         aliases = app.ai_api_service().list_api_aliases()
         rows = [(a.id, a.base_url, _models_text(a), a.prefix or "", a.forward_all_with_prefix,
                  a.has_api_key, a.updated_at) for a in aliases]
@@ -155,9 +180,20 @@ class ApiCommand(Command):
                           "updated"), rows, title=ctx.t("api-ls-title"),
                          empty=ctx.t("api-ls-empty"))
 
-    def _test(self, app: Any, request: Any, ctx: Context) -> Result:
+
+class ApiTest(Verb[ApiTestRequest]):
+    name = "test"
+    summary = "check an API alias's key, and a model with a tiny prompt"
+    Request = ApiTestRequest
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        _name_argument(parser)
+        parser.add_argument("--model", help="api test: the model to send a tiny prompt to")
+
+    def run(self, app: AppService, request: ApiTestRequest, ctx: Context) -> Result:
+        name = _named(self, request.name, request.extra, ctx)
         service = app.ai_api_service()
-        alias = service.get_api_alias(request.name)
+        alias = service.get_api_alias(name)
         listed = service.test_api_key(alias.id)
         model = request.model
         if model is None and alias.models:
@@ -179,15 +215,50 @@ class ApiCommand(Command):
         table = ctx.table(("check", "result"), rows, title=ctx.t("api-test-title", alias=alias.id))
         return _WithData(table, data)
 
-    def _set_key(self, app: Any, request: Any, ctx: Context) -> Result:
+
+class ApiSetKey(Verb[ApiKeyRequest]):
+    name = "set-key"
+    summary = "replace (or remove) an API alias's key"
+    Request = ApiKeyRequest
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        _name_argument(parser)
+        _key_arguments(parser)
+
+    def run(self, app: AppService, request: ApiKeyRequest, ctx: Context) -> Result:
+        name = _named(self, request.name, request.extra, ctx)
         service = app.ai_api_service()
-        service.get_api_alias(request.name)
-        key = _read_key(request, ctx)
-        stored = service.set_api_key(request.name, key)
+        service.get_api_alias(name)
+        key = _read_key(request, name, ctx)
+        stored = service.set_api_key(name, key)
         del key
         text = (ctx.t("api-key-stored", alias=stored.id) if stored.has_api_key
                 else ctx.t("api-key-removed", alias=stored.id))
         return Message(text, data=_row(stored))
+
+
+class ApiRm(Verb[ApiNameRequest]):
+    name = "rm"
+    summary = "remove an API alias and its key"
+    Request = ApiNameRequest
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        _name_argument(parser)
+
+    def run(self, app: AppService, request: ApiNameRequest, ctx: Context) -> Result:
+        name = _named(self, request.name, request.extra, ctx)
+        removed = app.ai_api_service().remove_api_alias(name)
+        return Message(ctx.t("api-removed", alias=removed.id),
+                       data={"removed": removed.id})
+
+
+@command
+class ApiCommand(Group):
+    name = "api"
+    summary = ("remote OpenAI-compatible APIs: add (key asked without echo), ls, test, "
+               "set-key, rm")
+    quiet_usage = _USAGE
+    verbs = (ApiAdd(), ApiLs(), ApiTest(), ApiSetKey(), ApiRm())
 
 
 def _in_clear(base_url: str) -> bool:
@@ -210,7 +281,7 @@ def _in_clear(base_url: str) -> bool:
 @dataclass(frozen=True, repr=False)
 class _WithData(Result):
     inner: Result
-    data: Any
+    data: object
 
     def to_text(self) -> str:
         return self.inner.to_text()
@@ -221,11 +292,11 @@ class _WithData(Result):
     def to_html(self) -> str:
         return self.inner.to_html()
 
-    def to_json(self) -> Any:
+    def to_json(self) -> object:
         return self.data
 
 
-def _read_key(request: Any, ctx: Context) -> str | None:
+def _read_key(request: ApiAddRequest | ApiKeyRequest, name: str, ctx: Context) -> str | None:
     """The key from --api-key-env, or asked without echo; None for no key."""
     if request.no_api_key and request.api_key_env:
         raise BadArgumentsError(command="api", reason=ctx.t("api-key-options-both"))
@@ -237,11 +308,11 @@ def _read_key(request: Any, ctx: Context) -> str | None:
             raise ApiKeyEnvMissingError(var=request.api_key_env)
         return value
     if ctx.ask_secret is None:
-        raise ApiKeyNoPromptError(alias=request.name)
+        raise ApiKeyNoPromptError(alias=name)
     try:
-        answer = ctx.ask_secret(ctx.t("api-key-prompt", alias=request.name) + " ")
+        answer = ctx.ask_secret(ctx.t("api-key-prompt", alias=name) + " ")
     except EOFError:
-        raise ApiKeyNoPromptError(alias=request.name) from None
+        raise ApiKeyNoPromptError(alias=name) from None
     return (answer or "").strip() or None
 
 
@@ -261,7 +332,7 @@ def _describe(alias: ApiAlias, ctx: Context) -> str:
     return "; ".join(parts)
 
 
-def _row(alias: ApiAlias) -> dict[str, Any]:
+def _row(alias: ApiAlias) -> dict[str, object]:
     data = alias.to_dict()
     data["name"] = data.pop("id")
     return data

@@ -3,159 +3,64 @@
 from __future__ import annotations
 
 import argparse
-import json
-import re
-import string
-import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from bodhi_nb.commands.grammar import Command, Context, command
+from bodhi_nb.commands.grammar import Command, Context, LiveOutput, command
 from bodhi_nb.commands.results import Result
-from bodhi_nb.errors import BadArgumentsError, BadParamError
+from bodhi_nb.errors import BadArgumentsError, BadParamError, InvalidValueError
+from bodhi_nb.objs import parse_options
 
-__all__ = ["ChatCommand", "ChatResponse", "HistoryCommand", "LiveOutput", "StdoutLive",
-           "empty_explanation", "interpolate", "parse_params", "strip_markers"]
+if TYPE_CHECKING:
+    from bodhi_nb.app import AppService
+    from bodhi_nb.services.chat import ChatEvent, ChatReply
 
-_FIELD = re.compile(r"\{([^{}\s][^{}]*)\}")
-_MARKER = re.compile(r"^\s*#\s*NBVAL_[A-Z_]+\s*$", re.MULTILINE)
-_FORMATTER = string.Formatter()
+__all__ = ["ChatCommand", "ChatResponse", "HistoryCommand", "empty_explanation",
+           "parse_params"]
 
-
-def interpolate(text: str, namespace: Mapping[str, Any] | None) -> str:
-    """Replace ``{name}``, ``{obj.attr}``, ``{seq[0]}`` and ``{x:.2f}`` from the namespace.
-
-    Anything that does not resolve (unknown names, JSON, code) is left exactly as written.
-    No calls are evaluated: only attribute and item access, as ``str.format`` allows.
-    """
-    if not namespace:
-        return text
-
-    def replace(match: re.Match[str]) -> str:
-        field = match.group(1)
-        name, _, spec = field.partition(":")
-        name, _, conversion = name.partition("!")
-        try:
-            value, _ = _FORMATTER.get_field(name.strip(), (), namespace)
-            if conversion:
-                value = _FORMATTER.convert_field(value, conversion)
-            return str(_FORMATTER.format_field(value, spec))
-        except Exception:
-            return match.group(0)
-
-    return _FIELD.sub(replace, text)
-
-
-def strip_markers(text: str) -> str:
-    """Drop nbval marker lines (``# NBVAL_CHECK_OUTPUT``) from a cell's prompt."""
-    return _MARKER.sub("", text).strip("\n")
+#: renders a chat.ftl message (id, arguments) in the user's locale
+Say = Callable[[str, dict[str, Any]], str]
 
 
 def parse_params(pairs: list[str] | None) -> dict[str, Any]:
-    """``-o temperature=0 -o stop=["\\n"]``: JSON values where they parse, else text;
-    the OpenAI parameters bodhi knows are type- and range-checked (``BadParamError``)."""
+    """``-o temperature=0 -o stop=["\\n"]``: read as every ``-o`` is
+    (:func:`bodhi_nb.objs.parse_options`); the OpenAI parameters bodhi knows are type- and
+    range-checked (``BadParamError``)."""
     from bodhi_nb.services.chat import check_request_params
 
-    out: dict[str, Any] = {}
-    for pair in pairs or []:
-        key, sep, raw = pair.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise BadParamError(name=pair, value="", reason="expected KEY=VALUE")
-        try:
-            value: Any = json.loads(raw)
-        except ValueError:
-            value = raw
-        out[key] = value
-    return check_request_params(out)
-
-
-class LiveOutput(Protocol):
-    """Where an answer streams to while it arrives."""
-
-    def status(self, text: str, done: bool = False) -> None:
-        """A line about the wait (``starting the model server…``); ``done`` for the last
-        one. The first answer text replaces it."""
-
-    def set_format(self, fmt: str) -> None:
-        """How the answer renders (``markdown``/``text``/``code``), known once the model is."""
-
-    def write(self, delta: str) -> None: ...
-    def close(self) -> None: ...
-
-
-class StdoutLive:
-    """Terminal: the answer to standard output as it comes; the wait on standard error
-    (one line rewritten in place on a terminal, each stage on its own line otherwise)."""
-
-    def __init__(self, fmt: str = "text") -> None:
-        self.wrote = False
-        self._status = False
-        self._printed: set[str] = set()
-        self._tty = sys.stderr.isatty()
-
-    def status(self, text: str, done: bool = False) -> None:
-        if self.wrote:
-            return
-        if self._tty:
-            sys.stderr.write("\r\x1b[K" + text + ("\n" if done else ""))
-            self._status = not done
-        else:
-            stage = "done" if done else "wait"
-            if stage in self._printed:
-                return
-            self._printed.add(stage)
-            sys.stderr.write(text + "\n")
-        sys.stderr.flush()
-
-    def set_format(self, fmt: str) -> None:
-        pass
-
-    def _clear(self) -> None:
-        if self._status:
-            sys.stderr.write("\r\x1b[K")
-            sys.stderr.flush()
-            self._status = False
-
-    def write(self, delta: str) -> None:
-        self._clear()
-        sys.stdout.write(delta)
-        sys.stdout.flush()
-        self.wrote = True
-
-    def close(self) -> None:
-        self._clear()
-        if self.wrote:
-            sys.stdout.write("\n")
-            sys.stdout.flush()
+    try:
+        options = parse_options(pairs or [])
+    except InvalidValueError as exc:
+        raise BadParamError(name=exc.params["value"], value="",
+                            reason="expected KEY=VALUE") from None
+    return check_request_params(options)
 
 
 class ChatResponse(Result):
     """The answer. Renders as Markdown (or text, or a code block) with a text fallback.
 
-    The first rendering (the one ``Out[n]`` triggers right after the command) carries the
-    notes (a fallback format in use) and a one-line summary (tokens, time to first token,
-    server start, total): after the answer, or instead of it when the answer already stayed
-    on screen as it streamed (``streamed_live``: a terminal). Later renderings show the
-    answer alone. An empty answer is never shown as nothing: ``empty`` says why (finish
-    reason, tokens, and the fix), in every rendering.
+    Every rendering is the same (a ``repr()`` never changes what a notebook shows later):
+    the notes (a fallback format in use), then the answer, then, with ``summarize``, a
+    one-line summary (tokens, time to first token, server start, total). The front end that
+    streamed decides: ``streamed_live`` says the answer already stayed on screen as it
+    streamed (a terminal), so it is left out and the summary stands alone. An empty answer
+    is never shown as nothing: ``empty`` says why (finish reason, tokens, and the fix).
     """
 
-    def __init__(self, reply: Any, fmt: str = "markdown", streamed_live: bool = False,
+    def __init__(self, reply: ChatReply, fmt: str = "markdown", streamed_live: bool = False,
                  notes: tuple[str, ...] = (), empty: str | None = None,
-                 summarize: bool = False,
-                 message: Callable[[str, dict[str, Any]], str] | None = None) -> None:
+                 summarize: bool = False, message: Say | None = None) -> None:
         self.reply = reply
         #: renders a chat.ftl message in the user's locale (English without one)
         self._message = message
         self.format = fmt
         self.notes = notes
         self._empty = empty
-        self._streamed = streamed_live
-        self._first = streamed_live or summarize or bool(notes)
-        self._summarize = streamed_live or summarize
+        #: the answer is on screen already (streamed to a terminal)
+        self.streamed_live = streamed_live
+        self.summarize = streamed_live or summarize
 
     @property
     def text(self) -> str:
@@ -193,12 +98,11 @@ class ChatResponse(Result):
 
     def _parts(self) -> tuple[list[str], str | None, list[str]]:
         """Lines before the answer, the answer (None: not shown), lines after it."""
-        first, self._first = self._first, False
-        before = list(self.notes) if first else []
-        after = [self.summary()] if first and self._summarize else []
+        before = list(self.notes)
+        after = [self.summary()] if self.summarize else []
         if self.is_empty:
             return [*before, self.explanation()], None, after
-        if first and self._streamed:
+        if self.streamed_live:
             return before, None, after
         return before, self.text.rstrip("\n") if after else self.text, after
 
@@ -211,7 +115,8 @@ class ChatResponse(Result):
             return f"```\n{self.text}\n```"
         return self.text
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+    def _repr_mimebundle_(self, include: object = None,
+                          exclude: object = None) -> dict[str, Any]:
         before, answer, after = self._parts()
         plain = "\n".join([*before, *([answer] if answer is not None else []), *after])
         if answer is not None and self.format == "text":
@@ -225,8 +130,7 @@ class ChatResponse(Result):
         return {"text": r.text, "alias": r.alias, "model": r.model, "thread": r.thread,
                 "exchange": r.exchange, "params": r.params, "usage": r.usage,
                 "timings": r.timings, "finish_reason": r.finish_reason,
-                "markdown": getattr(r, "markdown", True),
-                "fallback": getattr(r, "fallback", None), "notes": list(self.notes),
+                "markdown": r.markdown, "fallback": r.fallback, "notes": list(self.notes),
                 **({"empty": self.explanation()} if self.is_empty else {})}
 
     def __str__(self) -> str:
@@ -247,8 +151,7 @@ def _english(code: str, args: dict[str, Any]) -> str:
     return _ENGLISH[code].format(**args)
 
 
-def empty_explanation(reply: Any, message: Callable[[str, dict[str, Any]], str],
-                      prog: str) -> str:
+def empty_explanation(reply: ChatReply, message: Say, prog: str) -> str:
     """Why an answer is empty, and the fix, from its finish reason and token count."""
     usage = reply.usage or {}
     args: dict[str, Any] = {"finish": reply.finish_reason or "unknown",
@@ -261,26 +164,28 @@ def empty_explanation(reply: Any, message: Callable[[str, dict[str, Any]], str],
     return message("chat-empty-stop", args)
 
 
+@dataclass(frozen=True)
+class ChatCommandRequest:
+    alias: str
+    prompt: str | None = None
+    system: str | None = None
+    option: list[str] | None = None
+    format: str = "auto"
+    out: str | None = None
+    thread: str | None = None
+    new: bool = False
+    reset: bool = False
+    no_stream: bool = False
+    no_log: bool = False
+    no_interpolate: bool = False
+    json: bool = False
+
+
 @command
-class ChatCommand(Command):
+class ChatCommand(Command[ChatCommandRequest]):
     name = "chat"
     summary = "chat with a model alias (local GGUF or API), streaming; %%bodhi chat for cells"
-
-    @dataclass(frozen=True)
-    class Request:
-        alias: str
-        prompt: str | None = None
-        system: str | None = None
-        option: list[str] | None = None
-        format: str = "auto"
-        out: str | None = None
-        thread: str | None = None
-        new: bool = False
-        reset: bool = False
-        no_stream: bool = False
-        no_log: bool = False
-        no_interpolate: bool = False
-        json: bool = False
+    Request = ChatCommandRequest
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("alias", help="a model alias, owner/repo:QUANT, or prefix/model")
@@ -304,9 +209,9 @@ class ChatCommand(Command):
         parser.add_argument("--no-interpolate", action="store_true",
                             help="send {braces} as written")
 
-    def run(self, app: Any, request: Any, ctx: Context) -> Result:
+    def run(self, app: AppService, request: ChatCommandRequest, ctx: Context) -> Result:
         from bodhi_nb.objs import new_ulid
-        from bodhi_nb.services.chat import ChatEvent, ChatRequest
+        from bodhi_nb.services.chat import ChatRequest
 
         # The user's Enter: timings run from here (a front end that stamps the time it read
         # the line in its Context, before building the registry, is more exact still).
@@ -315,17 +220,17 @@ class ChatCommand(Command):
         if ctx.cell is not None:
             if prompt is not None:
                 raise BadArgumentsError(command=self.name, reason=ctx.t("chat-prompt-twice"))
-            prompt = strip_markers(ctx.cell)
+            prompt = ctx.cell  # the front end has dropped its own marker lines
         if not prompt or not prompt.strip():
             raise BadArgumentsError(command=self.name, reason=ctx.t("chat-prompt-empty"))
         if request.reset and not request.thread:
             raise BadArgumentsError(command=self.name, reason=ctx.t("chat-reset-needs-thread"))
         alias = request.alias
-        if not request.no_interpolate:
+        if not request.no_interpolate and ctx.interpolate is not None:
             # The magic leaves chat lines alone (--no-interpolate must reach the prompt),
             # so the alias is interpolated here too: `chat {demo.repo}:Q4_K_M ...`.
-            prompt = interpolate(prompt, ctx.user_ns)
-            alias = interpolate(alias, ctx.user_ns)
+            prompt = ctx.interpolate(prompt)
+            alias = ctx.interpolate(alias)
         if request.out and ctx.user_ns is None:
             raise BadArgumentsError(command=self.name, reason=ctx.t("chat-out-needs-notebook"))
         thread = request.thread or (f"t-{new_ulid()[-8:].lower()}" if request.new else None)
@@ -342,7 +247,8 @@ class ChatCommand(Command):
         fmt = request.format
         notes: list[str] = []
         # The live view shows the wait (a server start) even without --stream's deltas.
-        live: Any = None if request.json else (ctx.live or StdoutLive)(fmt)
+        live: LiveOutput | None = (None if request.json or ctx.live is None
+                                   else ctx.live(fmt))
         streamed = live is not None and chat_request.stream
 
         def on_event(event: ChatEvent) -> None:
@@ -351,12 +257,11 @@ class ChatCommand(Command):
             if event.kind == "format":
                 if fmt == "auto":
                     fmt = "markdown" if data["markdown"] else "text"
-                    if live is not None and hasattr(live, "set_format"):
+                    if live is not None:
                         live.set_format(fmt)
             elif event.kind == "template_fallback":
                 notes.append(message("chat-template-fallback", data))
-            elif live is not None and hasattr(live, "status") and event.kind in (
-                    "starting", "started"):
+            elif live is not None and event.kind in ("starting", "started"):
                 text = message(f"chat-server-{event.kind}",
                                {**data, "seconds": f"{float(data['seconds']):.0f}"
                                 if event.kind == "starting"
@@ -364,7 +269,8 @@ class ChatCommand(Command):
                 live.status(text, done=event.kind == "started")
 
         try:
-            reply = service.chat(chat_request, live.write if streamed else None, on_event)
+            reply = service.chat(chat_request, live.write if live is not None and streamed
+                             else None, on_event)
         finally:
             if live is not None:
                 live.close()
@@ -377,29 +283,31 @@ class ChatCommand(Command):
         # A terminal keeps the streamed answer on screen; a notebook's live view is a
         # transient one (what nbval and nbclient store must not depend on its updates), so
         # there the result shows the answer itself, with its summary.
-        kept = streamed and getattr(live, "persistent", True)
+        kept = streamed and live is not None and live.persistent
         return ChatResponse(reply, fmt, streamed_live=kept, notes=tuple(notes), empty=empty,
                             summarize=streamed, message=message)
 
 
+@dataclass(frozen=True)
+class HistoryRequest:
+    n: int = 10
+    thread: str | None = None
+    q: str | None = None
+    json: bool = False
+
+
 @command
-class HistoryCommand(Command):
+class HistoryCommand(Command[HistoryRequest]):
     name = "history"
     summary = "show logged chat exchanges, newest first"
-
-    @dataclass(frozen=True)
-    class Request:
-        n: int = 10
-        thread: str | None = None
-        q: str | None = None
-        json: bool = False
+    Request = HistoryRequest
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("-n", type=int, default=10, help="how many exchanges")
         parser.add_argument("--thread", help="only this thread")
         parser.add_argument("-q", metavar="TEXT", help="only exchanges containing TEXT")
 
-    def run(self, app: Any, request: Any, ctx: Context) -> Result:
+    def run(self, app: AppService, request: HistoryRequest, ctx: Context) -> Result:
         if request.n < 1:
             raise BadArgumentsError(command=self.name, reason=ctx.t("history-n-too-small"))
         entries = app.chat_service().history(request.n, request.thread, request.q)
@@ -415,7 +323,7 @@ class HistoryCommand(Command):
                          records=records)
 
 
-def _ms(value: Any) -> str | None:
+def _ms(value: object) -> str | None:
     """``3552.04`` -> ``3552 ms``: the unit shows, and a notebook's sanitizer finds it."""
     return f"{float(value):.0f} ms" if isinstance(value, (int, float)) else None
 

@@ -5,44 +5,51 @@ from __future__ import annotations
 import argparse
 import platform
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from bodhi_nb._version import __version__
 from bodhi_nb.commands.grammar import (
-    COMMANDS,
     Command,
     Context,
     command,
     command_names,
+    commands,
+    said,
     unknown_command,
 )
 from bodhi_nb.commands.results import Message, Result, Sections, human_bytes
 from bodhi_nb.errors import BadArgumentsError
 
+if TYPE_CHECKING:
+    from bodhi_nb.app import AppService
+    from bodhi_nb.services.settings import Setting, SettingSource
+
 __all__ = ["HelpCommand", "SettingsCommand", "StatusCommand", "VersionCommand"]
 
 
+@dataclass(frozen=True)
+class HelpRequest:
+    topic: str | None = None
+
+
 @command
-class HelpCommand(Command):
+class HelpCommand(Command[HelpRequest]):
     name = "help"
     summary = "list the commands, or show one command's arguments"
     needs_app = False
-
-    @dataclass(frozen=True)
-    class Request:
-        topic: str | None = None
+    Request = HelpRequest
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("topic", nargs="?", help="a command name")
 
-    def run(self, app: Any, request: Any, ctx: Context) -> Result:
+    def answer(self, request: HelpRequest, ctx: Context) -> Result:
         if request.topic:
-            found = COMMANDS.get(request.topic)
+            found = commands().get(request.topic)
             if found is None:
                 raise unknown_command(request.topic)
             # argparse lays the help out in columns: keep it preformatted everywhere.
             return Message(found.help_text(ctx), preformatted=True)
-        rows = [(name, COMMANDS[name].summary_text(ctx)) for name in command_names()]
+        rows = [(name, commands()[name].summary_text(ctx)) for name in command_names()]
         table = ctx.table(("command", "what"), rows, title=ctx.t("ui-help-title"))
         hint = Message(ctx.t("ui-help-hint"))
         return Sections((("commands", table), ("hint", hint)))
@@ -60,27 +67,28 @@ def _versions(ctx: Context) -> list[tuple[str, str]]:
     return rows
 
 
+@dataclass(frozen=True)
+class VersionRequest:
+    json: bool = False
+
+
 @command
-class VersionCommand(Command):
+class VersionCommand(Command[VersionRequest]):
     name = "version"
     summary = "show the versions of bodhi_nb and its main dependencies"
     needs_app = False
+    Request = VersionRequest
 
-    @dataclass(frozen=True)
-    class Request:
-        json: bool = False
-
-    def run(self, app: Any, request: Any, ctx: Context) -> Result:
+    def answer(self, request: VersionRequest, ctx: Context) -> Result:
         return ctx.table(("package", "version"), _versions(ctx))
 
 
-def _source(ctx: Context, source: Any) -> str:
-    value = str(getattr(source, "value", source))
-    text: str = ctx._messages().message(f"ui-source-{value}", default=value)
-    return text
+def _source(ctx: Context, source: SettingSource) -> str:
+    value = str(source.value)
+    return ctx._messages().message(f"ui-source-{value}", default=value)
 
 
-def _settings_table(app: Any, ctx: Context) -> Result:
+def _settings_table(app: AppService, ctx: Context) -> Result:
     service = app.setting_service()
     settings = service.all()
     rows = [(s.key, s.shown, _source(ctx, s.source)) for s in settings]
@@ -94,38 +102,40 @@ def _settings_table(app: Any, ctx: Context) -> Result:
     return Sections((("settings", table), ("problems", Message(problems[0], problems[1:]))))
 
 
-def _json_value(setting: Any) -> Any:
+def _json_value(setting: Setting) -> object:
     """The typed value, unless showing it would reveal credentials (then the masked text)."""
     return setting.value if setting.shown == str(setting.value) else setting.shown
 
 
-def _problems(app: Any, ctx: Context) -> tuple[str, ...]:
+def _problems(app: AppService, ctx: Context) -> tuple[str, ...]:
     """What is wrong in settings.yaml, one localized line each (the defaults are in use)."""
     messages = ctx._messages()
     return tuple(f"{p.code}: {messages.render(p, {'prog': ctx.prog})}"
                  for p in app.setting_service().problems())
 
 
+@dataclass(frozen=True)
+class StatusRequest:
+    verbose: bool = False
+    json: bool = False
+
+
 @command
-class StatusCommand(Command):
+class StatusCommand(Command[StatusRequest]):
     name = "status"
     summary = "show where bodhi keeps its data, the Hub it pulls from and the models it has"
-
-    @dataclass(frozen=True)
-    class Request:
-        verbose: bool = False
-        json: bool = False
+    Request = StatusRequest
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("-v", "--verbose", action="store_true",
                             help="also the database, its schema and tables, the services "
                                  "and every setting")
 
-    def run(self, app: Any, request: Any, ctx: Context) -> Result:
+    def run(self, app: AppService, request: StatusRequest, ctx: Context) -> Result:
         from bodhi_nb.redact import redact_url
 
         settings = app.setting_service()
-        items: list[tuple[str, Any]] = [
+        items: list[tuple[str, object]] = [
             ("bodhi_nb", __version__),
             ("BODHI_HOME", str(settings.home)),
             ("hf_cache", str(settings.hf_cache)),
@@ -134,9 +144,9 @@ class StatusCommand(Command):
             ("locale", app.localization_service().locale),
             # Where the key lives (environment, keyring, key file) needs no database; the
             # check that it opens the stored secrets does, so it waits for --verbose.
-            ("master_key", _said(ctx, app.secret_service().master_key_source()
-                                 if request.verbose
-                                 else app.keyring_service().describe_source(probe=False))),
+            ("master_key", said(ctx, app.secret_service().master_key_source()
+                                if request.verbose
+                                else app.keyring_service().describe_source(probe=False))),
         ]
         if request.verbose:
             db = app.db_service()
@@ -163,18 +173,13 @@ class StatusCommand(Command):
         return Sections((("status", summary), ("settings", _settings_table(app, ctx))))
 
 
-def _said(ctx: Context, notice: Any) -> str:
-    """A service's :class:`~bodhi_nb.objs.Notice` in the user's language."""
-    return ctx.t(notice, **notice.args)
-
-
 def _status_label(ctx: Context, key: str) -> str:
     if key in ("bodhi_nb", "BODHI_HOME"):
         return key
     return ctx.t(f"ui-status-{key.replace('_', '-')}")
 
 
-def _models_count(app: Any, ctx: Context) -> str:
+def _models_count(app: AppService, ctx: Context) -> str:
     try:
         count = len(app.hub_service().list_local_models())
     except Exception as exc:  # status must always render
@@ -185,17 +190,19 @@ def _models_count(app: Any, ctx: Context) -> str:
     return ctx.t("ui-status-models-count", count=count)
 
 
+@dataclass(frozen=True)
+class SettingsRequest:
+    key: str | None = None
+    value: str | None = None
+    unset: bool = False
+    json: bool = False
+
+
 @command
-class SettingsCommand(Command):
+class SettingsCommand(Command[SettingsRequest]):
     name = "settings"
     summary = "show settings with their sources, show one, or save KEY VALUE to settings.yaml"
-
-    @dataclass(frozen=True)
-    class Request:
-        key: str | None = None
-        value: str | None = None
-        unset: bool = False
-        json: bool = False
+    Request = SettingsRequest
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("key", nargs="?", help="a setting, e.g. BODHI_LOCALE")
@@ -203,7 +210,7 @@ class SettingsCommand(Command):
         parser.add_argument("--unset", action="store_true",
                             help="remove KEY from settings.yaml")
 
-    def run(self, app: Any, request: Any, ctx: Context) -> Result:
+    def run(self, app: AppService, request: SettingsRequest, ctx: Context) -> Result:
         service = app.setting_service()
         if request.key is None:
             if request.unset:
@@ -233,7 +240,7 @@ class SettingsCommand(Command):
                                       "source": saved.source.value})
 
 
-def _moved(setting: Any, ctx: Context) -> tuple[str, ...]:
+def _moved(setting: Setting, ctx: Context) -> tuple[str, ...]:
     """The notice for a write that had to start an unreadable settings.yaml over."""
     if setting.moved_aside is None:
         return ()

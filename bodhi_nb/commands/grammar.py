@@ -11,26 +11,85 @@ import argparse
 import dataclasses
 import difflib
 import functools
+import importlib
 import shlex
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, NoReturn
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, NoReturn, Protocol, TypeVar
 
 from bodhi_nb.commands.results import Table
 from bodhi_nb.errors import BadArgumentsError, UnknownCommandError
 
+if TYPE_CHECKING:
+    from bodhi_nb.app import AppService
+    from bodhi_nb.commands.results import Result
+    from bodhi_nb.services.localization import LocalizationService
+
 __all__ = [
     "COMMANDS",
-    "unknown_command",
+    "COMMAND_MODULES",
     "Command",
     "Context",
+    "DownloadProgress",
+    "Group",
+    "LiveOutput",
     "Parsed",
     "QuietParser",
-    "ask_yes_no",
+    "Verb",
     "command",
     "parse",
     "split_line",
+    "unknown_command",
 ]
+
+RequestT = TypeVar("RequestT")
+
+#: The modules whose commands register themselves (``@command``) when imported. The grammar
+#: imports them by name on first use and never otherwise: a new command group adds its
+#: module's name here.
+COMMAND_MODULES: tuple[str, ...] = (
+    "bodhi_nb.commands.core",
+    "bodhi_nb.commands.hub",
+    "bodhi_nb.commands.models",
+    "bodhi_nb.commands.api",
+    "bodhi_nb.commands.secret",
+    "bodhi_nb.commands.chat",
+    "bodhi_nb.commands.local",
+)
+
+
+# -- what the front ends hand a command ---------------------------------------------------
+
+
+class LiveOutput(Protocol):
+    """Where an answer streams to while it arrives (the terminal, a display in place)."""
+
+    def status(self, text: str, done: bool = False) -> None:
+        """A line about the wait (``starting the model server…``); ``done`` for the last
+        one. The first answer text replaces it."""
+
+    def set_format(self, fmt: str) -> None:
+        """How the answer renders (``markdown``/``text``/``code``), known once the model is."""
+
+    def write(self, delta: str) -> None: ...
+    def close(self) -> None: ...
+
+    @property
+    def persistent(self) -> bool:
+        """True when the streamed answer stays on screen (a terminal), so the result need
+        not show it again; False for a transient view (a notebook display)."""
+
+
+class DownloadProgress(Protocol):
+    """A download's progress as a front end shows it (a tqdm bar); the notices it was told
+    (already in the user's language) are kept for the result."""
+
+    notices: list[str]
+
+    def start(self, filename: str, total: int, initial: int) -> None: ...
+    def advance(self, done: int) -> None: ...
+    def notice(self, text: str) -> None: ...
+    def finish(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -39,24 +98,29 @@ class Context:
 
     #: how the user typed the command: ``%bodhi`` in a notebook, ``bodhi`` in a terminal.
     prog: str = "bodhi"
-    #: the notebook's namespace (for ``{var}`` interpolation), when there is one.
-    user_ns: Mapping[str, Any] | None = None
-    #: the body of a ``%%bodhi`` cell.
+    #: the notebook's namespace (``chat --out VAR`` binds VAR in it), when there is one.
+    user_ns: dict[str, object] | None = None
+    #: fills ``{var}`` from the notebook's namespace (the notebook front end); None: none.
+    interpolate: Callable[[str], str] | None = None
+    #: the body of a ``%%bodhi`` cell (the front end has dropped its own markers).
     cell: str | None = None
     #: reads a secret without echo (``getpass`` in both front ends; tests inject one).
     ask_secret: Callable[[str], str] | None = None
     #: asks a yes/no question (``input`` in both front ends); None: never confirm (needs -y).
     confirm: Callable[[str], bool] | None = None
-    #: makes the live view an answer streams into (a display updated in place in a notebook);
-    #: None: the terminal's standard output.
-    live: Callable[[str], Any] | None = None
+    #: makes the live view an answer streams into (the terminal, or a display updated in
+    #: place in a notebook), given the answer's format; None: nothing streams.
+    live: Callable[[str], LiveOutput] | None = None
+    #: makes a download's progress bar (tqdm in both front ends), given this context (for
+    #: the language of its notices); None: no bar, notices are kept for the result.
+    progress: Callable[[Context], DownloadProgress] | None = None
     #: ``time.perf_counter()`` when the user pressed Enter (the front end's entry), so
     #: timings such as time to first token include building the registry.
     started_at: float | None = None
     #: the LocalizationService of the user's locale (set by ``execute``); None: en-US.
-    localization: Any = None
+    localization: LocalizationService | None = None
 
-    def _messages(self) -> Any:
+    def _messages(self) -> LocalizationService:
         if self.localization is not None:
             return self.localization
         from bodhi_nb.services.localization import LocalizationService
@@ -66,23 +130,52 @@ class Context:
     def t(self, message_id: str, **args: Any) -> str:
         """The user-facing text ``message_id`` in the user's language (``{ $prog }`` is
         filled in): every word a command shows goes through here."""
-        text: str = self._messages().message(message_id, {"prog": self.prog, **args})
-        return text
+        return self._messages().message(message_id, {"prog": self.prog, **args})
 
     def heading(self, key: str) -> str:
         """A column heading: message ``col-KEY``, or KEY itself when there is none."""
-        text: str = self._messages().message(f"col-{key}", default=key)
-        return text
+        return self._messages().message(f"col-{key}", default=key)
 
-    def table(self, keys: Sequence[str], rows: Sequence[Sequence[Any]], *,
+    def table(self, keys: Sequence[str], rows: Sequence[Sequence[object]], *,
               title: str | None = None, empty: str | None = None,
-              records: Any = None) -> Table:
+              records: object = None) -> Table:
         """A :class:`Table` with localized headings (``col-KEY``) and yes/no; JSON keeps
         the English ``keys``."""
         return Table(tuple(self.heading(k) for k in keys), rows, title=title,
                      empty=empty if empty is not None else self.t("ui-none"),
                      records=records, keys=tuple(keys),
                      yes_no=(self.t("ui-yes"), self.t("ui-no")))
+
+    def progress_view(self) -> DownloadProgress:
+        """The front end's progress bar, or one that only keeps the notices."""
+        return self.progress(self) if self.progress is not None else KeptNotices(self)
+
+
+class KeptNotices:
+    """No bar: a download's notices in the user's language, kept for the result."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+        self.notices: list[str] = []
+
+    def start(self, filename: str, total: int, initial: int) -> None:
+        pass
+
+    def advance(self, done: int) -> None:
+        pass
+
+    def notice(self, text: str) -> None:
+        self.notices.append(said(self._ctx, text))
+
+    def finish(self) -> None:
+        pass
+
+
+def said(ctx: Context, text: str) -> str:
+    """A :class:`~bodhi_nb.objs.Notice` (a message id and its arguments) in the user's
+    language; any other text unchanged."""
+    args = getattr(text, "args", None)
+    return ctx.t(str(text), **args) if args is not None else text
 
 
 class _Parser(argparse.ArgumentParser):
@@ -122,58 +215,146 @@ class QuietParser(_Parser):
         return result
 
 
-class Command:
+class Command(Generic[RequestT]):
     """A command: a name, a one-line summary, its arguments and a typed request.
 
-    Subclasses declare ``Request`` (a frozen dataclass whose fields are the argparse
-    destinations), ``add_arguments`` and ``run``.
+    Subclasses set ``Request`` (a frozen dataclass whose fields are the argparse
+    destinations; the class's type argument), declare ``add_arguments`` and implement
+    ``run``. Register one with :func:`command`.
     """
 
     name: ClassVar[str]
     summary: ClassVar[str]
     aliases: ClassVar[tuple[str, ...]] = ()
-    Request: ClassVar[type]
+    Request: type[RequestT]
     #: set for commands whose input may hold secrets: errors then show this usage line
     #: instead of echoing what was typed (see QuietParser).
     quiet_usage: ClassVar[str | None] = None
-    #: False for commands that need no registry (help, version): ``run`` gets ``app=None``,
-    #: and no database, keyring or HTTP client is imported for them.
+    #: False for commands that need no registry (help, version): they implement
+    #: ``answer`` instead of ``run``, and no database, keyring or HTTP client is imported.
     needs_app: ClassVar[bool] = True
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         """Declare the arguments (none by default)."""
 
-    def parser(self, prog: str) -> argparse.ArgumentParser:
+    def _new_parser(self, prog: str) -> argparse.ArgumentParser:
         kwargs: dict[str, Any] = {"prog": f"{prog} {self.name}", "description": self.summary}
-        parser = (QuietParser(self.name, self.quiet_usage, **kwargs) if self.quiet_usage
-                  else _Parser(self.name, **kwargs))
+        return (QuietParser(self.name, self.quiet_usage, **kwargs) if self.quiet_usage
+                else _Parser(self.name, **kwargs))
+
+    def parser(self, prog: str) -> argparse.ArgumentParser:
+        parser = self._new_parser(prog)
         self.add_arguments(parser)
-        if any(f.name == "json" for f in dataclasses.fields(self.Request)) and not any(
-                "--json" in action.option_strings for action in parser._actions):
-            # Every command whose request has a ``json`` field takes --json.
-            parser.add_argument("--json", action="store_true", help="print JSON")
+        _add_json(parser, self.Request)
         return parser
 
     def summary_text(self, ctx: Context) -> str:
         """The one-line summary in the user's language (message ``cmd-NAME``)."""
-        text: str = ctx._messages().message(f"cmd-{self.name}", default=self.summary)
-        return text
+        return ctx._messages().message(f"cmd-{self.name}", default=self.summary)
 
     def help_text(self, ctx: Context) -> str:
         """``help COMMAND``: argparse's help, with the summary, each argument's help
-        (message ``arg-COMMAND-DEST``, ``arg-COMMAND-SUB-DEST`` in a sub-command) and the
+        (message ``arg-COMMAND-DEST``, ``arg-COMMAND-VERB-DEST`` in a group's verb) and the
         section titles in the user's language."""
         parser = self.parser(ctx.prog)
         parser.description = self.summary_text(ctx)
         _localize_parser(parser, ctx, f"arg-{self.name}")
         return parser.format_help().rstrip()
 
-    def request(self, namespace: argparse.Namespace) -> Any:
-        names = {f.name for f in dataclasses.fields(self.Request)}
+    def parse(self, tokens: Sequence[str], prog: str) -> Parsed[Any]:
+        """The typed request for the words after the command's name."""
+        try:
+            namespace = self.parser(prog).parse_args(list(tokens))
+        except argparse.ArgumentError as exc:
+            raise BadArgumentsError(command=self.name, reason=str(exc)) from None
+        return Parsed(self, self.request(namespace))
+
+    def request(self, namespace: argparse.Namespace) -> RequestT:
+        names = {f.name for f in dataclasses.fields(self.Request)}  # type: ignore[arg-type]
         return self.Request(**{k: v for k, v in vars(namespace).items() if k in names})
 
-    def run(self, app: Any, request: Any, ctx: Context) -> Any:
+    def run(self, app: AppService, request: RequestT, ctx: Context) -> Result:
         raise NotImplementedError
+
+    def answer(self, request: RequestT, ctx: Context) -> Result:
+        """What a command that needs no registry (``needs_app = False``) says."""
+        raise NotImplementedError
+
+
+def _add_json(parser: argparse.ArgumentParser, request: type) -> None:
+    # Every command whose request has a ``json`` field takes --json.
+    if any(f.name == "json" for f in dataclasses.fields(request)) and not any(
+            "--json" in action.option_strings for action in parser._actions):
+        parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+class Verb(Command[RequestT]):
+    """One verb of a :class:`Group` (``alias create``, ``api add``): a command of its own,
+    with its arguments, its typed request and its ``run``, reached through its group.
+
+    ``name`` is the verb; ``group`` the group's name, which its errors name
+    (``BadArgumentsError(command=self.group, ...)``)."""
+
+    group: str = ""
+
+    def run(self, app: AppService, request: RequestT, ctx: Context) -> Result:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class GroupRequest:
+    """A group named without a verb (and none by default): only for ``help``."""
+
+
+class Group(Command[GroupRequest]):
+    """A command made of verbs: ``alias create|ls|show|copy|rm``, ``api add|ls|...``.
+
+    A group lists ``verbs`` (instances of :class:`Verb` subclasses); the grammar gives each
+    a sub-parser (its help is ``arg-GROUP-VERB``, its arguments' ``arg-GROUP-VERB-DEST``,
+    falling back to ``arg-GROUP-DEST``), and parsing yields the verb and its own typed
+    request, so ``execute`` runs the verb directly. ``default_verb`` is taken when the line
+    names none (``downloads`` lists). With ``quiet_usage``, the group and every verb parse
+    quietly (a stray word is collected in the request's ``extra``, never echoed).
+    """
+
+    Request = GroupRequest
+    verbs: ClassVar[tuple[Verb[Any], ...]] = ()
+    default_verb: ClassVar[str | None] = None
+
+    def __init__(self) -> None:
+        for verb in self.verbs:
+            verb.group = self.name
+
+    def verb(self, name: str) -> Verb[Any] | None:
+        return next((v for v in self.verbs if v.name == name), None)
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        # Verbs parse (and fail) as the group does: they take the group's name for errors.
+        parser_class: Any = (functools.partial(QuietParser, self.name, self.quiet_usage)
+                             if self.quiet_usage else functools.partial(_Parser, self.name))
+        sub = parser.add_subparsers(dest="action", required=self.default_verb is None,
+                                    metavar="ACTION", parser_class=parser_class)
+        for verb in self.verbs:
+            verb_parser = sub.add_parser(verb.name, help=verb.summary)
+            verb.add_arguments(verb_parser)
+            _add_json(verb_parser, verb.Request)
+
+    def parse(self, tokens: Sequence[str], prog: str) -> Parsed[Any]:
+        tokens = list(tokens)
+        if self.default_verb is not None and (not tokens or tokens[0].startswith("-")):
+            tokens = [self.default_verb, *tokens]  # `downloads --all` is `downloads ls --all`
+        try:
+            namespace = self.parser(prog).parse_args(tokens)
+        except argparse.ArgumentError as exc:
+            raise BadArgumentsError(command=self.name, reason=str(exc)) from None
+        verb = self.verb(str(namespace.action))
+        if verb is None:  # argparse checked the choice; the usage line says which exist
+            raise BadArgumentsError(command=self.name, reason=self.quiet_usage
+                                    or f"invalid choice: {namespace.action!r}")
+        return Parsed(verb, verb.request(namespace))
+
+    def run(self, app: AppService, request: GroupRequest, ctx: Context) -> Result:
+        raise NotImplementedError("a group runs through its verbs")
 
 
 class _HelpFormatter(argparse.HelpFormatter):
@@ -189,7 +370,8 @@ class _HelpFormatter(argparse.HelpFormatter):
                           self._usage_prefix if prefix is None else prefix)
 
 
-def _localize_parser(parser: argparse.ArgumentParser, ctx: Context, prefix: str) -> None:
+def _localize_parser(parser: argparse.ArgumentParser, ctx: Context, prefix: str,
+                     fallbacks: tuple[str, ...] = ()) -> None:
     messages = ctx._messages()
     parser.formatter_class = functools.partial(
         _HelpFormatter, usage_prefix=messages.message("ui-help-usage", default="usage:") + " ")
@@ -207,24 +389,30 @@ def _localize_parser(parser: argparse.ArgumentParser, ctx: Context, prefix: str)
                     shown[name].help = messages.message(
                         f"{prefix}-{name}", {"prog": ctx.prog},
                         default=shown[name].help).replace("%", "%%")
-                _localize_parser(sub, ctx, f"{prefix}-{name}")
+                # A verb's argument reads arg-GROUP-VERB-DEST, else the group's arg-GROUP-DEST.
+                _localize_parser(sub, ctx, f"{prefix}-{name}", (prefix, *fallbacks))
             continue
         if not action.option_strings and action.metavar is None and not action.choices:
             # A positional's name in the usage line: `[key]` reads `[clé]` in French.
             action.metavar = messages.message(f"meta-{action.dest}", default=action.dest)
-        generic = f"arg-{action.dest}"  # e.g. arg-json, shared by every command
-        text = messages.message(f"{prefix}-{action.dest}", {"prog": ctx.prog},
-                                default=messages.message(generic, {"prog": ctx.prog},
-                                                         default=""))
+        text = ""
+        # e.g. arg-alias-create-name, then arg-alias-name, then arg-json (every command's)
+        for candidate in (prefix, *fallbacks, "arg"):
+            text = messages.message(f"{candidate}-{action.dest}", {"prog": ctx.prog},
+                                    default="")
+            if text:
+                break
         if text:
             action.help = text.replace("%", "%%")  # argparse formats help with %
 
 
-COMMANDS: dict[str, Command] = {}
+COMMANDS: dict[str, Command[Any]] = {}
+
+CommandT = TypeVar("CommandT", bound=type[Command[Any]])
 
 
-def command(cls: type[Command]) -> type[Command]:
-    """Class decorator: register a command under its name and aliases."""
+def command(cls: CommandT) -> CommandT:
+    """Class decorator: register a command (or a group) under its name and aliases."""
     instance = cls()
     for name in (cls.name, *cls.aliases):
         if name in COMMANDS:
@@ -234,22 +422,22 @@ def command(cls: type[Command]) -> type[Command]:
 
 
 def command_names() -> list[str]:
+    _load_commands()
     return sorted({c.name for c in COMMANDS.values()})
 
 
 @dataclass(frozen=True)
-class Parsed:
-    command: Command
-    request: Any
+class Parsed(Generic[RequestT]):
+    """A parsed line: the command (a verb for a group) and its typed request."""
 
+    command: Command[RequestT]
+    request: RequestT
 
-def ask_yes_no(question: str) -> bool:
-    """The front ends' confirmation: ``input()``; no answer (EOF) means no."""
-    try:
-        # The question is in the user's language; so may the answer be (oui).
-        return input(f"{question} [y/N] ").strip().lower() in ("y", "yes", "o", "oui")
-    except EOFError:
-        return False
+    def run(self, app: AppService, ctx: Context) -> Result:
+        return self.command.run(app, self.request, ctx)
+
+    def answer(self, ctx: Context) -> Result:
+        return self.command.answer(self.request, ctx)
 
 
 def split_line(line: str) -> list[str]:
@@ -260,7 +448,7 @@ def split_line(line: str) -> list[str]:
         raise BadArgumentsError(command="bodhi", reason=str(exc)) from None
 
 
-def parse(tokens: Sequence[str], prog: str = "bodhi") -> Parsed:
+def parse(tokens: Sequence[str], prog: str = "bodhi") -> Parsed[Any]:
     """Parse tokens (without the program name) into a command and its typed request."""
     _load_commands()
     tokens = list(tokens)
@@ -273,36 +461,35 @@ def parse(tokens: Sequence[str], prog: str = "bodhi") -> Parsed:
     if found is None:
         raise unknown_command(name)
     if "-h" in rest or "--help" in rest:
-        name, rest, found = "help", [found.name], COMMANDS["help"]
-    try:
-        namespace = found.parser(prog).parse_args(rest)
-    except argparse.ArgumentError as exc:
-        raise BadArgumentsError(command=found.name, reason=str(exc)) from None
-    return Parsed(found, found.request(namespace))
+        found, rest = COMMANDS["help"], [found.name]
+    return found.parse(rest, prog)
+
+
+def commands() -> dict[str, Command[Any]]:
+    """Every command by name and alias (their modules imported on first use)."""
+    _load_commands()
+    return COMMANDS
 
 
 def suggest(name: str) -> str:
     """The command name closest to a mistyped one (``stauts`` -> ``status``), or ""."""
-    close = difflib.get_close_matches(name, sorted(COMMANDS), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(name, sorted(commands()), n=1, cutoff=0.6)
     return COMMANDS[close[0]].name if close else ""
 
 
 def unknown_command(name: str) -> UnknownCommandError:
-    _load_commands()
     suggestion = suggest(name)
     return UnknownCommandError(command=name, commands=command_names(), suggestion=suggestion,
                                has_suggestion="yes" if suggestion else "no")
 
 
+_LOADED: list[bool] = []
+
+
 def _load_commands() -> None:
-    # Importing the modules registers their commands; cheap after the first call.
-    # Each feature's command module is imported here (one line each).
-    from bodhi_nb.commands import (
-        api,  # noqa: F401
-        chat,  # noqa: F401
-        core,  # noqa: F401
-        hub,  # noqa: F401
-        local,  # noqa: F401
-        models,  # noqa: F401
-        secret,  # noqa: F401
-    )
+    # Importing a module registers its commands; after the first call this is one check.
+    if _LOADED:
+        return
+    for module in COMMAND_MODULES:
+        importlib.import_module(module)
+    _LOADED.append(True)

@@ -3,56 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
-from bodhi_nb.commands.grammar import Command, Context, command
+from bodhi_nb.commands.grammar import Command, Context, Group, Verb, command
 from bodhi_nb.commands.results import Message, Result, Sections, Table, human_bytes
 from bodhi_nb.errors import BadArgumentsError
-from bodhi_nb.objs import DownloadRequest, ModelRef, Repo
+from bodhi_nb.objs import DownloadRequest, HubFile, ModelRef, Repo
 
-__all__ = ["DownloadsCommand", "PullCommand", "RmCommand", "TqdmProgress"]
+if TYPE_CHECKING:
+    from bodhi_nb.app import AppService
+    from bodhi_nb.services.hub import HubService
 
-
-
-class TqdmProgress:
-    """A progress bar per file: a widget in a notebook, text in a terminal (tqdm.auto).
-
-    A download's notices (:class:`~bodhi_nb.services.hub.Notice`: a message id and its
-    arguments) are shown in the language of ``ctx`` (en-US without one)."""
-
-    def __init__(self, ctx: Context | None = None) -> None:
-        self._bar: Any = None
-        self._ctx = ctx or Context()
-        self.notices: list[str] = []
-
-    def start(self, filename: str, total: int, initial: int) -> None:
-        from tqdm.auto import tqdm
-
-        self.finish()
-        self._bar = tqdm(total=total, initial=initial, desc=filename, unit="B",
-                         unit_scale=True, unit_divisor=1024, mininterval=0.1,
-                         file=sys.stderr, leave=True, dynamic_ncols=True)
-
-    def advance(self, done: int) -> None:
-        if self._bar is not None:
-            self._bar.update(done - self._bar.n)
-
-    def notice(self, text: str) -> None:
-        args = getattr(text, "args", None)  # a Notice: a message id and its arguments
-        if args is not None:
-            text = self._ctx.t(str(text), **args)
-        self.notices.append(text)
-        if self._bar is not None:
-            self._bar.write(text, file=sys.stderr)
-        else:
-            print(text, file=sys.stderr)
-
-    def finish(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
+__all__ = ["DownloadsCommand", "PullCommand", "RmCommand"]
 
 
 def _english(ctx: Context) -> Context:
@@ -60,7 +23,7 @@ def _english(ctx: Context) -> Context:
     return Context(prog=ctx.prog)
 
 
-def _files_for(app: Any, ref: ModelRef, revision: str) -> list[str]:
+def _files_for(app: AppService, ref: ModelRef, revision: str) -> list[str]:
     from bodhi_nb.gguf import resolve_quant, shard_files
 
     if ref.filename is not None:
@@ -70,7 +33,7 @@ def _files_for(app: Any, ref: ModelRef, revision: str) -> list[str]:
     return shard_files(names, resolve_quant(names, ref.quant))
 
 
-def _repo_listing(app: Any, repo: Repo, revision: str, ctx: Context) -> Result:
+def _repo_listing(app: AppService, repo: Repo, revision: str, ctx: Context) -> Result:
     from bodhi_nb.gguf import is_auxiliary, quant_from_filename
 
     rows = [(name, quant_from_filename(name), human_bytes(size))
@@ -83,21 +46,23 @@ def _repo_listing(app: Any, repo: Repo, revision: str, ctx: Context) -> Result:
     return Sections((("files", table), ("hint", hint)))
 
 
+@dataclass(frozen=True)
+class PullRequest:
+    ref: str
+    file: str | None = None
+    revision: str = "main"
+    alias: str | None = None
+    dry_run: bool = False
+    background: bool = False
+    force: bool = False
+    json: bool = False
+
+
 @command
-class PullCommand(Command):
+class PullCommand(Command[PullRequest]):
     name = "pull"
     summary = "download a GGUF from the Hugging Face Hub (resumable, verified)"
-
-    @dataclass(frozen=True)
-    class Request:
-        ref: str
-        file: str | None = None
-        revision: str = "main"
-        alias: str | None = None
-        dry_run: bool = False
-        background: bool = False
-        force: bool = False
-        json: bool = False
+    Request = PullRequest
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("ref", help="owner/repo, owner/repo:QUANT, owner/repo/FILE or "
@@ -113,7 +78,7 @@ class PullCommand(Command):
                             help="download again, even a file already in the cache (a "
                                  "truncated or damaged copy)")
 
-    def run(self, app: Any, request: Any, ctx: Context) -> Result:
+    def run(self, app: AppService, request: PullRequest, ctx: Context) -> Result:
         ref = ModelRef.parse(request.ref, request.file)
         if ref.filename is None and ref.quant is None:
             return _repo_listing(app, ref.repo, request.revision, ctx)
@@ -124,7 +89,7 @@ class PullCommand(Command):
 
             # (message id, its arguments) per file: shown in the user's language, while
             # --json keeps the English words whatever the locale.
-            actions: list[tuple[str, int | None, str, dict[str, Any]]] = []
+            actions: list[tuple[str, int | None, str, dict[str, object]]] = []
             for name in files:
                 if hub.local_file_exists(ref.repo, name, request.revision):
                     try:
@@ -139,7 +104,7 @@ class PullCommand(Command):
                     remote = hub.file_metadata(ref.repo, name, request.revision)
                     actions.append((name, remote.size, "hub-would-download", {}))
 
-            def action(say: Context, message_id: str, args: dict[str, Any]) -> str:
+            def action(say: Context, message_id: str, args: dict[str, object]) -> str:
                 if message_id == "hub-truncated-in-cache":
                     force = args.pop("force")
                     args["next"] = say.t("hub-would-download-again" if force
@@ -157,7 +122,7 @@ class PullCommand(Command):
                              title=ctx.t("hub-dry-run-title", repo=str(ref.repo),
                                          revision=request.revision))
         downloads = app.download_service()
-        rows2: list[tuple[Any, ...]] = []
+        rows2: list[tuple[str, str, str, str]] = []
         statuses: list[str] = []  # message ids: --json keeps the English words
         notices: list[str] = []
         for name in files:
@@ -169,7 +134,7 @@ class PullCommand(Command):
                 # A copy cut short (a full disk, a copy by hand) must not pass as complete:
                 # its size is checked against the Hub's when the Hub answers.
                 hub.verify_local_file(ref.repo, name, request.revision)
-            progress = None if request.background else TqdmProgress(ctx)
+            progress = None if request.background else ctx.progress_view()
             try:
                 row = downloads.pull(ref.repo, name, request.revision, progress=progress,
                                      background=request.background)
@@ -205,7 +170,7 @@ class PullCommand(Command):
                          ("notices", Message("", tuple(notices)))))
 
 
-def _describe(app: Any, row: DownloadRequest, ctx: Context) -> tuple[Any, ...]:
+def _describe(app: AppService, row: DownloadRequest, ctx: Context) -> tuple[object, ...]:
     from bodhi_nb.commands import render_error
     from bodhi_nb.redact import redact_url, strip_control
     from bodhi_nb.services.downloads import INTERRUPTED, error_of
@@ -229,61 +194,116 @@ def _describe(app: Any, row: DownloadRequest, ctx: Context) -> tuple[Any, ...]:
             row.started_at, row.updated_at, message)
 
 
-@command
-class DownloadsCommand(Command):
-    name = "downloads"
-    summary = "list download requests; retry a failed one; archive one"
+@dataclass(frozen=True)
+class DownloadsLsRequest:
+    all: bool = False
+    json: bool = False
 
-    @dataclass(frozen=True)
-    class Request:
-        action: str = "ls"
-        id: str | None = None
-        all: bool = False
-        background: bool = False
-        json: bool = False
+
+@dataclass(frozen=True)
+class DownloadsIdRequest:
+    """``downloads retry ID`` / ``downloads archive ID``; then the list, as ``ls``."""
+
+    id: str | None = None
+    all: bool = False
+    background: bool = False
+    json: bool = False
+
+
+def _all_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--all", action="store_true", help="include archived requests")
+
+
+def _id_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("id", nargs="?", help="the download request id")
+    _all_argument(parser)
+
+
+def _downloads_table(app: AppService, ctx: Context, include_archived: bool) -> Table:
+    service = app.download_service()
+    rows = [_describe(app, r, ctx) for r in service.list(include_archived=include_archived)]
+    return ctx.table(("id", "repo", "file", "status", "progress", "started", "updated",
+                      "error"), rows, title=ctx.t("downloads-title"),
+                     empty=ctx.t("downloads-empty"))
+
+
+def _request_id(verb: Verb[DownloadsIdRequest], app: AppService, request: DownloadsIdRequest,
+                ctx: Context) -> str:
+    if not request.id:
+        raise BadArgumentsError(command=verb.group, reason=ctx.t(
+            "downloads-needs-id", action=verb.name))
+    from bodhi_nb.commands import match_id
+
+    # Tables show ids by their last characters: accept those (or a prefix).
+    known = [r.id for r in app.download_service().list(include_archived=True)]
+    return match_id(request.id, known)
+
+
+class DownloadsLs(Verb[DownloadsLsRequest]):
+    name = "ls"
+    summary = "list download requests (the default)"
+    Request = DownloadsLsRequest
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("action", nargs="?", default="ls", choices=("ls", "retry",
-                                                                          "archive"))
-        parser.add_argument("id", nargs="?", help="the download request id")
-        parser.add_argument("--all", action="store_true", help="include archived requests")
+        _all_argument(parser)
+
+    def run(self, app: AppService, request: DownloadsLsRequest, ctx: Context) -> Result:
+        return _downloads_table(app, ctx, request.all)
+
+
+class DownloadsRetry(Verb[DownloadsIdRequest]):
+    name = "retry"
+    summary = "download a failed or interrupted request again"
+    Request = DownloadsIdRequest
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        _id_argument(parser)
         parser.add_argument("--background", action="store_true", help="retry in background")
 
-    def run(self, app: Any, request: Any, ctx: Context) -> Result:
-        service = app.download_service()
-        if request.action != "ls" and not request.id:
-            raise BadArgumentsError(command=self.name, reason=ctx.t(
-                "downloads-needs-id", action=request.action))
-        if request.action != "ls":
-            from bodhi_nb.commands import match_id
+    def run(self, app: AppService, request: DownloadsIdRequest, ctx: Context) -> Result:
+        request_id = _request_id(self, app, request, ctx)
+        progress = None if request.background else ctx.progress_view()
+        app.download_service().retry(request_id, progress=progress,
+                                     background=request.background)
+        return _downloads_table(app, ctx, request.all)
 
-            # Tables show ids by their last characters: accept those (or a prefix).
-            known = [r.id for r in service.list(include_archived=True)]
-            request_id = match_id(request.id, known)
-        if request.action == "retry":
-            progress = None if request.background else TqdmProgress(ctx)
-            service.retry(request_id, progress=progress, background=request.background)
-        elif request.action == "archive":
-            service.archive(request_id)
-        rows = [_describe(app, r, ctx) for r in service.list(include_archived=request.all)]
-        return ctx.table(("id", "repo", "file", "status", "progress", "started", "updated",
-                          "error"), rows, title=ctx.t("downloads-title"),
-                         empty=ctx.t("downloads-empty"))
+
+class DownloadsArchive(Verb[DownloadsIdRequest]):
+    name = "archive"
+    summary = "hide a request from the list (--all still shows it)"
+    Request = DownloadsIdRequest
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        _id_argument(parser)
+
+    def run(self, app: AppService, request: DownloadsIdRequest, ctx: Context) -> Result:
+        app.download_service().archive(_request_id(self, app, request, ctx))
+        return _downloads_table(app, ctx, request.all)
 
 
 @command
-class RmCommand(Command):
+class DownloadsCommand(Group):
+    name = "downloads"
+    summary = "list download requests; retry a failed one; archive one"
+    verbs = (DownloadsLs(), DownloadsRetry(), DownloadsArchive())
+    default_verb = "ls"
+
+
+@dataclass(frozen=True)
+class RmRequest:
+    ref: str | None = None
+    file: str | None = None
+    partials: bool = False
+    yes: bool = False
+    json: bool = False
+
+
+@command
+class RmCommand(Command[RmRequest]):
     name = "rm"
     summary = ("remove downloaded files (REPO: the whole repository, REPO:QUANT, REPO/FILE) "
                "or --partials")
-
-    @dataclass(frozen=True)
-    class Request:
-        ref: str | None = None
-        file: str | None = None
-        partials: bool = False
-        yes: bool = False
-        json: bool = False
+    Request = RmRequest
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("ref", nargs="?", help="owner/repo, owner/repo:QUANT or "
@@ -293,7 +313,7 @@ class RmCommand(Command):
                             help="remove partial files of interrupted downloads")
         parser.add_argument("-y", "--yes", action="store_true", help="do not ask")
 
-    def run(self, app: Any, request: Any, ctx: Context) -> Result:
+    def run(self, app: AppService, request: RmRequest, ctx: Context) -> Result:
         hub = app.hub_service()
         if request.partials:
             removed = hub.remove_partials()
@@ -324,7 +344,7 @@ class RmCommand(Command):
                          ("freed", Message(ctx.t("hub-freed", size=human_bytes(freed))))))
 
     @staticmethod
-    def _targets(hub: Any, ref: ModelRef) -> list[Any]:
+    def _targets(hub: HubService, ref: ModelRef) -> list[HubFile]:
         from bodhi_nb.gguf import quant_from_filename, shard_files
 
         if ref.filename is not None:  # any file pull fetched, GGUF or not, every snapshot

@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from bodhi_nb.commands.grammar import Command, Context, command
 from bodhi_nb.commands.results import Message, Result, Table
+
+if TYPE_CHECKING:
+    from bodhi_nb.app import AppService
+    from bodhi_nb.services.local_llm import ServerInfo
 
 __all__ = ["PsCommand", "duration"]
 
@@ -27,9 +31,9 @@ def duration(seconds: float) -> str:
 class _ServerTable(Table):
     """Text shows durations; JSON keeps every field of each server."""
 
-    infos: tuple[Any, ...] = ()
+    infos: tuple[ServerInfo, ...] = ()
 
-    def to_json(self) -> Any:
+    def to_json(self) -> object:
         return [i.to_dict() for i in self.infos]
 
 
@@ -37,7 +41,7 @@ class _ServerTable(Table):
 _STATES = {"starting": "ps-state-starting", "busy": "ps-state-busy", "idle": "ps-state-idle"}
 
 
-def _table(infos: list[Any], ctx: Context) -> _ServerTable:
+def _table(infos: list[ServerInfo], ctx: Context) -> _ServerTable:
     rows = [(i.alias, i.pid, i.port, ctx.t(_STATES[i.state]) if i.state in _STATES else i.state,
              duration(i.uptime_seconds),
              "" if i.state == "busy" else duration(i.idle_seconds), Path(i.model_path).name)
@@ -47,21 +51,23 @@ def _table(infos: list[Any], ctx: Context) -> _ServerTable:
                         title=ctx.t("ps-title"), empty=ctx.t("ps-none"), infos=tuple(infos))
 
 
+@dataclass(frozen=True)
+class PsRequest:
+    stop: bool = False
+    json: bool = False
+
+
 @command
-class PsCommand(Command):
+class PsCommand(Command[PsRequest]):
     name = "ps"
     summary = "show the llama.cpp server running local models in this kernel; --stop stops it"
-
-    @dataclass(frozen=True)
-    class Request:
-        stop: bool = False
-        json: bool = False
+    Request = PsRequest
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--stop", action="store_true",
                             help="stop the server now (the next chat starts it again)")
 
-    def run(self, app: Any, request: Any, ctx: Context) -> Result:
+    def run(self, app: AppService, request: PsRequest, ctx: Context) -> Result:
         service = app.local_llm_service()
         infos = service.running()
         if not request.stop:

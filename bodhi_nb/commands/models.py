@@ -11,14 +11,13 @@ be given verbatim: ``--ctx "--ctx-size 4096"``.
 from __future__ import annotations
 
 import argparse
-import functools
 import re
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bodhi_nb.commands.grammar import Command, Context, command
+from bodhi_nb.commands.grammar import Command, Context, Group, Verb, command
 from bodhi_nb.commands.results import (
     Message,
     Result,
@@ -27,51 +26,78 @@ from bodhi_nb.commands.results import (
     human_bytes,
 )
 from bodhi_nb.errors import BadArgumentsError, InvalidValueError, RemoteFileNotFoundError
-from bodhi_nb.objs import ANSWER_FORMATS, ApiAlias, OAIRequestParams, Repo, UserAlias
+from bodhi_nb.objs import (
+    ANSWER_FORMATS,
+    ApiAlias,
+    OAIRequestParams,
+    Repo,
+    UserAlias,
+    canonical_llama_flag,
+    parse_options,
+)
+
+if TYPE_CHECKING:
+    from bodhi_nb.app import AppService
 
 __all__ = ["AliasCommand", "ModelsCommand", "parse_context_params", "parse_request_params"]
 
+#: The request defaults an alias keeps, and the type each is read as.
 _PARAM_TYPES: dict[str, type] = {
     "frequency_penalty": float, "max_tokens": int, "presence_penalty": float, "seed": int,
     "stop": str, "temperature": float, "top_p": float, "user": str, "system_prompt": str,
-}
-_CTX_SPELLINGS = {
-    "n_ctx": "ctx-size", "ctx": "ctx-size", "n_gpu_layers": "n-gpu-layers", "ngl": "n-gpu-layers",
-    "n_batch": "batch-size", "n_ubatch": "ubatch-size", "n_threads": "threads",
 }
 _CTX_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 
 def parse_request_params(items: Sequence[str], command: str = "alias",
                          ctx: Context | None = None) -> OAIRequestParams:
-    """``["temperature=0.2", "stop=###", "stop=END"]`` -> OAIRequestParams (range-checked)."""
+    """``["temperature=0.2", "stop=###", "stop=END"]`` -> OAIRequestParams (range-checked).
+    The values are read as every ``-o`` is (:func:`bodhi_nb.objs.parse_options`)."""
     ctx = ctx or Context()
-    values: dict[str, Any] = {}
-    stops: list[str] = []
-    for item in items:
-        key, sep, raw = item.partition("=")
-        key = key.strip().replace("-", "_")
-        if not sep or key not in _PARAM_TYPES:
-            raise BadArgumentsError(command=command, reason=ctx.t(
-                "alias-bad-option", keys=", ".join(sorted(_PARAM_TYPES)), item=repr(item)))
-        kind = _PARAM_TYPES[key]
+
+    def bad(item: str) -> BadArgumentsError:
+        return BadArgumentsError(command=command, reason=ctx.t(
+            "alias-bad-option", keys=", ".join(sorted(_PARAM_TYPES)), item=repr(item)))
+
+    try:
+        options = parse_options(items)
+    except InvalidValueError as exc:
+        raise bad(exc.params["value"]) from None
+    values: dict[str, object] = {}
+    for key, value in options.items():
+        kind = _PARAM_TYPES.get(key)
+        if kind is None:
+            raise bad(next(i for i in items if i.partition("=")[0].strip().replace("-", "_")
+                           == key))
         if key == "stop":
-            # Escapes are how a newline gets through a command line: -o 'stop=\n'.
-            stops.append(raw.replace("\\n", "\n").replace("\\t", "\t"))
-            continue
-        try:
-            values[key] = kind(raw.strip()) if kind is not str else raw
-        except ValueError:
-            expected = ctx.t("alias-expected-int" if kind is int else "alias-expected-number")
-            raise InvalidValueError(name=key, value=raw, reason=expected) from None
-    if stops:
-        values["stop"] = tuple(stops)
-    return OAIRequestParams(**values)
+            values[key] = tuple(str(v) for v in value)
+        elif kind is str:
+            values[key] = str(value)
+        else:
+            values[key] = _number(key, value, kind, ctx)
+    return OAIRequestParams(**values)  # type: ignore[arg-type]
+
+
+def _number(key: str, value: object, kind: type, ctx: Context) -> int | float:
+    """``value`` (a JSON number, or text that was not JSON) as an int or a float."""
+    try:
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise ValueError(value)
+        if kind is int:
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError(value)
+            return int(value)
+        return float(value)
+    except (ValueError, OverflowError):
+        expected = ctx.t("alias-expected-int" if kind is int else "alias-expected-number")
+        raise InvalidValueError(name=key, value=value, reason=expected) from None
 
 
 def parse_context_params(items: Sequence[str], command: str = "alias",
                          ctx: Context | None = None) -> tuple[str, ...]:
-    """``["ctx-size=4096", "flash-attn"]`` -> ``("--ctx-size 4096", "--flash-attn")``."""
+    """``["ctx-size=4096", "flash-attn", "n_ctx=8192"]`` -> ``("--ctx-size 4096",
+    "--flash-attn", "--ctx-size 8192")``: llama.cpp's spellings are read through the one
+    table (:data:`bodhi_nb.objs.LLAMA_FLAG_SPELLINGS`)."""
     ctx = ctx or Context()
     out = []
     for item in items:
@@ -84,8 +110,7 @@ def parse_context_params(items: Sequence[str], command: str = "alias",
         if not _CTX_KEY.match(key) or "\n" in value or (sep and not value.strip()):
             raise BadArgumentsError(command=command,
                                     reason=ctx.t("alias-bad-ctx", item=repr(item)))
-        key = _CTX_SPELLINGS.get(key, key.replace("_", "-"))
-        flag = f"-{key}" if len(key) == 1 else f"--{key}"
+        flag = f"-{key}" if len(key) == 1 else canonical_llama_flag(f"--{key}")
         out.append(f"{flag} {shlex.quote(value.strip())}" if sep else flag)
     return tuple(out)
 
@@ -94,17 +119,19 @@ def _params_text(alias: UserAlias) -> str:
     return " ".join(f"{k}={v}" for k, v in alias.request_params.to_dict().items())
 
 
+@dataclass(frozen=True)
+class ModelsRequest:
+    json: bool = False
+
+
 @command
-class ModelsCommand(Command):
+class ModelsCommand(Command[ModelsRequest]):
     name = "ls"
     aliases = ("models",)
     summary = "list the GGUF models in the local Hugging Face cache, with their aliases"
+    Request = ModelsRequest
 
-    @dataclass(frozen=True)
-    class Request:
-        json: bool = False
-
-    def run(self, app: Any, request: Any, ctx: Context) -> Result:
+    def run(self, app: AppService, request: ModelsRequest, ctx: Context) -> Result:
         data = app.data_service()
         models = data.local_models()
         if request.json:
@@ -139,76 +166,73 @@ class ModelsCommand(Command):
         return Sections((("models", table), ("problems", note)))
 
 
-@command
-class AliasCommand(Command):
-    name = "alias"
-    summary = "create, list, show, copy or remove model aliases"
+# -- alias create|ls|show|copy|rm -----------------------------------------------------------
 
-    @dataclass(frozen=True)
-    class Request:
-        action: str
-        name: str | None = None
-        target: str | None = None
-        repo: str | None = None
-        file: str | None = None
-        revision: str = "main"
-        options: Sequence[str] = ()
-        ctx: Sequence[str] = ()
-        replace: bool = False
-        format: str | None = None
-        json: bool = False
+
+@dataclass(frozen=True)
+class AliasCreateRequest:
+    name: str
+    repo: str
+    file: str
+    revision: str = "main"
+    options: Sequence[str] = ()
+    ctx: Sequence[str] = ()
+    replace: bool = False
+    format: str | None = None
+    json: bool = False
+
+
+@dataclass(frozen=True)
+class AliasLsRequest:
+    json: bool = False
+
+
+@dataclass(frozen=True)
+class AliasNameRequest:
+    """``alias show NAME``, ``alias rm NAME``."""
+
+    name: str
+    json: bool = False
+
+
+@dataclass(frozen=True)
+class AliasCopyRequest:
+    name: str
+    target: str
+    json: bool = False
+
+
+class AliasCreate(Verb[AliasCreateRequest]):
+    name = "create"
+    summary = "name a GGUF file: alias create NAME --repo OWNER/REPO --file FILE.gguf"
+    Request = AliasCreateRequest
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        # Sub-parsers must raise like the grammar's parser, which takes the command name.
-        parser_class: Any = functools.partial(type(parser), self.name)
-        sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION",
-                                    parser_class=parser_class)
-        create = sub.add_parser("create", help="name a GGUF file: alias create NAME "
-                                "--repo OWNER/REPO --file FILE.gguf")
-        create.add_argument("name", help="the alias, e.g. llama3:instruct")
-        create.add_argument("--repo", required=True, help="Hugging Face repository")
-        create.add_argument("--file", required=True, help="the .gguf file in the repository")
-        create.add_argument("--revision", default="main", help="branch, tag or commit")
-        create.add_argument("-o", dest="options", action="append", default=[],
+        parser.add_argument("name", help="the alias, e.g. llama3:instruct")
+        parser.add_argument("--repo", required=True, help="Hugging Face repository")
+        parser.add_argument("--file", required=True, help="the .gguf file in the repository")
+        parser.add_argument("--revision", default="main", help="branch, tag or commit")
+        parser.add_argument("-o", dest="options", action="append", default=[],
                             metavar="KEY=VALUE",
                             help="request default: temperature, top_p, max_tokens, seed, "
                                  "stop, frequency_penalty, presence_penalty, user, "
                                  "system_prompt")
-        create.add_argument("--ctx", dest="ctx", action="append", default=[],
+        parser.add_argument("--ctx", dest="ctx", action="append", default=[],
                             metavar="KEY[=VALUE]",
                             help="llama-server option, e.g. ctx-size=4096 or flash-attn")
-        create.add_argument("--format", choices=ANSWER_FORMATS, default=None,
+        parser.add_argument("--format", choices=ANSWER_FORMATS, default=None,
                             help="how answers render (default: Markdown, text for a GGUF "
                                  "without a chat template)")
-        create.add_argument("--replace", action="store_true",
+        parser.add_argument("--replace", action="store_true",
                             help="replace an existing user alias of that name")
-        create.add_argument("--json", action="store_true", help="print JSON")
-        ls = sub.add_parser("ls", help="list user, model and API aliases")
-        ls.add_argument("--json", action="store_true", help="print JSON")
-        show = sub.add_parser("show", help="show one alias")
-        show.add_argument("name")
-        show.add_argument("--json", action="store_true", help="print JSON")
-        copy = sub.add_parser("copy", help="copy alias NAME to a new user alias TARGET")
-        copy.add_argument("name")
-        copy.add_argument("target")
-        copy.add_argument("--json", action="store_true", help="print JSON")
-        rm = sub.add_parser("rm", help="remove a user alias (or its unreadable file)")
-        rm.add_argument("name")
 
-    def run(self, app: Any, request: Any, ctx: Context) -> Result:
+    def run(self, app: AppService, request: AliasCreateRequest, ctx: Context) -> Result:
         data = app.data_service()
-        if request.action == "create":
-            return self._create(data, request, ctx, app.hub_service())
-        handler = getattr(self, f"_{request.action}")
-        result: Result = handler(data, request, ctx)
-        return result
-
-    def _create(self, data: Any, request: Any, ctx: Context, hub: Any) -> Result:
         alias = UserAlias(
             alias=request.name, repo=request.repo, filename=request.file,
             snapshot=request.revision,
-            request_params=parse_request_params(request.options, self.name, ctx),
-            context_params=parse_context_params(request.ctx, self.name, ctx),
+            request_params=parse_request_params(request.options, self.group, ctx),
+            context_params=parse_context_params(request.ctx, self.group, ctx),
             format=request.format,
         )
         notices: tuple[str, ...] = ()
@@ -216,7 +240,7 @@ class AliasCommand(Command):
         if not data.hf_cache.local_file_exists(repo, alias.filename, alias.snapshot):
             # Not here yet: ask the Hub whether the file exists before saving a dead alias;
             # offline (or a Hub that cannot tell) the alias is saved with a warning.
-            found = hub.remote_file_exists(repo, alias.filename, alias.snapshot)
+            found = app.hub_service().remote_file_exists(repo, alias.filename, alias.snapshot)
             if found is False:
                 raise RemoteFileNotFoundError(repo=repo.id, filename=alias.filename,
                                               revision=alias.snapshot)
@@ -228,8 +252,14 @@ class AliasCommand(Command):
                              filename=saved.filename, snapshot=saved.snapshot),
                        notices, data=saved.to_dict())
 
-    def _ls(self, data: Any, request: Any, ctx: Context) -> Result:
-        listing = data.list_aliases()
+
+class AliasLs(Verb[AliasLsRequest]):
+    name = "ls"
+    summary = "list user, model and API aliases"
+    Request = AliasLsRequest
+
+    def run(self, app: AppService, request: AliasLsRequest, ctx: Context) -> Result:
+        listing = app.data_service().list_aliases()
         if request.json:
             return Message("aliases", data={
                 "aliases": [a.to_dict() for a in sorted([*listing.user, *listing.model],
@@ -237,7 +267,7 @@ class AliasCommand(Command):
                 + [{**a.to_dict(), "source": "api", "alias": a.id} for a in listing.api],
                 "problems": [p.to_dict() for p in listing.problems],
             })
-        rows: list[tuple[Any, ...]] = [
+        rows: list[tuple[object, ...]] = [
             (a.alias, _source(ctx, a.source.value), a.repo, a.filename, a.snapshot[:12],
              _params_text(a), " ".join(a.context_params))
             for a in sorted([*listing.user, *listing.model], key=lambda a: a.alias)
@@ -253,9 +283,19 @@ class AliasCommand(Command):
                        tuple(f"{p.path}: {p.error}" for p in listing.problems))
         return Sections((("aliases", table), ("problems", note)))
 
-    def _show(self, data: Any, request: Any, ctx: Context) -> Result:
+
+class AliasShow(Verb[AliasNameRequest]):
+    name = "show"
+    summary = "show one alias"
+    Request = AliasNameRequest
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("name")
+
+    def run(self, app: AppService, request: AliasNameRequest, ctx: Context) -> Result:
         from bodhi_nb.errors import AliasNotFoundError, LocalFileNotFoundError
 
+        data = app.data_service()
         found = data.find_alias(request.name)
         if found is None:
             raise AliasNotFoundError(alias=request.name)
@@ -281,18 +321,49 @@ class AliasCommand(Command):
         shown = {k: (_timestamp(v) if k.endswith("_at") else v) for k, v in view.items()}
         return Message(_yaml_like(shown), data=view, preformatted=True)
 
-    def _copy(self, data: Any, request: Any, ctx: Context) -> Result:
-        copied = data.copy_alias(request.name, request.target)
+
+class AliasCopy(Verb[AliasCopyRequest]):
+    name = "copy"
+    summary = "copy alias NAME to a new user alias TARGET"
+    Request = AliasCopyRequest
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("name")
+        parser.add_argument("target")
+
+    def run(self, app: AppService, request: AliasCopyRequest, ctx: Context) -> Result:
+        copied = app.data_service().copy_alias(request.name, request.target)
         return Message(ctx.t("alias-copied", alias=request.name, target=copied.alias),
                        data=copied.to_dict())
 
-    def _rm(self, data: Any, request: Any, ctx: Context) -> Result:
-        path = data.delete_alias(request.name)
+
+@dataclass(frozen=True)
+class AliasRmRequest:
+    name: str
+
+
+class AliasRm(Verb[AliasRmRequest]):
+    name = "rm"
+    summary = "remove a user alias (or its unreadable file)"
+    Request = AliasRmRequest
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("name")
+
+    def run(self, app: AppService, request: AliasRmRequest, ctx: Context) -> Result:
+        path = app.data_service().delete_alias(request.name)
         return Message(ctx.t("alias-removed", alias=request.name, path=str(path)),
                        data={"alias": request.name, "path": str(path)})
 
 
-def _timestamp(value: Any) -> Any:
+@command
+class AliasCommand(Group):
+    name = "alias"
+    summary = "create, list, show, copy or remove model aliases"
+    verbs = (AliasCreate(), AliasLs(), AliasShow(), AliasCopy(), AliasRm())
+
+
+def _timestamp(value: object) -> object:
     """An ISO 8601 timestamp in the tables' format; anything else unchanged."""
     from datetime import datetime
 
@@ -307,11 +378,10 @@ def _timestamp(value: Any) -> Any:
 
 
 def _source(ctx: Context, value: str) -> str:
-    text: str = ctx._messages().message(f"alias-source-{value}", default=value)
-    return text
+    return ctx._messages().message(f"alias-source-{value}", default=value)
 
 
-def _yaml_like(view: dict[str, Any]) -> str:
+def _yaml_like(view: dict[str, object]) -> str:
     import yaml
 
     return str(yaml.safe_dump(view, sort_keys=False, allow_unicode=True,

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
-from bodhi_nb.commands.grammar import Command, Context, command
+from bodhi_nb.commands.grammar import Context, Group, Verb, command, said
 from bodhi_nb.commands.results import Message, Result
 from bodhi_nb.errors import (
     BadArgumentsError,
@@ -21,64 +21,53 @@ from bodhi_nb.errors import (
     ValueOnCommandLineError,
 )
 
+if TYPE_CHECKING:
+    from bodhi_nb.app import AppService
+
 __all__ = ["SecretCommand"]
 
-_ACTIONS = ("set", "ls", "rm", "rotate-key")
 _USAGE = "usage: secret set NAME | secret ls | secret rm NAME | secret rotate-key"
 
 
-@command
-class SecretCommand(Command):
-    name = "secret"
-    summary = ("store a secret (asked without echo), list or remove secrets, rotate the "
-               "master key")
-    quiet_usage = _USAGE
+@dataclass(frozen=True)
+class SecretNameRequest:
+    """``secret set NAME`` / ``secret rm NAME``; stray words land in ``extra``."""
 
-    @dataclass(frozen=True)
-    class Request:
-        action: str
-        name: str | None = None
-        extra: tuple[str, ...] = ()
-        json: bool = False
+    name: str | None = None
+    extra: tuple[str, ...] = ()
+    json: bool = False
 
+
+@dataclass(frozen=True)
+class SecretRequest:
+    """``secret ls`` / ``secret rotate-key``."""
+
+    extra: tuple[str, ...] = ()
+    json: bool = False
+
+
+def _name_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", nargs="?", help="the secret's name, e.g. HF_TOKEN")
+
+
+def _no_more_words(verb: Verb[SecretRequest], request: SecretRequest, ctx: Context) -> None:
+    if request.extra:
+        raise BadArgumentsError(command=verb.group,
+                                reason=ctx.t("secret-no-more-words", action=verb.name))
+
+
+class SecretSet(Verb[SecretNameRequest]):
+    name = "set"
+    summary = "store a secret: its value is asked at a prompt, without echo"
+    Request = SecretNameRequest
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("action", choices=_ACTIONS,
-                            help="set NAME (the value is asked at a prompt), ls, rm NAME, "
-                                 "rotate-key")
-        parser.add_argument("name", nargs="?", help="the secret's name, e.g. HF_TOKEN")
-        parser.add_argument("extra", nargs="*", help=argparse.SUPPRESS)
+        _name_argument(parser)
 
-    def run(self, app: Any, request: Any, ctx: Context) -> Result:
-        action = request.action
-        if action == "set":
-            return self._set(app, request, ctx)
-        if request.extra or (request.name is not None and action != "rm"):
-            raise BadArgumentsError(command=self.name,
-                                    reason=ctx.t("secret-no-more-words", action=action))
-        service = app.secret_service()
-        if action == "ls":
-            rows = [(s.name, s.created_at, s.updated_at) for s in service.list_secrets()]
-            return ctx.table(("name", "created", "updated"), rows,
-                             title=ctx.t("secret-ls-title"), empty=ctx.t("secret-ls-empty"))
-        if action == "rm":
-            if request.name is None:
-                raise BadArgumentsError(command=self.name, reason=ctx.t("secret-rm-needs-name"))
-            if not service.delete_secret(request.name):
-                raise SecretNotFoundError(name=request.name)
-            return Message(ctx.t("secret-removed", name=request.name),
-                           data={"removed": request.name})
-        rotation = service.rotate_key()
-        source = ctx.t(rotation.source, **rotation.source.args)
-        return Message(
-            ctx.t("secret-rotated", secrets=rotation.secrets, rows=rotation.rows,
-                  source=source),
-            data={"secrets": rotation.secrets, "rows": rotation.rows, "source": source})
-
-    def _set(self, app: Any, request: Any, ctx: Context) -> Result:
+    def run(self, app: AppService, request: SecretNameRequest, ctx: Context) -> Result:
         name = request.name
         if name is None:
-            raise BadArgumentsError(command=self.name, reason=ctx.t("secret-set-needs-name"))
+            raise BadArgumentsError(command=self.group, reason=ctx.t("secret-set-needs-name"))
         if "=" in name:  # `secret set HF_TOKEN=hf_...`
             raise ValueOnCommandLineError(name=name.partition("=")[0])
         if request.extra:
@@ -100,4 +89,61 @@ class SecretCommand(Command):
         del value
         notice = app.keyring_service().take_notice()
         return Message(ctx.t("secret-stored", name=name),
-                       (ctx.t(notice, **notice.args),) if notice else (), data={"stored": name})
+                       (said(ctx, notice),) if notice else (), data={"stored": name})
+
+
+class SecretLs(Verb[SecretRequest]):
+    name = "ls"
+    summary = "list the stored secrets (names and dates, never values)"
+    Request = SecretRequest
+
+    def run(self, app: AppService, request: SecretRequest, ctx: Context) -> Result:
+        _no_more_words(self, request, ctx)
+        rows = [(s.name, s.created_at, s.updated_at)
+                for s in app.secret_service().list_secrets()]
+        return ctx.table(("name", "created", "updated"), rows,
+                         title=ctx.t("secret-ls-title"), empty=ctx.t("secret-ls-empty"))
+
+
+class SecretRm(Verb[SecretNameRequest]):
+    name = "rm"
+    summary = "remove a secret"
+    Request = SecretNameRequest
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        _name_argument(parser)
+
+    def run(self, app: AppService, request: SecretNameRequest, ctx: Context) -> Result:
+        if request.extra:
+            raise BadArgumentsError(command=self.group,
+                                    reason=ctx.t("secret-no-more-words", action=self.name))
+        if request.name is None:
+            raise BadArgumentsError(command=self.group, reason=ctx.t("secret-rm-needs-name"))
+        if not app.secret_service().delete_secret(request.name):
+            raise SecretNotFoundError(name=request.name)
+        return Message(ctx.t("secret-removed", name=request.name),
+                       data={"removed": request.name})
+
+
+class SecretRotateKey(Verb[SecretRequest]):
+    name = "rotate-key"
+    summary = "encrypt every stored secret again under a new master key"
+    Request = SecretRequest
+
+    def run(self, app: AppService, request: SecretRequest, ctx: Context) -> Result:
+        _no_more_words(self, request, ctx)
+        rotation = app.secret_service().rotate_key()
+        source = said(ctx, rotation.source)
+        return Message(
+            ctx.t("secret-rotated", secrets=rotation.secrets, rows=rotation.rows,
+                  source=source),
+            data={"secrets": rotation.secrets, "rows": rotation.rows, "source": source})
+
+
+@command
+class SecretCommand(Group):
+    name = "secret"
+    summary = ("store a secret (asked without echo), list or remove secrets, rotate the "
+               "master key")
+    quiet_usage = _USAGE
+    verbs = (SecretSet(), SecretLs(), SecretRm(), SecretRotateKey())

@@ -10,9 +10,13 @@ import dataclasses
 import getpass
 import sys
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
+
+if TYPE_CHECKING:
+    from bodhi_nb.commands.grammar import LiveOutput
 
 __all__ = ["BodhiMagics"]
 
@@ -33,8 +37,8 @@ class BodhiMagics(Magics):
             render_error,
             split_line,
         )
-        from bodhi_nb.commands.chat import interpolate
-        from bodhi_nb.commands.grammar import ask_yes_no
+        from bodhi_nb.notebook.text import interpolate, strip_markers
+        from bodhi_nb.terminal import TqdmProgress, ask_yes_no
 
         debug = "--debug" in line.split()
         try:
@@ -44,9 +48,17 @@ class BodhiMagics(Magics):
                 # themselves, honouring --no-interpolate).
                 invocation = dataclasses.replace(invocation, tokens=[
                     interpolate(t, self.shell.user_ns) for t in invocation.tokens])
-            ctx = Context(prog="%bodhi", user_ns=self.shell.user_ns if self.shell else None,
-                          cell=cell, ask_secret=getpass.getpass, confirm=ask_yes_no,
-                          live=_live_factory(self.shell), started_at=entered)
+            namespace: dict[str, object] | None = (self.shell.user_ns if self.shell
+                                                   else None)
+
+            def fill(text: str) -> str:
+                return interpolate(text, namespace)
+
+            ctx = Context(prog="%bodhi", user_ns=namespace, interpolate=fill,
+                          cell=strip_markers(cell) if cell is not None else None,
+                          ask_secret=getpass.getpass, confirm=ask_yes_no,
+                          live=_live_factory(self.shell), progress=TqdmProgress,
+                          started_at=entered)
             return execute(invocation.tokens, ctx, app)
         except KeyboardInterrupt:
             print(message_text("ui-interrupted", prog="%bodhi", app_factory=app),
@@ -58,11 +70,13 @@ class BodhiMagics(Magics):
         return None
 
 
-def _live_factory(shell: Any) -> Any:
+def _live_factory(shell: object) -> Callable[[str], LiveOutput]:
     """In a Jupyter kernel answers stream into a display updated in place; elsewhere
     (terminal IPython, tests) to standard output."""
     if getattr(shell, "kernel", None) is None:
-        return None
+        from bodhi_nb.terminal import StdoutLive
+
+        return StdoutLive
     from bodhi_nb.notebook.live import DisplayLive
 
     return DisplayLive

@@ -91,7 +91,7 @@ from bodhi_nb.errors import (
     StartTimeoutError,
 )
 from bodhi_nb.gguf import read_gguf_metadata
-from bodhi_nb.objs import AliasSource, ChatTarget, UserAlias
+from bodhi_nb.objs import AliasSource, ChatTarget, UserAlias, canonical_llama_flag
 from bodhi_nb.redact import get_logger, register_secret, scrub
 
 if TYPE_CHECKING:
@@ -190,20 +190,6 @@ def resolve_runtime(setting: str, python: str | None = None,
 
 # -- arguments ------------------------------------------------------------------------------
 
-#: Other spellings of a llama-server option -> its canonical (long llama-server) name.
-_SYNONYMS = {
-    "-c": "--ctx-size", "-t": "--threads", "-tb": "--threads-batch", "-m": "--model",
-    "-a": "--alias", "-ngl": "--n-gpu-layers", "--gpu-layers": "--n-gpu-layers",
-    "-b": "--batch-size", "-ub": "--ubatch-size", "-fa": "--flash-attn", "-s": "--seed",
-    "--embedding": "--embeddings", "-np": "--parallel",
-    # llama_cpp.server names whose llama-server counterpart is spelled differently
-    "--n_ctx": "--ctx-size", "--n-ctx": "--ctx-size", "--n_threads": "--threads",
-    "--n_threads_batch": "--threads-batch", "--n_batch": "--batch-size",
-    "--n_ubatch": "--ubatch-size", "--n_gpu_layers": "--n-gpu-layers",
-    "--model_alias": "--alias", "--chat_format": "--chat-template",
-    # what `alias create --ctx chat_format=X` stores
-    "--chat-format": "--chat-template",
-}
 #: Canonical name -> llama_cpp.server name, where it is not just ``-`` -> ``_``.
 _TO_PY = {
     "--ctx-size": "--n_ctx", "--threads": "--n_threads", "--threads-batch": "--n_threads_batch",
@@ -229,13 +215,9 @@ def _is_flag(token: str) -> bool:
     return token.startswith("-") and len(token) > 1 and not _NUMBER.match(token)
 
 
-def canonical(flag: str) -> str:
-    """``-c``, ``--n_ctx`` and ``--ctx-size`` are one option: ``--ctx-size``."""
-    if flag in _SYNONYMS:
-        return _SYNONYMS[flag]
-    if flag.startswith("--"):
-        return "--" + flag[2:].replace("_", "-")
-    return flag
+#: ``-c``, ``--n_ctx`` and ``--ctx-size`` are one option (the table lives in objs, shared
+#: with ``alias create --ctx``).
+canonical = canonical_llama_flag
 
 
 def parse_args(tokens: Sequence[str], source: str = "arguments") -> list[Flag]:
