@@ -130,6 +130,11 @@ def snake_case(name: str) -> str:
     return _CAMEL.sub("_", name).lower()
 
 
+#: code -> leaf class, filled as this module defines its classes (see ``__init_subclass__``):
+#: the static map :func:`error_class` reads, with no walk of the package and no import.
+_BY_CODE: dict[str, type[BodhiError]] = {}
+
+
 class BodhiError(Exception):
     """Root of every error bodhi_nb raises on purpose.
 
@@ -160,6 +165,10 @@ class BodhiError(Exception):
                 leaf = leaf.removeprefix(prefix)
                 break
         cls.code = f"{branch.code}-{snake_case(leaf)}"
+        if cls.__module__ == __name__:  # the tree is this module's; a test's subclass is not
+            if cls.code in _BY_CODE:
+                raise TypeError(f"error code {cls.code!r} defined twice")
+            _BY_CODE[cls.code] = cls
 
     def __init__(self, **args: Any) -> None:
         self.params: dict[str, str] = {k: _to_arg(v) for k, v in args.items()}
@@ -960,28 +969,14 @@ class BadParamError(ChatServiceError):
     """args: name, value, reason"""
 
 
-def _leaves() -> dict[str, type[BodhiError]]:
-    # Every error class lives in this module, so BodhiError's subclass tree, walked once
-    # the module is loaded, is the whole list: no package walk, no imports.
-    seen: dict[str, type[BodhiError]] = {}
-    stack: list[type[BodhiError]] = [BodhiError]
-    while stack:
-        cls = stack.pop()
-        stack.extend(cls.__subclasses__())
-        if not cls.is_branch and cls.__module__ == __name__:
-            seen[cls.code] = cls
-    return seen
-
-
 def all_error_classes() -> list[type[BodhiError]]:
     """Every concrete (leaf) error class, sorted by code."""
-    leaves = _leaves()
-    return [leaves[k] for k in sorted(leaves)]
+    return [_BY_CODE[k] for k in sorted(_BY_CODE)]
 
 
 def error_class(code: str) -> type[BodhiError] | None:
     """The leaf class whose code is ``code`` (e.g. to rebuild a stored error), or None."""
-    return _leaves().get(code)
+    return _BY_CODE.get(code)
 
 
 __all__ += ["error_class"]

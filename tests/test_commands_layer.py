@@ -119,3 +119,29 @@ def test_argparse_complaints_are_translated_with_a_suggestion(
     with pytest.raises(BadArgumentsError) as missing:
         parse(["pull"])
     assert "il manque ref" in render_error(missing.value)
+
+
+def test_a_stored_download_error_is_rebuilt_without_the_front_ends(
+        python: str, subprocess_env: dict[str, str]) -> None:
+    """``error_of`` (a service) maps a stored code back to its class through errors.py
+    alone: no command module, front end or test helper is imported to do it."""
+    code = ("import json, sys\n"
+            "from datetime import UTC, datetime\n"
+            "import bodhi_nb.services.downloads as downloads\n"
+            "from bodhi_nb.objs import DownloadRequest\n"
+            "now = datetime.now(UTC)\n"
+            "row = DownloadRequest('01JDAAAAAAAAAAAAAAAAAAAAAA', 'acme/tiny', 'x.gguf', 'error',"
+            " now, now, error=json.dumps({'code': 'hub_service_error-gated_access',"
+            " 'params': {'repo': 'acme/tiny'}}))\n"
+            "error = downloads.error_of(row)\n"
+            "print(type(error).__name__, error.params['repo'])\n"
+            "print(' '.join(m for m in sys.modules if m.startswith('bodhi_nb')))\n")
+    proc = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=120,
+                          env=subprocess_env)
+    assert proc.returncode == 0, proc.stderr
+    rebuilt, loaded = proc.stdout.splitlines()
+    assert rebuilt == "GatedAccessError acme/tiny"
+    modules = loaded.split()
+    assert "bodhi_nb.services.downloads" in modules
+    assert not [m for m in modules if m == "bodhi_nb.cli" or m.startswith((
+        "bodhi_nb.commands", "bodhi_nb.notebook", "bodhi_nb.testing"))]
