@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import argparse
 import errno
+import re
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
 import pytest
 
+from bodhi_nb.app import AppService
 from bodhi_nb.commands import Context, execute, match_id, render_error
-from bodhi_nb.errors import AmbiguousIdError, BodhiError, all_error_classes, error_class
+from bodhi_nb.commands.grammar import Group, Verb
+from bodhi_nb.commands.results import Message, Result
+from bodhi_nb.errors import (
+    AmbiguousIdError,
+    BadArgumentsError,
+    BodhiError,
+    all_error_classes,
+    error_class,
+)
 
 
 def _failing_registry(exc: OSError) -> Any:
@@ -145,3 +157,100 @@ def test_a_stored_download_error_is_rebuilt_without_the_front_ends(
     assert "bodhi_nb.services.downloads" in modules
     assert not [m for m in modules if m == "bodhi_nb.cli" or m.startswith((
         "bodhi_nb.commands", "bodhi_nb.notebook", "bodhi_nb.testing"))]
+
+
+def test_the_grammar_imports_no_command_module(python: str,
+                                               subprocess_env: dict[str, str]) -> None:
+    """Commands register themselves; the grammar names their modules and imports them on
+    the first parse, never when it is imported itself."""
+    from bodhi_nb.commands import grammar
+
+    source = Path(grammar.__file__).read_text(encoding="utf-8")
+    modules = [m.rpartition(".")[2] for m in grammar.COMMAND_MODULES]
+    assert not re.findall(r"from bodhi_nb\.commands(?:\.\w+)? import (?:" + "|".join(modules)
+                          + r")\b", source)
+    code = ("import sys\n"
+            "import bodhi_nb.commands.grammar as g\n"
+            "print(sorted(m for m in g.COMMAND_MODULES if m in sys.modules))\n"
+            "g.parse(['status'])\n"
+            "print(sorted(m for m in g.COMMAND_MODULES if m in sys.modules) =="
+            " sorted(g.COMMAND_MODULES))\n")
+    proc = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=120,
+                          env=subprocess_env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split("\n")[:2] == ["[]", "True"]
+
+
+@dataclass(frozen=True)
+class _GrantRequest:
+    user: str
+    role: str = "user"
+    json: bool = False
+
+
+@dataclass(frozen=True)
+class _ListRequest:
+    all: bool = False
+
+
+class _Grant(Verb[_GrantRequest]):
+    name = "grant"
+    summary = "give USER a role"
+    Request = _GrantRequest
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("user")
+        parser.add_argument("--role", default="user")
+
+    def run(self, app: AppService, request: _GrantRequest, ctx: Context) -> Result:
+        return Message(f"{request.user} is {request.role}")
+
+
+class _List(Verb[_ListRequest]):
+    name = "ls"
+    summary = "list the users"
+    Request = _ListRequest
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--all", action="store_true")
+
+    def run(self, app: AppService, request: _ListRequest, ctx: Context) -> Result:
+        return Message(f"all={request.all}")
+
+
+class _Users(Group):
+    """A group as the coming ones (access, users, token, db, hub) declare theirs."""
+
+    name = "users"
+    summary = "manage users"
+    verbs = (_Grant(), _List())
+    default_verb = "ls"
+
+
+def test_a_group_declares_its_verbs_arguments_and_requests_one_way() -> None:
+    group = _Users()
+    parsed = group.parse(["grant", "ann", "--role", "admin", "--json"], "bodhi")
+    assert isinstance(parsed.command, _Grant) and parsed.command.group == "users"
+    assert parsed.request == _GrantRequest("ann", "admin", json=True)
+    assert group.parse([], "bodhi").request == _ListRequest()  # the default verb
+    assert group.parse(["--all"], "bodhi").request == _ListRequest(all=True)
+    with pytest.raises(BadArgumentsError) as info:
+        group.parse(["grant"], "bodhi")
+    assert info.value.params["command"] == "users"
+    with pytest.raises(BadArgumentsError):
+        group.parse(["fire", "bob"], "bodhi")
+    shown = group.help_text(Context())
+    assert "grant" in shown and "give USER a role" in shown and "list the users" in shown
+
+
+def test_every_group_verb_parses_to_its_own_request() -> None:
+    from bodhi_nb.commands.grammar import parse
+
+    for line, verb, request in (
+            ("alias show x", "show", "AliasNameRequest"),
+            ("api test openai --model m", "test", "ApiTestRequest"),
+            ("secret rm HF_TOKEN", "rm", "SecretNameRequest"),
+            ("downloads", "ls", "DownloadsLsRequest"),
+            ("downloads retry ABC --background", "retry", "DownloadsIdRequest")):
+        parsed = parse(line.split())
+        assert (parsed.command.name, type(parsed.request).__name__) == (verb, request), line
