@@ -75,10 +75,11 @@ def test_stream_and_no_stream_are_deterministic_and_logged(
     assert first.text and first.text == second.text
     assert first.text in streamed, "the answer streamed to the output as it came"
     assert capsys.readouterr().out == "", "--no-stream prints nothing while waiting"
-    # the first rendering after a live stream is a summary, not the answer again
+    # after a live stream to the terminal, the rendering is a summary, not the answer again
     shown = repr(first)
     assert shown.startswith("— tiny") and "first token" in shown
-    assert repr(first) == first.text, "later renderings show the answer"
+    assert repr(first) == shown, "every rendering is the same"
+    assert str(first) == first.text
     assert repr(second) == second.text
 
     history = shell.run_line_magic("bodhi", "history --json").to_json()
@@ -149,7 +150,7 @@ def test_model_alias_on_a_base_gguf_answers_in_text_and_says_why_once(
     assert data["params"]["stop"] == ["\n###"]
     shown = repr(first)
     assert "has no chat template" in shown and "chat_format=FORMAT" in shown
-    assert first._repr_mimebundle_() == {"text/plain": first.text}  # text, never headings
+    assert first._repr_mimebundle_() == {"text/plain": shown}  # text, never headings
     second = shell.run_line_magic("bodhi", line)
     assert second.notes == () and "no chat template" not in repr(second)
     assert second.text == first.text

@@ -174,7 +174,7 @@ def test_notes_lead_and_base_model_answers_render_as_text() -> None:
                             notes=("Note: no chat template.",))
     first = response._repr_mimebundle_()
     assert first["text/plain"].startswith("Note: no chat template.\n— tiny")
-    assert "text/markdown" in first and "### Instruction" not in first["text/plain"]
+    assert "text/markdown" not in first and "### Instruction" not in first["text/plain"]
     again = ChatResponse(_reply(), "text", notes=("Note: x",))
     assert again.to_text() == "Note: x\n**Paris**"
     assert again._repr_mimebundle_() == {"text/plain": "Note: x\n**Paris**"}

@@ -1,5 +1,15 @@
 """The command layer shared by the ``%bodhi`` magic and the ``bodhi`` CLI.
 
+A command is a ``Command[SomeRequest]`` (:mod:`bodhi_nb.commands.grammar`): its arguments,
+a frozen dataclass request, and ``run(app, request, ctx) -> Result`` checked by mypy. A
+command made of verbs (``alias``, ``api``, ``secret``, ``downloads``; ``access``, ``users``,
+``token``, ``db``, ``hub`` to come) is a ``Group`` listing ``Verb`` instances, each with its
+own request. ``@command`` registers a command; its module's name goes in
+``grammar.COMMAND_MODULES`` (the grammar imports none of them itself). What only a front end
+can do (ask without echo, stream to a screen, draw a progress bar, fill ``{var}``) reaches a
+command through its :class:`Context`, as the protocols ``LiveOutput`` and
+``DownloadProgress`` and plain callables.
+
 Words a command shows come from the Fluent catalogues (``bodhi_nb/locales/*/AREA.ftl``, both
 locales), never from string literals:
 

@@ -119,7 +119,7 @@ class ChatResponse(Result):
                           exclude: object = None) -> dict[str, Any]:
         before, answer, after = self._parts()
         plain = "\n".join([*before, *([answer] if answer is not None else []), *after])
-        if answer is not None and self.format == "text":
+        if self.format == "text":  # a base model's answer: its `###` lines are not headings
             return {"text/plain": plain}
         blocks = [*before, *([self.to_markdown()] if answer is not None else []),
                   *(f"*{line}*" for line in after)]
