@@ -40,8 +40,8 @@ print(" ".join(f"{x:.6f}" for x in lat))
 
 def _warm(root: Path, n: int) -> list[float]:
     from bodhi_nb.objs import DownloadRequest, DownloadStatus, new_ulid
-    from bodhi_nb.store.duckdb import DuckDbStore
     from bodhi_nb.services.time import DefaultTimeService
+    from bodhi_nb.store.duckdb import DuckDbStore
 
     clock = DefaultTimeService()
     db = DuckDbStore(root / "bodhi.duckdb", clock, idle_close=60, max_hold=3600)

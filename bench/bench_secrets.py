@@ -40,12 +40,12 @@ def _kek_cost(secret_module: Any, key: Any, rounds: int) -> tuple[list[float], l
 
 def run() -> list[dict[str, Any]]:
     from bodhi_nb.services import secret as secret_module
-    from bodhi_nb.store.base import to_db_ts
-    from bodhi_nb.store.duckdb import DuckDbStore
-    from bodhi_nb.store.secrets import SecretsTable
     from bodhi_nb.services.keyring import KeyringService
     from bodhi_nb.services.secret import SecretService
     from bodhi_nb.services.time import DefaultTimeService
+    from bodhi_nb.store.base import to_db_ts
+    from bodhi_nb.store.duckdb import DuckDbStore
+    from bodhi_nb.store.secrets import SecretsTable
 
     n = 300
     out: list[dict[str, Any]] = []

@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from bodhi_nb.store.duckdb import DuckDbStore
-from bodhi_nb.store.secrets import SecretsTable
-from bodhi_nb.store.sessions import SessionsTable
 from bodhi_nb.services.keyring import KeyringService
 from bodhi_nb.services.secret import SecretService
 from bodhi_nb.services.session import SessionService
 from bodhi_nb.services.time import FrozenTimeService, TimeService
+from bodhi_nb.store.duckdb import DuckDbStore
+from bodhi_nb.store.secrets import SecretsTable
+from bodhi_nb.store.sessions import SessionsTable
 
 #: Tests derive KEKs with few iterations; one test uses the real 600,000.
 TEST_ITERATIONS = 1000

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from bodhi_nb.errors import BodhiError
 from bodhi_nb.objs import new_ulid
+from bodhi_nb.services.time import DefaultTimeService
 from bodhi_nb.store.base import to_db_ts
 from bodhi_nb.store.duckdb import DuckDbStore
-from bodhi_nb.services.time import DefaultTimeService
 
 
 def writes(home: Path, tag: str, count: int) -> int:

@@ -23,10 +23,10 @@ from bodhi_nb.errors import (
     QueryFailedError,
 )
 from bodhi_nb.objs import DownloadRequest, DownloadStatus, new_ulid
+from bodhi_nb.services.time import DefaultTimeService, FrozenTimeService
 from bodhi_nb.store.downloads import DownloadsTable
 from bodhi_nb.store.duckdb import DuckDbStore
 from bodhi_nb.store.migrate import load_migrations
-from bodhi_nb.services.time import DefaultTimeService, FrozenTimeService
 
 WORKER = str(Path(__file__).with_name("db_worker.py"))
 TABLES = {"download_requests", "user_access_requests", "api_model_aliases", "api_tokens",

@@ -21,12 +21,12 @@ from bodhi_nb.errors import (
 )
 from bodhi_nb.redact import SecretStr
 from bodhi_nb.services import secret as secret_module
-from bodhi_nb.store.duckdb import DuckDbStore
-from bodhi_nb.store.secrets import SecretsTable
 from bodhi_nb.services.keyring import KeyringService, KeySource
 from bodhi_nb.services.localization import LocalizationService
 from bodhi_nb.services.secret import Envelope, SecretService
 from bodhi_nb.services.time import FrozenTimeService
+from bodhi_nb.store.duckdb import DuckDbStore
+from bodhi_nb.store.secrets import SecretsTable
 
 VALUE = "hf_sEcReTvAlUe0123456789abcdef"
 ENV_A = "first environment key, long enough"

@@ -11,11 +11,11 @@ import pytest
 from _secret_support import HEADLESS, services
 
 from bodhi_nb.errors import SessionExpiredError, SessionInvalidDataError, SessionNotFoundError
-from bodhi_nb.store.duckdb import DuckDbStore
-from bodhi_nb.store.sessions import SessionsTable
 from bodhi_nb.services.secret import SecretService
 from bodhi_nb.services.session import SessionService
 from bodhi_nb.services.time import FrozenTimeService
+from bodhi_nb.store.duckdb import DuckDbStore
+from bodhi_nb.store.sessions import SessionsTable
 
 TOKEN = "eyJhbGciOiJSUzI1NiJ9.access-token-value.signature"
 REFRESH = "refresh-token-value-0123456789"
