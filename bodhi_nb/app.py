@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from bodhi_nb.services.session import SessionService
     from bodhi_nb.services.settings import SettingService
     from bodhi_nb.services.time import TimeService
+    from bodhi_nb.store import Tables
 
 __all__ = [
     "SERVICE_NAMES",
@@ -252,21 +253,25 @@ def build_app_service(
     setting: SettingService = settings or built.get("setting") or SettingService()
     built["time"], built["setting"] = clock, setting
     if "db" not in built:
-        from bodhi_nb.services.db import DbService, prepare_home
+        from bodhi_nb.services.db import DbService
+        from bodhi_nb.store import open_store
 
-        home = setting.home
-        prepare_home(home)
-        built["db"] = DbService(
-            home / "bodhi.duckdb", clock,
+        built["db"] = DbService(open_store(
+            str(setting.get("BODHI_DATABASE_URL")), setting.home, clock,
             busy_timeout=float(setting.get("BODHI_DB_BUSY_TIMEOUT_SECS")),
             idle_close=int(setting.get("BODHI_DB_IDLE_CLOSE_MS")) / 1000.0,
-        )
+        ))
 
     def need(name: str, make: Callable[[], object]) -> None:
         # Build a service only when none was passed (``dict.setdefault(name, Service(...))``
         # would build a real one just to throw it away), and only on first use.
         if name not in built:
             built[name] = _Lazy(make)
+
+    def tables() -> Tables:
+        from bodhi_nb.services.db import DbService
+
+        return get("db", DbService).tables
 
     def get(name: str, kind: type[T]) -> T:
         # ``kind`` names the type for the checker only: a test may pass a fake of that shape.
@@ -286,18 +291,16 @@ def build_app_service(
         return KeyringService.from_settings(setting)
 
     def make_secret() -> SecretService:
-        from bodhi_nb.services.db import DbService
         from bodhi_nb.services.keyring import KeyringService
         from bodhi_nb.services.secret import SecretService
 
-        return SecretService(get("db", DbService), get("keyring", KeyringService), clock)
+        return SecretService(tables().secrets, get("keyring", KeyringService), clock)
 
     def make_session() -> SessionService:
-        from bodhi_nb.services.db import DbService
         from bodhi_nb.services.secret import SecretService
         from bodhi_nb.services.session import SessionService
 
-        return SessionService(get("db", DbService), get("secret", SecretService), clock)
+        return SessionService(tables().sessions, get("secret", SecretService), clock)
 
     def make_hub() -> HubService:
         from bodhi_nb.services.hub import HubService, hf_token_provider
@@ -307,11 +310,10 @@ def build_app_service(
                           token=hf_token_provider(setting, get("secret", SecretService)))
 
     def make_download() -> DownloadService:
-        from bodhi_nb.services.db import DbService
         from bodhi_nb.services.downloads import DownloadService
         from bodhi_nb.services.hub import HubService
 
-        return DownloadService(get("db", DbService), get("hub", HubService), clock)
+        return DownloadService(tables().downloads, get("hub", HubService), clock)
 
     def make_data() -> DataService:
         from bodhi_nb.services.ai_api import AiApiService
@@ -322,10 +324,9 @@ def build_app_service(
 
     def make_ai_api() -> AiApiService:
         from bodhi_nb.services.ai_api import AiApiService
-        from bodhi_nb.services.db import DbService
         from bodhi_nb.services.secret import SecretService
 
-        return AiApiService(get("db", DbService), get("secret", SecretService), clock)
+        return AiApiService(tables().api_aliases, get("secret", SecretService), clock)
 
     def make_local_llm() -> LocalLlmService:
         from bodhi_nb.services.local_llm import LocalLlmService
@@ -336,10 +337,9 @@ def build_app_service(
         from bodhi_nb.services.ai_api import AiApiService
         from bodhi_nb.services.chat import ChatService
         from bodhi_nb.services.data import DataService
-        from bodhi_nb.services.db import DbService
         from bodhi_nb.services.local_llm import LocalLlmService
 
-        return ChatService(get("db", DbService), clock, data=get("data", DataService),
+        return ChatService(tables().chat_messages, clock, data=get("data", DataService),
                            ai_api=get("ai_api", AiApiService),
                            local_llm=get("local_llm", LocalLlmService),
                            hf_cache=hf_cache.get())
@@ -380,11 +380,12 @@ def _follower(built: Mapping[str, Any],
             hub.endpoint = str(new).rstrip("/")
         elif key == "HF_HOME" and hf_cache.built:
             hf_cache.get().root = Path(new) / "hub"
-        elif key == "BODHI_DB_BUSY_TIMEOUT_SECS" and hasattr(db := existing("db"),
-                                                              "busy_timeout"):
-            db.busy_timeout = float(new)
-        elif key == "BODHI_DB_IDLE_CLOSE_MS" and hasattr(db := existing("db"), "idle_close"):
-            db.idle_close = int(new) / 1000.0
+        elif key == "BODHI_DB_BUSY_TIMEOUT_SECS" and hasattr(
+                store := existing("db").store, "busy_timeout"):
+            store.busy_timeout = float(new)
+        elif key == "BODHI_DB_IDLE_CLOSE_MS" and hasattr(
+                store := existing("db").store, "idle_close"):
+            store.idle_close = int(new) / 1000.0
 
     return follow
 

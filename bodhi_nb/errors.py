@@ -318,6 +318,49 @@ class CorruptError(DbError):
 __all__ += ["CorruptError", "HomeNotADirectoryError", "HomeNotWritableError"]  # issue 8
 
 
+# -- the store floor (issue 9): schema versions and PostgreSQL connections -------------------
+
+
+class SchemaTooNewError(DbError):
+    """The database was migrated by a newer bodhi_nb. args: version, supported"""
+
+    error_type = ErrorType.CONFLICT
+
+
+class BadUrlError(DbError):
+    """BODHI_DATABASE_URL cannot be used. args: url (password redacted), reason"""
+
+    error_type = ErrorType.INVALID_REQUEST
+
+
+class UnreachableError(DbError):
+    """The database server does not answer. args: location, reason"""
+
+    error_type = ErrorType.SERVICE_UNAVAILABLE
+
+
+class AuthFailedError(DbError):
+    """The server refused the user name or password. args: location, user"""
+
+    error_type = ErrorType.AUTHENTICATION
+
+
+class DatabaseMissingError(DbError):
+    """The server has no such database. args: location, database"""
+
+    error_type = ErrorType.NOT_FOUND
+
+
+class DriverMissingError(DbError):
+    """The backend's Python driver is not installed. args: backend, extra"""
+
+    error_type = ErrorType.SERVICE_UNAVAILABLE
+
+
+__all__ += ["AuthFailedError", "BadUrlError", "DatabaseMissingError", "DriverMissingError",
+            "SchemaTooNewError", "UnreachableError"]
+
+
 # -- localization ---------------------------------------------------------------------------
 
 

@@ -32,6 +32,10 @@ from bodhi_nb.errors import (
 __all__ = [
     "ANSWER_FORMATS",
     "LLAMA_FLAG_SPELLINGS",
+    "ChatMessage",
+    "HistoryEntry",
+    "Envelope",
+    "SecretInfo",
     "AliasSource",
     "ApiAlias",
     "ApiFormat",
@@ -650,3 +654,62 @@ def canonical_llama_flag(flag: str) -> str:
 
 
 __all__ += ["canonical_llama_flag", "parse_options"]
+
+
+# -- secrets (SecretService seals, the secrets table keeps) ------------------------------
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """A sealed value as stored: no part of it is secret."""
+
+    value: str
+    salt: str
+    nonce: str
+    key_id: str
+
+
+@dataclass(frozen=True)
+class SecretInfo:
+    """What ``secret ls`` shows: a name and timestamps, never a value."""
+
+    name: str
+    created_at: datetime
+    updated_at: datetime
+
+
+# -- chat history (ChatService logs, the chat_messages table keeps) -----------------------
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One logged exchange: a prompt and its answer."""
+
+    exchange: str
+    thread: str
+    alias: str | None
+    model: str | None
+    prompt: str
+    answer: str
+    created_at: datetime
+    usage: dict[str, Any] | None
+    timings: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """A row of chat history: ``role`` is system (a thread reset marker), user or
+    assistant; ``params``, ``usage`` and ``timings`` are JSON text."""
+
+    id: str
+    thread: str
+    exchange: str
+    seq: int
+    role: str
+    content: str
+    created_at: datetime
+    alias: str | None = None
+    model: str | None = None
+    params: str | None = None
+    usage: str | None = None
+    timings: str | None = None
