@@ -39,6 +39,7 @@ def test_stub_swaps_one_service_and_keeps_the_rest_real(tmp_path: Path) -> None:
                 .with_hub_service(fake_hub).build())
     assert registry.time_service() is clock
     assert registry.hub_service() is fake_hub
+    assert registry.db_service().tables.secrets.get("nothing") is None  # first use migrates
     assert registry.db_service().info().schema_version >= 1
     registry.db_service().close()
     with pytest.raises(TypeError):

@@ -16,6 +16,7 @@ from _secret_support import HEADLESS, services
 from bodhi_nb.app import DefaultAppService, build_app_service
 from bodhi_nb.commands import Context, execute
 from bodhi_nb.errors import MasterKeyMissingError
+from bodhi_nb.services.db import DbService
 from bodhi_nb.services.settings import SettingService
 from bodhi_nb.services.time import FrozenTimeService
 
@@ -27,7 +28,7 @@ API_KEY = "sk-live-0123456789abcdefghij"
 def _registry(home: Path, **env: str) -> DefaultAppService:
     clock = FrozenTimeService()
     db, keyring, secret, session = services(home, time=clock, **env)
-    return build_app_service(SettingService(), time=clock, db=db, keyring=keyring,
+    return build_app_service(SettingService(), time=clock, db=DbService(db), keyring=keyring,
                              secret=secret, session=session)
 
 
