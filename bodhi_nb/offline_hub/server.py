@@ -621,6 +621,10 @@ class HubServer:
         """The resolve URL of a file, as ``hf_hub_url`` builds it."""
         return f"{self.endpoint}/{repo_id}/resolve/{quote(revision, safe='')}/{quote(filename)}"
 
+    def repo_ids(self) -> list[str]:
+        """The repositories the folder holds now (``owner/name``, sorted)."""
+        return [repo.repo_id for repo in self._repos()]
+
     def warm(self) -> None:
         """Hash every file of every revision now rather than on first request."""
         for repo in self._repos():
