@@ -64,14 +64,17 @@ def current() -> HubServer | None:
         return _current
 
 
-def stop() -> HubServer | None:
-    """Stop the offline Hub this process serves; returns it (None if none was running)."""
+def stop() -> str | None:
+    """Stop the offline Hub this process serves; returns the endpoint it served (None if
+    none was running)."""
     global _current
     with _lock:
         hub, _current = _current, None
-    if hub is not None:
-        hub.stop()
-    return hub
+    if hub is None:
+        return None
+    endpoint = hub.endpoint
+    hub.stop()
+    return endpoint
 
 
 def lan_endpoint(hub: HubServer) -> str:
