@@ -1,6 +1,6 @@
 # The offline Hub (issue 9): `hub serve DIR`, `hub stop`, and its errors.
 
-cmd-hub = serve a folder of model repositories as an offline Hugging Face Hub (classrooms, air-gapped rooms): serve DIR, stop
+cmd-hub = serve a folder of models as an offline Hugging Face Hub for a classroom: serve DIR, stop
 arg-hub-serve = serve a folder of repositories (OWNER/NAME/files); --stop stops it
 arg-hub-folder = the folder of repositories, laid out as OWNER/NAME/files
 arg-hub-port = the port to listen on (default: any free port)

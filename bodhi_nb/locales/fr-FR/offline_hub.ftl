@@ -1,6 +1,6 @@
 # Le Hub hors ligne (issue 9) : `hub serve DOSSIER`, `hub stop`, et ses erreurs.
 
-cmd-hub = sert un dossier de dépôts de modèles comme un Hugging Face Hub hors ligne (salles de classe, salles sans internet) : serve DOSSIER, stop
+cmd-hub = sert un dossier de modèles comme un Hugging Face Hub hors ligne pour une classe : serve DOSSIER, stop
 arg-hub-serve = sert un dossier de dépôts (PROPRIÉTAIRE/NOM/fichiers) ; --stop l'arrête
 arg-hub-folder = le dossier des dépôts, organisé en PROPRIÉTAIRE/NOM/fichiers
 arg-hub-port = le port d'écoute (par défaut : un port libre)
