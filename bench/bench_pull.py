@@ -92,7 +92,7 @@ def _curl(url: str, dest: Path) -> dict[str, float]:
 
 
 def run() -> list[dict[str, Any]]:
-    from bodhi_nb.testing.hub_server import HubServer
+    from bodhi_nb.offline_hub import HubServer
 
     with tempfile.TemporaryDirectory(prefix="bodhi-bench-") as tmp:
         root = Path(tmp)

@@ -6,6 +6,10 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bodhi_nb.commands.offline_hub import HubServing
 
 __all__ = ["main"]
 
@@ -51,7 +55,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         # (or a registry that cannot be built) must not wait for the database or keyring.
         print(render_error(exc, prog="bodhi"), file=sys.stderr)
         return exit_code(exc)
+    from bodhi_nb.commands.offline_hub import HubServing
+
+    if isinstance(result, HubServing):
+        return _hold(result)
     return _emit(result.to_text())
+
+
+def _hold(serving: HubServing) -> int:
+    """``bodhi hub serve``: the server runs in this process's background threads; the
+    terminal keeps the process alive until Ctrl-C (or SIGTERM), then stops it."""
+    import signal
+    import threading
+
+    def terminate(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    status = 0
+    try:
+        status = _emit(serving.to_text())
+        if status == 0:
+            threading.Event().wait()  # interrupted by Ctrl-C or SIGTERM
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        serving.stop()
+    return status if status else _emit(serving.stopped)
 
 
 def _emit(text: str) -> int:

@@ -22,7 +22,9 @@ service (or layer) sits below it, and each concrete error is a leaf of exactly o
     ├── LocalLlmServiceError      runtime_missing, start_failed, start_timeout, ...
     ├── AiApiServiceError         unreachable, unauthorized, model_not_found, rate_limited,
     │                             context_too_long, stream_interrupted, ...
-    └── ChatServiceError          model_not_downloaded, no_model, bad_param
+    ├── ChatServiceError          model_not_downloaded, no_model, bad_param
+    └── OfflineHubError           root_not_a_folder, port_in_use, cannot_listen,
+                                  already_serving
 
 :func:`all_error_classes` lists every leaf; a test checks each has a message in every
 locale, and that this tree names every branch.
@@ -1010,6 +1012,42 @@ class NoModelError(ChatServiceError):
 
 class BadParamError(ChatServiceError):
     """args: name, value, reason"""
+
+
+# -- the offline Hub (issue 9): OfflineHubError ---------------------------------------------
+
+
+class OfflineHubError(BodhiError):
+    error_type = ErrorType.INVALID_REQUEST
+
+
+class OfflineHubRootNotAFolderError(OfflineHubError):
+    """``hub serve DIR`` names something that is not a folder. args: path"""
+
+
+class OfflineHubPortInUseError(OfflineHubError):
+    """Another program listens on the port. args: host, port"""
+
+    error_type = ErrorType.CONFLICT
+
+
+class OfflineHubCannotListenError(OfflineHubError):
+    """The address cannot be listened on (an unknown host, no permission). args: host,
+    port, reason"""
+
+    error_type = ErrorType.SERVICE_UNAVAILABLE
+
+
+class OfflineHubAlreadyServingError(OfflineHubError):
+    """This process already serves an offline Hub. args: endpoint, root"""
+
+    error_type = ErrorType.CONFLICT
+
+
+__all__ += [  # issue 9's offline Hub branch, kept beside its classes
+    "OfflineHubAlreadyServingError", "OfflineHubCannotListenError", "OfflineHubError",
+    "OfflineHubPortInUseError", "OfflineHubRootNotAFolderError",
+]
 
 
 def all_error_classes() -> list[type[BodhiError]]:

@@ -83,9 +83,9 @@ def subprocess_env() -> dict[str, str]:
 def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """The offline Hub on 127.0.0.1, serving ``tmp_path/hub_root``, as ``HF_ENDPOINT``; it
     must end the test without a server-side error. A module may override it (tokens...)."""
-    from bodhi_nb.testing.hub_server import HubServer
+    from bodhi_nb.testing.hub_faults import FaultyHubServer
 
-    with HubServer(tmp_path / "hub_root") as server:
+    with FaultyHubServer(tmp_path / "hub_root") as server:
         monkeypatch.setenv("HF_ENDPOINT", server.endpoint)
         yield server
         assert server.server_errors == []

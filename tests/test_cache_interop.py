@@ -20,7 +20,7 @@ from bodhi_nb.services.hf_cache import HfCache
 from bodhi_nb.services.hub import HubService
 from bodhi_nb.services.time import DefaultTimeService
 from bodhi_nb.testing.gguf_files import make_gguf
-from bodhi_nb.testing.hub_server import HubServer
+from bodhi_nb.testing.hub_faults import FaultyHubServer
 
 
 @pytest.fixture(autouse=True)
@@ -46,7 +46,7 @@ def _service(cache: Path, endpoint: str) -> HubService:
 
 
 def test_scan_cache_dir_sees_the_repo_during_a_pull_and_after_a_kill(
-        hub: HubServer, tmp_path: Path, subprocess_env: dict[str, str]) -> None:
+        hub: FaultyHubServer, tmp_path: Path, subprocess_env: dict[str, str]) -> None:
     big = tmp_path / "src" / "big-Q4_0.gguf"
     big.parent.mkdir(parents=True, exist_ok=True)
     make_gguf(big, size_bytes=12 << 20)
@@ -83,7 +83,7 @@ def test_scan_cache_dir_sees_the_repo_during_a_pull_and_after_a_kill(
 
 @pytest.mark.parametrize("umask", [0o022, 0o002, 0o077])
 def test_cache_files_follow_the_umask_like_huggingface_hub(
-        hub: HubServer, model: Path, tmp_path: Path, umask: int) -> None:
+        hub: FaultyHubServer, model: Path, tmp_path: Path, umask: int) -> None:
     hub.add_repo("acme/perm", {"p-Q4_0.gguf": model, "README.md": "# r"})
     ours, theirs = tmp_path / "ours", tmp_path / "theirs"
     service = _service(ours, hub.endpoint)
@@ -127,7 +127,7 @@ def _tree(root: Path) -> dict[str, str]:
     return out
 
 
-def _xet_cache(root: Path, hub: HubServer, repos: list[str], filename: str) -> None:
+def _xet_cache(root: Path, hub: FaultyHubServer, repos: list[str], filename: str) -> None:
     """A cache as huggingface_hub 2.x leaves it after Xet downloads: each repository's blob
     is a link into the shared store, listed in the store entry's manifest."""
     from huggingface_hub.utils._shared_blobs import publish_blob_to_shared_store
@@ -143,7 +143,7 @@ def _xet_cache(root: Path, hub: HubServer, repos: list[str], filename: str) -> N
     assert (root / "blobs" / "ab" / xet_hash).is_file()
 
 
-def test_rm_frees_xet_shared_blobs_exactly_as_hf_cache_rm(hub: HubServer, model: Path,
+def test_rm_frees_xet_shared_blobs_exactly_as_hf_cache_rm(hub: FaultyHubServer, model: Path,
                                                           tmp_path: Path) -> None:
     from bodhi_nb.app import build_app_service
     from bodhi_nb.services.settings import SettingService
@@ -177,7 +177,7 @@ def test_rm_frees_xet_shared_blobs_exactly_as_hf_cache_rm(hub: HubServer, model:
     assert scan_cache_dir(ours).warnings == []
 
 
-def test_rm_of_a_repository_removes_what_hf_cache_rm_removes(hub: HubServer, model: Path,
+def test_rm_of_a_repository_removes_what_hf_cache_rm_removes(hub: FaultyHubServer, model: Path,
                                                               tmp_path: Path) -> None:
     from bodhi_nb.app import build_app_service
     from bodhi_nb.services.settings import SettingService
@@ -215,7 +215,7 @@ def test_rm_of_a_repository_removes_what_hf_cache_rm_removes(hub: HubServer, mod
     assert not list((ours / "blobs" / "ab").glob("ab*[0-9a-f]"))
 
 
-def test_removing_a_file_keeps_a_blob_other_snapshots_use(hub: HubServer, model: Path,
+def test_removing_a_file_keeps_a_blob_other_snapshots_use(hub: FaultyHubServer, model: Path,
                                                          tmp_path: Path) -> None:
     hub.add_repo("acme/keep", {"a-Q4_0.gguf": model, "b-Q8_0.gguf": model})
     cache = tmp_path / "cache"

@@ -20,7 +20,7 @@ from bodhi_nb.objs import DownloadRequest, DownloadStatus, Repo, new_ulid
 from bodhi_nb.services.downloads import INTERRUPTED, owner_alive, this_owner
 from bodhi_nb.services.settings import SettingService
 from bodhi_nb.testing.gguf_files import make_gguf
-from bodhi_nb.testing.hub_server import HubServer
+from bodhi_nb.testing.hub_faults import FaultyHubServer
 
 FILE = "big-Q4_0.gguf"
 
@@ -34,7 +34,7 @@ def big(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def registry(hub: HubServer) -> Iterator[DefaultAppService]:
+def registry(hub: FaultyHubServer) -> Iterator[DefaultAppService]:
     app = build_app_service(SettingService())
     yield app
     app.close()
@@ -50,7 +50,7 @@ def _downloads_text(app: DefaultAppService) -> str:
 
 
 def test_a_pull_killed_with_sigkill_is_interrupted_and_retryable(
-        hub: HubServer, big: Path, registry: DefaultAppService,
+        hub: FaultyHubServer, big: Path, registry: DefaultAppService,
         subprocess_env: dict[str, str]) -> None:
     hub.add_repo("acme/big", {FILE: big})
     hub.throttle(2 << 20, origin="cdn")
@@ -110,7 +110,7 @@ def test_archive_no_longer_calls_a_dead_pull_running(registry: DefaultAppService
 
 
 def test_a_kernel_interrupt_leaves_an_interrupted_row_with_the_bytes_on_disk(
-        hub: HubServer, big: Path, registry: DefaultAppService) -> None:
+        hub: FaultyHubServer, big: Path, registry: DefaultAppService) -> None:
     hub.add_repo("acme/big", {FILE: big})
     hub.throttle(4 << 20, origin="cdn")
 
@@ -143,7 +143,7 @@ def test_a_kernel_interrupt_leaves_an_interrupted_row_with_the_bytes_on_disk(
 
 
 def test_settings_reach_the_running_services_at_once(
-        hub: HubServer, big: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        hub: FaultyHubServer, big: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ctx = Context(prog="bodhi")
     # Settings from settings.yaml, not the environment (which would shadow any change).
     monkeypatch.delenv("HF_ENDPOINT")
@@ -151,7 +151,7 @@ def test_settings_reach_the_running_services_at_once(
     SettingService().set("HF_ENDPOINT", hub.endpoint)
     registry = build_app_service(SettingService())
     assert registry.hub_service().endpoint == hub.endpoint
-    with HubServer(tmp_path / "second_root") as second:
+    with FaultyHubServer(tmp_path / "second_root") as second:
         second.add_repo("acme/only-second", {FILE: big})
 
         def run(*tokens: str) -> None:

@@ -46,7 +46,7 @@ def quiet_client(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def hub(quiet_client: None) -> Iterator[object]:
-    from bodhi_nb.testing.hub_server import HubServer
+    from bodhi_nb.offline_hub import HubServer
 
     with HubServer() as server:
         yield server

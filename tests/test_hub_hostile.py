@@ -305,10 +305,10 @@ def test_credentials_in_the_endpoint_stay_out_of_errors_rows_and_output(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
     from bodhi_nb.cli import main
-    from bodhi_nb.testing.hub_server import HubServer
+    from bodhi_nb.testing.hub_faults import FaultyHubServer
 
     secret = "s3cr3t-pw-do-not-show"
-    with HubServer(tmp_path / "root") as hub:
+    with FaultyHubServer(tmp_path / "root") as hub:
         hub.add_repo("acme/gated", {"g.gguf": b"x" * 100}, gated=True)
         hub.add_repo("acme/html", {"h.gguf": b"x" * 100})
         endpoint = hub.endpoint.replace("http://", f"http://user:{secret}@")

@@ -29,7 +29,9 @@ from huggingface_hub.errors import (
     RevisionNotFoundError,
 )
 
-from bodhi_nb.testing.hub_server import INVALID_CREDENTIALS, HubServer
+from bodhi_nb.offline_hub import HubServer
+from bodhi_nb.offline_hub.server import INVALID_CREDENTIALS
+from bodhi_nb.testing.hub_faults import FaultyHubServer
 
 ALICE = "hf_alice_has_access"
 BOB = "hf_bob_has_no_access"
@@ -51,8 +53,8 @@ def quiet_client(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def hub() -> Iterator[HubServer]:
-    with HubServer(tokens={ALICE: "alice", BOB: "bob"}) as server:
+def hub() -> Iterator[FaultyHubServer]:
+    with FaultyHubServer(tokens={ALICE: "alice", BOB: "bob"}) as server:
         yield server
     assert server.server_errors == []
 
@@ -63,7 +65,7 @@ def weights() -> bytes:
 
 
 @pytest.fixture
-def tiny(hub: HubServer, weights: bytes) -> str:
+def tiny(hub: FaultyHubServer, weights: bytes) -> str:
     """A public repo with an LFS and a non-LFS file; returns main's commit."""
     return hub.add_repo(REPO, {"model.gguf": weights, "config.json": CONFIG,
                                "docs/README.md": "# tiny\n"})
@@ -92,7 +94,7 @@ def hf_api(hub: HubServer, token: str | None = None) -> HfApi:
 # -- downloads and cache layout ---------------------------------------------------------------
 
 def test_lfs_file_is_redirected_to_the_cdn_and_cached_by_sha256(
-        hub: HubServer, tiny: str, weights: bytes) -> None:
+        hub: FaultyHubServer, tiny: str, weights: bytes) -> None:
     path = download(hub, "model.gguf")
 
     digest = hashlib.sha256(weights).hexdigest()
@@ -109,7 +111,7 @@ def test_lfs_file_is_redirected_to_the_cdn_and_cached_by_sha256(
 
 
 def test_small_file_is_served_by_the_hub_and_cached_by_git_blob_sha1(
-        hub: HubServer, tiny: str) -> None:
+        hub: FaultyHubServer, tiny: str) -> None:
     path = download(hub, "config.json")
 
     git_sha1 = hashlib.sha1(f"blob {len(CONFIG)}\0{CONFIG}".encode()).hexdigest()
@@ -119,7 +121,7 @@ def test_small_file_is_served_by_the_hub_and_cached_by_git_blob_sha1(
         ("hub", "HEAD", 200), ("hub", "GET", 200)]
 
 
-def test_file_metadata_headers_and_no_xet(hub: HubServer, tiny: str, weights: bytes) -> None:
+def test_file_metadata_headers_and_no_xet(hub: FaultyHubServer, tiny: str, weights: bytes) -> None:
     meta = get_hf_file_metadata(hf_hub_url(REPO, "model.gguf", endpoint=hub.endpoint))
     assert (meta.commit_hash, meta.etag, meta.size) == (
         tiny, hashlib.sha256(weights).hexdigest(), len(weights))
@@ -137,7 +139,7 @@ def test_file_metadata_headers_and_no_xet(hub: HubServer, tiny: str, weights: by
     assert responses[0].headers["content-length"] == str(len(weights))
 
 
-def test_revision_by_name_and_by_commit(hub: HubServer) -> None:
+def test_revision_by_name_and_by_commit(hub: FaultyHubServer) -> None:
     main = hub.add_repo(REPO, {"config.json": "new"},
                         revisions={"v1": {"config.json": "old"}}, tags=["v1"])
     v1 = hub.commit(REPO, "v1")
@@ -163,7 +165,7 @@ def test_commit_is_deterministic_and_follows_the_content(tmp_path: Path) -> None
 
 # -- ranges -----------------------------------------------------------------------------------
 
-def test_range_requests(hub: HubServer, tiny: str, weights: bytes) -> None:
+def test_range_requests(hub: FaultyHubServer, tiny: str, weights: bytes) -> None:
     size = len(weights)
     with httpx.Client(follow_redirects=True) as client:
         url = hub.url(REPO, "model.gguf")
@@ -189,7 +191,7 @@ def test_range_requests(hub: HubServer, tiny: str, weights: bytes) -> None:
 # -- errors -----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("token", "status"), [(None, 401), (BOB, 404)])
-def test_missing_repo(hub: HubServer, token: str | None, status: int) -> None:
+def test_missing_repo(hub: FaultyHubServer, token: str | None, status: int) -> None:
     with pytest.raises(RepositoryNotFoundError) as raised:
         download(hub, "config.json", token=token)
     assert type(raised.value) is RepositoryNotFoundError
@@ -203,7 +205,7 @@ def test_missing_repo(hub: HubServer, token: str | None, status: int) -> None:
 
 @pytest.mark.parametrize(("token", "status"), [(None, 401), (BOB, 404)])
 def test_private_repo_is_not_found_without_access(
-        hub: HubServer, token: str | None, status: int) -> None:
+        hub: FaultyHubServer, token: str | None, status: int) -> None:
     hub.add_repo(REPO, {"config.json": CONFIG}, private=True, allowed_tokens=[ALICE])
     with pytest.raises(RepositoryNotFoundError) as raised:
         download(hub, "config.json", token=token)
@@ -215,7 +217,7 @@ def test_private_repo_is_not_found_without_access(
 
 
 @pytest.mark.parametrize(("token", "status"), [(None, 401), (BOB, 403)])
-def test_gated_repo_without_access(hub: HubServer, token: str | None, status: int) -> None:
+def test_gated_repo_without_access(hub: FaultyHubServer, token: str | None, status: int) -> None:
     hub.add_repo(REPO, {"model.gguf": b"w" * 100}, gated=True, allowed_tokens=[ALICE])
     with pytest.raises(GatedRepoError) as raised:
         download(hub, "model.gguf", token=token)
@@ -227,7 +229,7 @@ def test_gated_repo_without_access(hub: HubServer, token: str | None, status: in
     assert (info.gated, [s.rfilename for s in info.siblings or []]) == ("manual", ["model.gguf"])
 
 
-def test_gated_repo_with_access_keeps_the_token_off_the_cdn(hub: HubServer) -> None:
+def test_gated_repo_with_access_keeps_the_token_off_the_cdn(hub: FaultyHubServer) -> None:
     hub.add_repo(REPO, {"model.gguf": b"w" * 100}, gated="auto", allowed_tokens=[ALICE])
     assert download(hub, "model.gguf", token=ALICE).read_bytes() == b"w" * 100
     hf_api(hub, ALICE).auth_check(REPO)
@@ -237,7 +239,7 @@ def test_gated_repo_with_access_keeps_the_token_off_the_cdn(hub: HubServer) -> N
     assert ALICE not in repr(log)
 
 
-def test_missing_revision(hub: HubServer, tiny: str) -> None:
+def test_missing_revision(hub: FaultyHubServer, tiny: str) -> None:
     with pytest.raises(RevisionNotFoundError) as raised:
         download(hub, "config.json", revision="nope")
     assert raised.value.response.status_code == 404
@@ -248,7 +250,7 @@ def test_missing_revision(hub: HubServer, tiny: str) -> None:
         api.list_repo_files(REPO, revision="0" * 40)
 
 
-def test_missing_file(hub: HubServer, tiny: str) -> None:
+def test_missing_file(hub: FaultyHubServer, tiny: str) -> None:
     with pytest.raises(RemoteEntryNotFoundError) as raised:
         download(hub, "missing.bin")
     assert raised.value.response.status_code == 404
@@ -260,7 +262,7 @@ def test_missing_file(hub: HubServer, tiny: str) -> None:
     assert api.revision_exists(REPO, "main") and not api.revision_exists(REPO, "nope")
 
 
-def test_bad_token(hub: HubServer, tiny: str) -> None:
+def test_bad_token(hub: FaultyHubServer, tiny: str) -> None:
     with pytest.raises(HfHubHTTPError) as raised:
         download(hub, "config.json", token="hf_wrong")
     assert not isinstance(raised.value, RepositoryNotFoundError)
@@ -275,7 +277,7 @@ def test_bad_token(hub: HubServer, tiny: str) -> None:
     assert api.whoami(token=ALICE)["name"] == "alice"
 
 
-def test_unknown_route_and_method(hub: HubServer, tiny: str) -> None:
+def test_unknown_route_and_method(hub: FaultyHubServer, tiny: str) -> None:
     with httpx.Client() as client:
         r = client.get(f"{hub.endpoint}/api/spaces/x/y")
         assert (r.status_code, r.headers["x-error-code"]) == (404, "NotFound")
@@ -285,7 +287,7 @@ def test_unknown_route_and_method(hub: HubServer, tiny: str) -> None:
 
 # -- API --------------------------------------------------------------------------------------
 
-def test_model_info_and_listings(hub: HubServer, tiny: str, weights: bytes) -> None:
+def test_model_info_and_listings(hub: FaultyHubServer, tiny: str, weights: bytes) -> None:
     api = hf_api(hub)
     info = api.model_info(REPO, files_metadata=True)
     assert (info.id, info.sha, info.gated, info.private) == (REPO, tiny, False, False)
@@ -310,7 +312,7 @@ def test_model_info_and_listings(hub: HubServer, tiny: str, weights: bytes) -> N
     assert [m.id for m in api.list_models(author="other")] == []
 
 
-def test_snapshot_download(hub: HubServer, tiny: str, weights: bytes) -> None:
+def test_snapshot_download(hub: FaultyHubServer, tiny: str, weights: bytes) -> None:
     folder = Path(snapshot_download(REPO, endpoint=hub.endpoint, cache_dir=cache(), token=False))
     assert folder == storage() / "snapshots" / tiny
     assert (folder / "model.gguf").read_bytes() == weights
@@ -318,7 +320,7 @@ def test_snapshot_download(hub: HubServer, tiny: str, weights: bytes) -> None:
     assert sum(r.origin == "cdn" for r in hub.log) == 1
 
 
-def test_tree_pagination_follows_link_next(hub: HubServer) -> None:
+def test_tree_pagination_follows_link_next(hub: FaultyHubServer) -> None:
     hub.add_repo(REPO, {f"f{i}.txt": str(i) for i in range(5)})
     hub.tree_page_size = 2
     assert hf_api(hub).list_repo_files(REPO) == [f"f{i}.txt" for i in range(5)]
@@ -327,7 +329,7 @@ def test_tree_pagination_follows_link_next(hub: HubServer) -> None:
     assert "cursor=" not in pages[0].query and all("cursor=" in p.query for p in pages[1:])
 
 
-def test_keep_alive_reuses_one_connection(hub: HubServer, tiny: str) -> None:
+def test_keep_alive_reuses_one_connection(hub: FaultyHubServer, tiny: str) -> None:
     with httpx.Client() as client:
         for _ in range(3):
             assert client.get(hub.url(REPO, "config.json")).status_code == 200
@@ -338,7 +340,8 @@ def test_keep_alive_reuses_one_connection(hub: HubServer, tiny: str) -> None:
 
 def test_cdn_urls_are_signed_and_expire(tmp_path: Path) -> None:
     now = [1_000_000.0]
-    with HubServer(tmp_path, clock=lambda: now[0], url_ttl=60) as hub, httpx.Client() as client:
+    with HubServer(tmp_path, clock=lambda: now[0], url_ttl=60) as hub, \
+            httpx.Client() as client:
         hub.add_repo(REPO, {"model.gguf": b"x" * 10})
         location = client.head(hub.url(REPO, "model.gguf")).headers["location"]
         assert client.get(location).content == b"x" * 10
@@ -353,7 +356,7 @@ def test_cdn_urls_are_signed_and_expire(tmp_path: Path) -> None:
 
 # -- faults -----------------------------------------------------------------------------------
 
-def test_dropped_connection_is_resumed_with_a_range_request(hub: HubServer) -> None:
+def test_dropped_connection_is_resumed_with_a_range_request(hub: FaultyHubServer) -> None:
     # huggingface_hub writes 10 MiB chunks: cut past the first so that it has bytes to keep.
     data = blob(12 * MiB, seed=1)
     hub.add_repo(REPO, {"big.gguf": data})
@@ -367,7 +370,7 @@ def test_dropped_connection_is_resumed_with_a_range_request(hub: HubServer) -> N
     assert second.bytes_sent == 2 * MiB
 
 
-def test_throttle_limits_the_rate(hub: HubServer) -> None:
+def test_throttle_limits_the_rate(hub: FaultyHubServer) -> None:
     hub.add_repo(REPO, {"w.gguf": blob(200_000)})
     hub.throttle(500_000, origin="cdn")
     started = time.monotonic()
@@ -382,14 +385,14 @@ def test_throttle_limits_the_rate(hub: HubServer) -> None:
     assert [r.fault for r in hub.log] == [None, None]
 
 
-def test_429_is_retried_by_hf_hub_download(hub: HubServer, tiny: str) -> None:
+def test_429_is_retried_by_hf_hub_download(hub: FaultyHubServer, tiny: str) -> None:
     hub.fail_next(429, path="/resolve/", method="HEAD", headers={"Retry-After": "0"})
     assert download(hub, "config.json").read_text() == CONFIG
     heads = [r for r in hub.log if r.method == "HEAD"]
     assert [(r.status, r.fault) for r in heads] == [(429, "status"), (200, None)]
 
 
-def test_injected_statuses_reach_the_api_caller_then_stop(hub: HubServer, tiny: str) -> None:
+def test_injected_statuses_reach_the_api_caller_then_stop(hub: FaultyHubServer, tiny: str) -> None:
     api = hf_api(hub)
     hub.fail_next(429, path="^/api/models/", headers={"Retry-After": "7"})
     with pytest.raises(HfHubHTTPError) as raised:
@@ -404,7 +407,7 @@ def test_injected_statuses_reach_the_api_caller_then_stop(hub: HubServer, tiny: 
     assert api.model_info(REPO).sha == tiny
 
 
-def test_delay_trips_client_timeouts(hub: HubServer, tiny: str) -> None:
+def test_delay_trips_client_timeouts(hub: FaultyHubServer, tiny: str) -> None:
     hub.delay(0.5, path="^/api/models/")
     with pytest.raises(httpx2.ReadTimeout):
         hf_api(hub).model_info(REPO, timeout=0.1)
@@ -439,7 +442,7 @@ def test_serves_a_folder_with_settings(tmp_path: Path) -> None:
 def test_cli_serves_until_terminated(
         tmp_path: Path, python: str, subprocess_env: dict[str, str]) -> None:
     write_folder(tmp_path / "repos")
-    command = [python, "-m", "bodhi_nb.testing.hub_server", "--root", str(tmp_path / "repos"),
+    command = [python, "-m", "bodhi_nb.offline_hub", "--root", str(tmp_path / "repos"),
                "--token", "hf_teacher=teacher"]
     with subprocess.Popen(command, env=subprocess_env, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, text=True) as proc:
@@ -465,7 +468,7 @@ def test_cli_serves_until_terminated(
 # -- issue 8: a classroom at once, and pull requests ------------------------------------------
 
 
-def test_pull_requests_are_listed_as_pull_requests_not_branches(hub: HubServer) -> None:
+def test_pull_requests_are_listed_as_pull_requests_not_branches(hub: FaultyHubServer) -> None:
     main = hub.add_repo(REPO, {"config.json": "main"}, revisions={
         "refs/pr/2": {"config.json": "pr two"}, "refs/pr/10": {"config.json": "pr ten"},
         "dev": {"config.json": "dev"}, "v1": {"config.json": "v1"}}, tags=["v1"])
@@ -497,7 +500,7 @@ def _listen_backlog(port: int) -> int | None:
     return None
 
 
-def test_sixty_clients_at_once_all_finish_with_the_right_bytes(hub: HubServer) -> None:
+def test_sixty_clients_at_once_all_finish_with_the_right_bytes(hub: FaultyHubServer) -> None:
     import http.client
     import threading
     from urllib.parse import urlsplit

@@ -23,7 +23,7 @@ from bodhi_nb.commands.results import Message, Result, Sections, Table
 from bodhi_nb.errors import BodhiError
 from bodhi_nb.terminal import StdoutLive
 from bodhi_nb.testing.gguf_files import make_gguf
-from bodhi_nb.testing.hub_server import HubServer
+from bodhi_nb.testing.hub_faults import FaultyHubServer
 
 REPO, FILE = "acme/tiny-GGUF", "tiny-Q4_K_M.gguf"
 #: headings, titles and lines that read the same in both languages (words or pure data).
@@ -115,7 +115,7 @@ _HUB_LINES = (
     "help rm", "secret bogus", "api bogus")
 
 
-def test_pull_and_rm_in_french(hub: HubServer, tmp_path: Path,
+def test_pull_and_rm_in_french(hub: FaultyHubServer, tmp_path: Path,
                                monkeypatch: pytest.MonkeyPatch,
                                capsys: pytest.CaptureFixture[str]) -> None:
     from bodhi_nb.app import reset_apps
@@ -163,7 +163,7 @@ def test_pull_and_rm_in_french(hub: HubServer, tmp_path: Path,
     assert "utilisation : api add NOM" in french[f"{len(_HUB_LINES) - 1} api bogus"][0]
 
 
-def test_pull_json_keeps_english_words_in_french(hub: HubServer, tmp_path: Path,
+def test_pull_json_keeps_english_words_in_french(hub: FaultyHubServer, tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     model = tmp_path / "src" / FILE
     model.parent.mkdir(parents=True)

@@ -34,14 +34,14 @@ from bodhi_nb.errors import (
 from bodhi_nb.objs import DownloadStatus, ModelRef, Repo
 from bodhi_nb.services.settings import SettingService
 from bodhi_nb.testing.gguf_files import make_gguf
-from bodhi_nb.testing.hub_server import HubServer
+from bodhi_nb.testing.hub_faults import FaultyHubServer
 
 GOOD_TOKEN = "hf_good_token_0123456789"
 
 
 @pytest.fixture
-def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[HubServer]:
-    with HubServer(tmp_path / "hub_root", tokens={GOOD_TOKEN: "ann"}) as server:
+def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultyHubServer]:
+    with FaultyHubServer(tmp_path / "hub_root", tokens={GOOD_TOKEN: "ann"}) as server:
         monkeypatch.setenv("HF_ENDPOINT", server.endpoint)
         yield server
         assert server.server_errors == []
@@ -56,7 +56,7 @@ def model(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def registry(hub: HubServer) -> Iterator[DefaultAppService]:
+def registry(hub: FaultyHubServer) -> Iterator[DefaultAppService]:
     app = build_app_service(SettingService())
     yield app
     app.close()
@@ -73,7 +73,7 @@ def _dirty(app: DefaultAppService) -> list[Path]:
         if root.exists() else []
 
 
-def test_pull_small_gguf_layout_hash_and_db_row(hub: HubServer, model: Path,
+def test_pull_small_gguf_layout_hash_and_db_row(hub: FaultyHubServer, model: Path,
                                                 registry: DefaultAppService) -> None:
     commit = hub.add_repo("acme/tiny-GGUF", {"tiny-Q4_K_M.gguf": model, "README.md": "# t"})
     row = registry.download_service().pull(Repo.parse("acme/tiny-GGUF"), "tiny-Q4_K_M.gguf")
@@ -91,7 +91,7 @@ def test_pull_small_gguf_layout_hash_and_db_row(hub: HubServer, model: Path,
     assert not list(repo_dir.glob("blobs/*.incomplete"))
 
 
-def test_interop_both_ways_with_huggingface_hub(hub: HubServer, model: Path,
+def test_interop_both_ways_with_huggingface_hub(hub: FaultyHubServer, model: Path,
                                                 registry: DefaultAppService) -> None:
     from huggingface_hub import hf_hub_download
 
@@ -111,7 +111,7 @@ def test_interop_both_ways_with_huggingface_hub(hub: HubServer, model: Path,
     assert hub.log == [], "a file huggingface_hub downloaded is found without any request"
 
 
-def test_connection_dropped_mid_body_resumes_with_range(hub: HubServer, model: Path,
+def test_connection_dropped_mid_body_resumes_with_range(hub: FaultyHubServer, model: Path,
                                                         registry: DefaultAppService) -> None:
     hub.add_repo("acme/drop", {"d.gguf": model})
     hub.drop_after(1 << 20, times=1, origin="cdn")
@@ -138,7 +138,7 @@ def test_connection_dropped_mid_body_resumes_with_range(hub: HubServer, model: P
     assert len(notices) == 1 and "resuming" in notices[0]
 
 
-def test_sigkill_midway_then_pull_again_resumes(hub: HubServer, tmp_path: Path,
+def test_sigkill_midway_then_pull_again_resumes(hub: FaultyHubServer, tmp_path: Path,
                                                 registry: DefaultAppService,
                                                 subprocess_env: dict[str, str]) -> None:
     big = tmp_path / "src" / "big-Q4_0.gguf"
@@ -180,7 +180,7 @@ def test_sigkill_midway_then_pull_again_resumes(hub: HubServer, tmp_path: Path,
 
 
 def test_corrupt_partial_is_discarded_and_downloaded_again(
-        hub: HubServer, model: Path, registry: DefaultAppService,
+        hub: FaultyHubServer, model: Path, registry: DefaultAppService,
         capsys: pytest.CaptureFixture[str]) -> None:
     from IPython.core.interactiveshell import InteractiveShell
 
@@ -214,7 +214,7 @@ def test_corrupt_partial_is_discarded_and_downloaded_again(
     ("plain", "acme/plain g.gguf", "hf_bad_token", InvalidTokenError),
 ])
 def test_error_paths_have_distinct_codes_and_leave_the_cache_clean(
-        hub: HubServer, model: Path, monkeypatch: pytest.MonkeyPatch, setup: str, ref: str,
+        hub: FaultyHubServer, model: Path, monkeypatch: pytest.MonkeyPatch, setup: str, ref: str,
         token: str | None, error: type[HubServiceError],
         capsys: pytest.CaptureFixture[str]) -> None:
     from bodhi_nb.cli import main
@@ -254,7 +254,7 @@ def test_network_down_is_a_transport_error(tmp_path: Path,
     app.close()
 
 
-def test_token_from_stored_secret_opens_a_gated_repo(hub: HubServer, model: Path,
+def test_token_from_stored_secret_opens_a_gated_repo(hub: FaultyHubServer, model: Path,
                                                      registry: DefaultAppService) -> None:
     hub.add_repo("acme/gated2", {"g.gguf": model}, gated=True, allowed_tokens=[GOOD_TOKEN])
     registry.secret_service().store_secret("HF_TOKEN", GOOD_TOKEN)
@@ -264,7 +264,7 @@ def test_token_from_stored_secret_opens_a_gated_repo(hub: HubServer, model: Path
     assert not any(r.authorization for r in hub.log if r.origin == "cdn")
 
 
-def test_quant_shorthand_alias_dry_run_and_hf_url(hub: HubServer, model: Path,
+def test_quant_shorthand_alias_dry_run_and_hf_url(hub: FaultyHubServer, model: Path,
                                                   registry: DefaultAppService) -> None:
     from bodhi_nb.commands import Context, execute
 
@@ -291,7 +291,7 @@ def test_quant_shorthand_alias_dry_run_and_hf_url(hub: HubServer, model: Path,
     assert [d["status"] for d in data] == ["completed"]
 
 
-def test_background_pull_and_downloads_listing(hub: HubServer, model: Path,
+def test_background_pull_and_downloads_listing(hub: FaultyHubServer, model: Path,
                                                registry: DefaultAppService) -> None:
     from bodhi_nb.commands import Context, execute
 
@@ -306,7 +306,7 @@ def test_background_pull_and_downloads_listing(hub: HubServer, model: Path,
     assert request_id[-8:] in listing and "completed" in listing and "100%" in listing
 
 
-def test_failed_download_retry_and_archive_rules(hub: HubServer, model: Path,
+def test_failed_download_retry_and_archive_rules(hub: FaultyHubServer, model: Path,
                                                  registry: DefaultAppService) -> None:
     from bodhi_nb.errors import DownloadNotFailedError, DownloadNotFoundError
 
@@ -327,7 +327,7 @@ def test_failed_download_retry_and_archive_rules(hub: HubServer, model: Path,
         service.archive("nope")
 
 
-def test_rm_with_confirmation_and_partials(hub: HubServer, model: Path,
+def test_rm_with_confirmation_and_partials(hub: FaultyHubServer, model: Path,
                                            registry: DefaultAppService) -> None:
     from bodhi_nb.commands import Context, execute
     from bodhi_nb.errors import BadArgumentsError
@@ -417,7 +417,7 @@ def _run(app: DefaultAppService, line: str) -> object:
 
 
 def test_truncated_file_in_the_cache_is_caught_and_force_downloads_it_again(
-        hub: HubServer, model: Path, registry: DefaultAppService) -> None:
+        hub: FaultyHubServer, model: Path, registry: DefaultAppService) -> None:
     from bodhi_nb.commands import render_error
     from bodhi_nb.errors import BodhiError
 
@@ -439,7 +439,7 @@ def test_truncated_file_in_the_cache_is_caught_and_force_downloads_it_again(
     assert "already in the cache" in str(_run(registry, "pull acme/trunc t-Q4_0.gguf"))
 
 
-def test_rm_removes_a_non_gguf_file_that_pull_fetched(hub: HubServer, model: Path,
+def test_rm_removes_a_non_gguf_file_that_pull_fetched(hub: FaultyHubServer, model: Path,
                                                      registry: DefaultAppService) -> None:
     hub.add_repo("acme/cfg", {"c-Q4_0.gguf": model, "config.json": '{"a": 1}'})
     _run(registry, "pull acme/cfg config.json")
@@ -452,7 +452,7 @@ def test_rm_removes_a_non_gguf_file_that_pull_fetched(hub: HubServer, model: Pat
     assert list(blobs.iterdir()) == []
 
 
-def test_remote_file_exists_says_yes_no_or_cannot_tell(hub: HubServer, model: Path,
+def test_remote_file_exists_says_yes_no_or_cannot_tell(hub: FaultyHubServer, model: Path,
                                                       registry: DefaultAppService) -> None:
     hub.add_repo("acme/there", {"t.gguf": model})
     hub.add_repo("acme/gated3", {"g.gguf": model}, gated=True)
@@ -500,7 +500,7 @@ def _limit_file_size(limit: int) -> Callable[[], None]:
 
 @pytest.mark.parametrize("how", ["tmpfs", "rlimit"])
 def test_disk_full_is_reported_at_once_with_the_partial_and_the_fix(
-        hub: HubServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        hub: FaultyHubServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         subprocess_env: dict[str, str], how: str) -> None:
     big = tmp_path / "src" / "big-Q4_0.gguf"
     big.parent.mkdir(parents=True, exist_ok=True)
@@ -534,7 +534,7 @@ def test_disk_full_is_reported_at_once_with_the_partial_and_the_fix(
 
 
 def test_read_only_hf_home_is_a_coded_error_naming_the_path(
-        hub: HubServer, model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        hub: FaultyHubServer, model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     from bodhi_nb.cli import main
 
@@ -556,7 +556,7 @@ def test_read_only_hf_home_is_a_coded_error_naming_the_path(
     assert str(hf_home) in line and "HF_HOME" in line and "Unexpected" not in err
 
 
-def test_rm_on_a_read_only_cache_is_a_coded_error(hub: HubServer, model: Path, tmp_path: Path,
+def test_rm_on_a_read_only_cache_is_a_coded_error(hub: FaultyHubServer, model: Path, tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     from bodhi_nb.errors import BodhiError
 
@@ -582,7 +582,7 @@ def test_rm_on_a_read_only_cache_is_a_coded_error(hub: HubServer, model: Path, t
 
 
 def test_a_blob_of_the_wrong_size_is_fetched_again_not_linked(
-        hub: HubServer, model: Path, registry: DefaultAppService) -> None:
+        hub: FaultyHubServer, model: Path, registry: DefaultAppService) -> None:
     hub.add_repo("acme/short", {"s-Q4_0.gguf": model})
     sha = hashlib.sha256(model.read_bytes()).hexdigest()
     blobs = _hf_cache(registry) / "models--acme--short" / "blobs"

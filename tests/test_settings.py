@@ -99,6 +99,25 @@ def test_listeners_hear_writes(tmp_path: Path) -> None:
     assert heard == [("BODHI_LOCALE", "en-US", "fr-FR")]
 
 
+def test_an_override_in_the_running_kernel_is_heard_validated_and_never_saved(
+        tmp_path: Path) -> None:
+    env = {"BODHI_HOME": str(tmp_path), "HF_ENDPOINT": "http://env.example"}
+    svc = SettingService(env=env)
+    heard: list[tuple[str, object, object]] = []
+    svc.add_listener(lambda k, old, new: heard.append((k, old, new)))
+    now = svc.override("HF_ENDPOINT", "http://127.0.0.1:9")
+    assert (now.value, now.source) == ("http://127.0.0.1:9", SettingSource.OVERRIDE)
+    assert heard == [("HF_ENDPOINT", "http://env.example", "http://127.0.0.1:9")]
+    with pytest.raises(SettingInvalidValueError):
+        svc.override("HF_ENDPOINT", "not a url")
+    assert svc.get("HF_ENDPOINT") == "http://127.0.0.1:9", "a refused value changes nothing"
+    back = svc.override("HF_ENDPOINT", None)
+    assert (back.value, back.source) == ("http://env.example", SettingSource.ENV)
+    assert not (tmp_path / "settings.yaml").exists()
+    with pytest.raises(UnknownKeyError):
+        svc.override("NO_SUCH_KEY", "x")
+
+
 def test_unknown_and_read_only_keys(tmp_path: Path) -> None:
     svc = SettingService(env={"BODHI_HOME": str(tmp_path)})
     with pytest.raises(UnknownKeyError) as info:

@@ -55,6 +55,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bodhi_nb.commands.secret",
     "bodhi_nb.commands.chat",
     "bodhi_nb.commands.local",
+    "bodhi_nb.commands.offline_hub",
 )
 
 

@@ -292,6 +292,23 @@ class SettingService:
         self._notify(key, old, now.value)
         return dataclass_replace(now, moved_aside=moved)
 
+    def override(self, key: str, raw: Any) -> Setting:
+        """Put ``key`` in effect for this registry only, above every other source (the
+        demo's offline Hub endpoint, say): nothing is written to settings.yaml or to the
+        environment. ``None`` removes the override. Returns what is now in effect."""
+        definition = self._definition(key)
+        if raw is not None:
+            definition.coerce(raw)  # a bad value is refused now, not on first use
+        old = self.get(key)
+        with self._lock:
+            if raw is None:
+                self._overrides.pop(key, None)
+            else:
+                self._overrides[key] = raw
+        now = self.setting(key)
+        self._notify(key, old, now.value)
+        return now
+
     def add_listener(self, listener: Listener) -> None:
         """Called as ``listener(key, old_value, new_value)`` after every write."""
         self._listeners.append(listener)

@@ -1,7 +1,9 @@
 """Helpers for tests of bodhi_nb and of code built on it (not imported by the package).
 
 * :class:`AppServiceStub` - a registry of real services on a temp dir, any one swappable;
-* :mod:`bodhi_nb.testing.hub_server` - a local Hugging Face Hub (tests, air-gapped rooms);
+* :class:`bodhi_nb.testing.hub_faults.FaultyHubServer` - the offline Hub
+  (:mod:`bodhi_nb.offline_hub`) with fault injection and a request log;
+* :mod:`bodhi_nb.testing.fault_proxy` - a proxy that misbehaves between a client and a server;
 * :mod:`bodhi_nb.testing.gguf_files` - small real GGUF files for tests.
 """
 

@@ -1,4 +1,4 @@
-"""A local Hugging Face Hub: for tests, and for notebooks in air-gapped classrooms.
+"""The offline Hub: a local Hugging Face Hub for classrooms and air-gapped rooms (and tests).
 
 :class:`HubServer` serves a folder of model repositories on two HTTP/1.1 origins built on the
 standard library (keep-alive, exact ``Content-Length``, bodies sent with ``os.sendfile``):
@@ -54,20 +54,15 @@ Protocol (huggingface_hub 2.x, see ``platform-facts.md``):
 
 Tokens: ``tokens`` maps token -> user name; a repo's ``allowed_tokens`` are valid too.
 
-Fault injection, at runtime, each rule matching an optional ``origin`` ("hub" or "cdn"),
-``method`` and ``path`` (a regex searched in the decoded request path; cdn paths end with the
-file name), for the next ``times`` matching requests (``None``: until :meth:`clear_faults`):
-:meth:`fail_next` (a status, e.g. 429 with ``Retry-After``), :meth:`delay` (latency before the
-response), :meth:`drop_after` (close the connection after n body bytes, only when the body is
-longer), :meth:`throttle` (bytes per second). Drop and throttle apply to file bodies.
+``hub.server_errors`` collects tracebacks of server bugs; tests assert it stays empty. Fault
+injection and a request log, for tests, are in
+:class:`bodhi_nb.testing.hub_faults.FaultyHubServer`.
 
-``hub.log`` lists a :class:`RequestRecord` per request (never the token, only whether one was
-sent). ``hub.server_errors`` collects tracebacks of server bugs; tests assert it stays empty.
-
-CLI: ``python -m bodhi_nb.testing.hub_server --root DIR [--host H] [--port P] [--cdn-port Q]
-[--token TOKEN[=USER]]...`` hashes the folder, prints ``READY <endpoint>`` and serves until
-SIGINT/SIGTERM. With ``--host 0.0.0.0`` other machines can use it: cdn redirects name the host
-the client asked for.
+Serving a folder: ``bodhi hub serve DIR [--port P] [--host H]`` (or ``%bodhi hub serve DIR``
+in the background of a kernel). The bare CLI ``python -m bodhi_nb.offline_hub --root DIR
+[--host H] [--port P] [--cdn-port Q] [--token TOKEN[=USER]]...`` hashes the folder, prints
+``READY <endpoint>`` and serves until SIGINT/SIGTERM. With ``--host 0.0.0.0`` other machines
+can use it: cdn redirects name the host the client asked for.
 """
 
 from __future__ import annotations
@@ -88,7 +83,6 @@ import tempfile
 import threading
 import time
 import traceback
-from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -97,10 +91,10 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, Self
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
-__all__ = ["HubServer", "RequestRecord", "main"]
+__all__ = ["HubServer", "main"]
 
 DEFAULT_LFS_PATTERNS: tuple[str, ...] = (
     "*.7z", "*.arrow", "*.bin", "*.bz2", "*.ckpt", "*.ftz", "*.gguf", "*.gz", "*.h5",
@@ -126,36 +120,6 @@ GatedMode = Literal[False, "auto", "manual"]
 FileContent = bytes | str | os.PathLike[str]
 
 
-@dataclass(frozen=True)
-class RequestRecord:
-    """One request as the server saw it. The token itself is never stored.
-
-    ``origin`` is "hub" or "cdn"; ``path`` is percent-decoded, ``query`` raw; ``headers`` are
-    the request's, lower-cased, without Authorization and Cookie (``authorization`` says whether
-    one was sent); ``status`` is 0 if the peer left before an answer; ``bytes_sent`` counts body
-    bytes; ``fault`` names the injected faults ("status", "delay", "drop", "throttle", joined
-    by "+"); ``connection`` numbers the connections of an origin from 1 (keep-alive reuses one);
-    ``duration`` runs from the request line to the end of the answer.
-    """
-
-    origin: str
-    method: str
-    path: str
-    query: str
-    headers: Mapping[str, str]
-    authorization: bool
-    status: int
-    bytes_sent: int
-    fault: str | None
-    connection: int
-    duration: float
-
-    @property
-    def range(self) -> str | None:
-        """The request's ``Range`` header, if any."""
-        return self.headers.get("range")
-
-
 class _HubError(Exception):
     """An error answer: status, X-Error-Code, X-Error-Message and extra headers."""
 
@@ -172,13 +136,13 @@ class _Aborted(Exception):
     """The connection was cut on purpose (fault injection or shutdown)."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Fault:
+    """A misbehaviour to apply to one request (see :meth:`HubServer._take_fault`): ``kind``
+    "status" (answer ``status``), "delay" (``seconds``), "drop" (cut the body after ``after``
+    bytes) or "throttle" (``rate`` bytes per second)."""
+
     kind: str
-    remaining: int | None
-    path: re.Pattern[str] | None
-    origin: str | None
-    method: str | None
     status: int = 0
     headers: tuple[tuple[str, str], ...] = ()
     error_code: str = ""
@@ -186,11 +150,6 @@ class _Fault:
     after: int = 0
     rate: int = 0
     seconds: float = 0.0
-
-    def matches(self, origin: str, method: str, path: str) -> bool:
-        return ((self.origin is None or self.origin == origin)
-                and (self.method is None or self.method == method)
-                and (self.path is None or self.path.search(path) is not None))
 
 
 @dataclass(frozen=True)
@@ -492,15 +451,14 @@ class HubServer:
 
     ``root`` is the folder of repositories (a temporary one, removed on ``stop``, if None).
     ``tokens`` maps valid tokens to user names. Ports 0 pick free ports. ``clock`` (seconds since
-    the epoch) dates the cdn URLs, which stay valid ``url_ttl`` seconds. The log keeps the last
-    ``log_limit`` records.
+    the epoch) dates the cdn URLs, which stay valid ``url_ttl`` seconds.
     """
 
     def __init__(self, root: str | os.PathLike[str] | None = None, *,
                  tokens: Mapping[str, str] | None = None, host: str = "127.0.0.1",
                  port: int = 0, cdn_port: int = 0, lfs_threshold: int = 1 << 20,
                  tree_page_size: int = 1000, url_ttl: float = 3600.0,
-                 clock: Callable[[], float] = time.time, log_limit: int = 100_000) -> None:
+                 clock: Callable[[], float] = time.time) -> None:
         self._tempdir: tempfile.TemporaryDirectory[str] | None = None
         if root is None:
             self._tempdir = tempfile.TemporaryDirectory(prefix="bodhi-hub-")
@@ -518,18 +476,14 @@ class HubServer:
         self._hasher = _Hasher()
         self._blobs: dict[str, Path] = {}
         self._configs: dict[Path, tuple[tuple[int, int], _RepoConfig]] = {}
-        self._faults: list[_Fault] = []
-        self._log: deque[RequestRecord] = deque(maxlen=log_limit)
-        self._inflight = 0
         self._lock = threading.Lock()
-        self._log_changed = threading.Condition(self._lock)
         self._stopping = threading.Event()
         self._origins: list[_OriginServer] = []
         self._loops: list[threading.Thread] = []
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def start(self) -> HubServer:
+    def start(self) -> Self:
         """Bind both origins and serve them from daemon threads."""
         if self._origins:
             raise RuntimeError("hub server already started")
@@ -567,7 +521,7 @@ class HubServer:
             self._tempdir.cleanup()
             self._tempdir = None
 
-    def __enter__(self) -> HubServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -667,91 +621,22 @@ class HubServer:
         """The resolve URL of a file, as ``hf_hub_url`` builds it."""
         return f"{self.endpoint}/{repo_id}/resolve/{quote(revision, safe='')}/{quote(filename)}"
 
+    def repo_ids(self) -> list[str]:
+        """The repositories the folder holds now (``owner/name``, sorted)."""
+        return [repo.repo_id for repo in self._repos()]
+
     def warm(self) -> None:
         """Hash every file of every revision now rather than on first request."""
         for repo in self._repos():
             for revision in repo.revision_dirs():
                 self._snapshot(repo, revision)
 
-    # -- faults and log --------------------------------------------------------------------
-
-    def fail_next(self, status: int, *, times: int | None = 1, path: str | None = None,
-                  origin: Origin | None = None, method: str | None = None,
-                  headers: Mapping[str, str] | None = None, error_code: str | None = None,
-                  message: str | None = None) -> None:
-        """Answer ``status`` (e.g. 429 with ``{"Retry-After": "1"}``) to matching requests."""
-        try:
-            phrase = HTTPStatus(status).phrase
-        except ValueError:
-            phrase = "Injected"
-        self._add_fault(_Fault(
-            "status", times, self._pattern(path), origin, method, status=status,
-            headers=tuple((headers or {}).items()),
-            error_code=error_code or phrase.replace(" ", "").replace("-", ""),
-            message=message or f"{phrase} (injected by the local hub)"))
-
-    def delay(self, seconds: float, *, times: int | None = 1, path: str | None = None,
-              origin: Origin | None = None, method: str | None = None) -> None:
-        """Wait ``seconds`` before answering matching requests."""
-        self._add_fault(_Fault("delay", times, self._pattern(path), origin, method,
-                               seconds=seconds))
-
-    def drop_after(self, n_bytes: int, *, times: int | None = 1, path: str | None = None,
-                   origin: Origin | None = None, method: str | None = None) -> None:
-        """Close the connection after ``n_bytes`` of a matching file body longer than that."""
-        self._add_fault(_Fault("drop", times, self._pattern(path), origin, method,
-                               after=n_bytes))
-
-    def throttle(self, bytes_per_second: int | None, *, path: str | None = None,
-                 origin: Origin | None = None, times: int | None = None) -> None:
-        """Send matching file bodies at ``bytes_per_second``; None removes every throttle."""
-        if bytes_per_second is None:
-            with self._lock:
-                self._faults = [f for f in self._faults if f.kind != "throttle"]
-            return
-        if bytes_per_second <= 0:
-            raise ValueError("bytes_per_second must be positive")
-        self._add_fault(_Fault("throttle", times, self._pattern(path), origin, None,
-                               rate=bytes_per_second))
-
-    def clear_faults(self) -> None:
-        """Remove every fault rule."""
-        with self._lock:
-            self._faults.clear()
-
-    @property
-    def log(self) -> list[RequestRecord]:
-        """A copy of the request log, once requests in flight have been recorded."""
-        with self._log_changed:
-            self._log_changed.wait_for(lambda: self._inflight == 0, timeout=2.0)
-            return list(self._log)
-
-    def clear_log(self) -> None:
-        with self._lock:
-            self._log.clear()
-
-    @staticmethod
-    def _pattern(path: str | None) -> re.Pattern[str] | None:
-        return None if path is None else re.compile(path)
-
-    def _add_fault(self, fault: _Fault) -> None:
-        if fault.remaining is not None and fault.remaining <= 0:
-            raise ValueError("times must be positive or None")
-        with self._lock:
-            self._faults.append(fault)
+    # -- seams for tests -------------------------------------------------------------------
 
     def _take_fault(self, kind: str, ex: _Exchange,
                     accept: Callable[[_Fault], bool] = lambda f: True) -> _Fault | None:
-        with self._lock:
-            for fault in self._faults:
-                if (fault.kind == kind and fault.matches(ex.origin, ex.method, ex.path)
-                        and accept(fault)):
-                    if fault.remaining is not None:
-                        fault.remaining -= 1
-                        if fault.remaining == 0:
-                            self._faults.remove(fault)
-                    ex.faults.append(kind)
-                    return fault
+        """The misbehaviour of ``kind`` to apply to this request: never any here. The test
+        server (:class:`bodhi_nb.testing.hub_faults.FaultyHubServer`) injects them."""
         return None
 
     def _server_error(self, text: str) -> None:
@@ -762,29 +647,17 @@ class HubServer:
 
     def _handle(self, handler: _Handler, origin: str) -> None:
         split = urlsplit(handler.path)
-        ex = _Exchange(handler=handler, origin=origin, method=handler.command,
-                       raw_path=split.path, path=unquote(split.path), query=split.query,
-                       params=parse_qs(split.query, keep_blank_values=True),
-                       started=time.monotonic())
-        with self._lock:
-            self._inflight += 1
+        self._serve(_Exchange(handler=handler, origin=origin, method=handler.command,
+                              raw_path=split.path, path=unquote(split.path), query=split.query,
+                              params=parse_qs(split.query, keep_blank_values=True),
+                              started=time.monotonic()))
+
+    def _serve(self, ex: _Exchange) -> None:
+        """Answer one request (the test server wraps this to log it)."""
         try:
             self._answer(ex)
         except (OSError, _Aborted):
-            handler.close_connection = True  # peer gone, or cut on purpose
-        finally:
-            headers = {k.lower(): str(v) for k, v in handler.headers.items()
-                       if k.lower() not in ("authorization", "cookie")}
-            record = RequestRecord(
-                origin=origin, method=ex.method, path=ex.path, query=ex.query, headers=headers,
-                authorization=handler.headers.get("Authorization") is not None,
-                status=ex.status, bytes_sent=ex.bytes_sent,
-                fault="+".join(ex.faults) or None, connection=handler.connection_id,
-                duration=time.monotonic() - ex.started)
-            with self._log_changed:
-                self._log.append(record)
-                self._inflight -= 1
-                self._log_changed.notify_all()
+            ex.handler.close_connection = True  # peer gone, or cut on purpose
 
     def _answer(self, ex: _Exchange) -> None:
         try:
@@ -1298,7 +1171,7 @@ class HubServer:
 def main(argv: Sequence[str] | None = None) -> int:
     """Serve a folder of repositories until SIGINT or SIGTERM."""
     parser = argparse.ArgumentParser(
-        prog="python -m bodhi_nb.testing.hub_server",
+        prog="python -m bodhi_nb.offline_hub",
         description="Serve a folder of model repos with the Hugging Face Hub's protocol.")
     parser.add_argument("--root", required=True, help="folder laid out as <owner>/<name>/...")
     parser.add_argument("--host", default="127.0.0.1",
@@ -1326,7 +1199,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"READY {hub.endpoint}", flush=True)
         signal.sigwait(stop_signals)
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
