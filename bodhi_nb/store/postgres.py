@@ -3,10 +3,9 @@
 psycopg 3 with a small ``psycopg_pool`` pool (1 to 4 connections) shared by the threads of
 one process; no lease: the server serialises writers itself. A unit of work
 (``with store.transaction() as tx:``) runs on one pooled connection in one transaction;
-nested uses in the same thread join it. ``BEGIN`` is sent together with the unit's first
-statement (one round trip, pipeline mode), and :meth:`PostgresStore.execute` outside a unit
-of work runs its one statement on its own (autocommit), so a single read or write costs what
-it costs on a bare connection.
+nested uses in the same thread join it. :meth:`PostgresStore.execute` outside a unit of work
+runs its one statement on its own (autocommit, no ``BEGIN``/``COMMIT`` round trips), so a
+single read or write costs what it costs on a bare connection.
 
 Connections go stale when the server restarts. A connection that was idle for more than
 ``stale_after`` seconds is pinged when it leaves the pool (the hot path pays nothing); a dead
@@ -31,6 +30,7 @@ import contextlib
 import logging
 import re
 import threading
+import time as _time
 import weakref
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
@@ -126,68 +126,37 @@ def _close_all() -> None:
 
 
 class _PgTx:
-    """A unit of work on one connection. ``implicit``: a single statement in autocommit."""
+    """Statements on one connection (in a transaction, or one in autocommit)."""
 
-    def __init__(self, store: PostgresStore, conn: psycopg.Connection[Any], *,
-                 implicit: bool = False) -> None:
+    def __init__(self, store: PostgresStore, conn: psycopg.Connection[Any]) -> None:
         self.store = store
         self.conn = conn
-        self.implicit = implicit
-        self.begun = False
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
         import psycopg
+        from psycopg.pq import ExecStatus
 
-        conn = self.conn
+        _TUPLES_OK = ExecStatus.TUPLES_OK
         query = qmark_to_format(sql) if params else sql
         args = [db_value(p) for p in params] if params else None
         try:
-            if self.implicit or self.begun:
-                cur = conn.execute(query, args)
-            else:
-                self.begun = True
-                # BEGIN and the first statement in one round trip.
-                with conn.pipeline():
-                    conn.execute("BEGIN")
-                    cur = conn.execute(query, args)
-            return list(cur.fetchall()) if cur.description is not None else []
+            cur = self.conn.execute(query, args)
+            # (not ``cur.description``: it builds a column object per column, per call)
+            result = cur.pgresult
+            if result is None or result.status != _TUPLES_OK:
+                return []
+            return list(cur.fetchall())
         except psycopg.Error as exc:
-            raise self.store._translate(exc, conn) from exc
+            raise self.store._translate(exc, self.conn) from exc
 
     def script(self, sql: str) -> None:
         import psycopg
 
         try:
-            if not self.implicit and not self.begun:
-                self.begun = True
-                self.conn.execute("BEGIN")
             # No parameters: the simple protocol, which runs several statements.
             self.conn.execute(sql.encode("utf-8"))
         except psycopg.Error as exc:
             raise self.store._translate(exc, self.conn) from exc
-
-    def commit(self) -> None:
-        import psycopg
-        from psycopg.pq import TransactionStatus
-
-        if self.implicit or not self.begun:
-            return
-        try:
-            if self.conn.info.transaction_status == TransactionStatus.INERROR:
-                # A statement failed and the caller went on: PostgreSQL would turn COMMIT
-                # into a silent ROLLBACK. Say so.
-                self.conn.execute("ROLLBACK")
-                raise QueryFailedError(reason="a statement of this unit of work failed; "
-                                              "nothing was saved")
-            self.conn.execute("COMMIT")
-        except psycopg.Error as exc:
-            raise self.store._translate(exc, self.conn) from exc
-
-    def rollback(self) -> None:
-        if self.implicit or not self.begun or self.conn.closed:
-            return
-        with contextlib.suppress(Exception):
-            self.conn.execute("ROLLBACK")
 
 
 class PostgresStore:
@@ -201,7 +170,7 @@ class PostgresStore:
         time: TimeService,
         migrations: Sequence[Migration] | None = None,
         *,
-        clock: TimeService | None = None,
+        monotonic: Callable[[], float] | None = None,
         max_size: int = 4,
         connect_timeout: float = 5.0,
         pool_timeout: float = 30.0,
@@ -217,12 +186,10 @@ class PostgresStore:
             psycopg.conninfo.conninfo_to_dict(url)
         except psycopg.Error as exc:
             raise BadUrlError(url=self.location, reason=self._scrub(first_line(exc))) from None
-        from bodhi_nb.services.time import DefaultTimeService
-
         self.__url = url
         self.time = time
         # Staleness runs on a real clock even when a test freezes ``time``.
-        self.clock = clock or DefaultTimeService()
+        self.monotonic = monotonic or _time.monotonic
         self.max_size = max_size
         self.connect_timeout = connect_timeout
         self.pool_timeout = pool_timeout
@@ -278,22 +245,29 @@ class PostgresStore:
         self._ensure_migrated()
         pool, conn = self._acquire()
         try:
-            return _PgTx(self, conn, implicit=True).execute(sql, params)
+            return _PgTx(self, conn).execute(sql, params)
         finally:
             self._release(pool, conn)
 
     @contextmanager
     def _begin(self) -> Iterator[_PgTx]:
         """A fresh transaction on a pooled connection, never joined to an outer one."""
+        import psycopg
+        from psycopg.pq import TransactionStatus
+
         pool, conn = self._acquire()
-        tx = _PgTx(self, conn)
         try:
             try:
-                yield tx
-            except BaseException:
-                tx.rollback()
-                raise
-            tx.commit()
+                with conn.transaction():
+                    yield _PgTx(self, conn)
+                    if conn.info.transaction_status == TransactionStatus.INERROR:
+                        # A statement failed and the caller went on: PostgreSQL would turn
+                        # COMMIT into a silent ROLLBACK. Say so (the exit rolls back).
+                        raise QueryFailedError(reason="a statement of this unit of work "
+                                                      "failed; nothing was saved")
+            except psycopg.Error as exc:
+                # BEGIN, COMMIT or ROLLBACK failed (statements translate their own errors).
+                raise self._translate(exc, conn) from exc
         finally:
             self._release(pool, conn)
 
@@ -386,7 +360,7 @@ class PostgresStore:
                     location=self.location,
                     reason=f"no free connection within {self.pool_timeout:g} s") from exc
             returned = self._returned.get(conn)
-            if returned is not None and self.clock.monotonic() - returned > self.stale_after:
+            if returned is not None and self.monotonic() - returned > self.stale_after:
                 try:
                     conn.execute("")
                 except psycopg.Error:
@@ -398,7 +372,7 @@ class PostgresStore:
         raise UnreachableError(location=self.location, reason="every connection was lost")
 
     def _release(self, pool: ConnectionPool[Any], conn: psycopg.Connection[Any]) -> None:
-        self._returned[conn] = self.clock.monotonic()
+        self._returned[conn] = self.monotonic()
         with contextlib.suppress(Exception):
             pool.putconn(conn)
 

@@ -24,7 +24,8 @@ import tempfile
 from pathlib import Path
 from types import TracebackType
 
-__all__ = ["INSTALL_HINT", "PostgresMissingError", "PostgresServer", "find_bin_dir"]
+__all__ = ["INSTALL_HINT", "PostgresMissingError", "PostgresServer", "find_bin_dir",
+           "free_port"]
 
 INSTALL_HINT = ("PostgreSQL's server binaries are missing: install them with "
                 "`apt-get install -y postgresql` (Debian/Ubuntu), or run `make peers` as root")
@@ -47,7 +48,7 @@ def find_bin_dir() -> Path:
     return max(found, key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -60,7 +61,7 @@ class PostgresServer:
         self.bin_dir = bin_dir or find_bin_dir()
         self.user = user
         self.password = secrets.token_urlsafe(18)
-        self.port = _free_port()
+        self.port = free_port()
         self.root = Path(tempfile.mkdtemp(prefix="bodhi-pg-"))
         self.data_dir = self.root / "data"
         self.socket_dir = self.root / "sock"
