@@ -138,6 +138,15 @@ def test_server_stopped_mid_run_then_back(own_server: PostgresServer) -> None:
     store.execute(INSERT_SECRET, ["AFTER", now, now])
     names = [r[0] for r in store.execute("SELECT name FROM secrets ORDER BY name")]
     assert names == ["AFTER", "BEFORE"]
+    # Stopped in the middle of a unit of work: coded, and the unit is not half applied.
+    with pytest.raises(UnreachableError):
+        with store.transaction() as tx:
+            tx.execute(INSERT_SECRET, ["HALF", now, now])
+            own_server.stop()
+            tx.execute(INSERT_SECRET, ["DONE", now, now])
+    own_server.start()
+    names = [r[0] for r in store.execute("SELECT name FROM secrets ORDER BY name")]
+    assert names == ["AFTER", "BEFORE"]
     store.close()
 
 
