@@ -94,7 +94,7 @@ def test_two_hosts_one_postgres_see_each_other_at_once(
 
     # And the CLI on B, a fresh process on the other BODHI_HOME, lists them.
     aliases = _bodhi(host_b, "api", "ls", "--json")
-    assert [a["name"] if "name" in a else a["id"] for a in aliases] == ["team-openai"]
+    assert [(a["name"], a["has_api_key"]) for a in aliases] == [("team-openai", True)]
     secrets = _bodhi(host_b, "secret", "ls", "--json")
     assert [s["name"] for s in secrets] == ["TEAM_TOKEN"]
     # Nothing of the shared data lives under either BODHI_HOME.
