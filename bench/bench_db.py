@@ -22,10 +22,10 @@ _CHILD = r"""
 import sys, time
 from pathlib import Path
 from bodhi_nb.objs import DownloadRequest, DownloadStatus, new_ulid
-from bodhi_nb.services.db import DbService
+from bodhi_nb.store.duckdb import DuckDbStore
 from bodhi_nb.services.time import DefaultTimeService
 clock = DefaultTimeService()
-db = DbService(Path(sys.argv[1]) / "bodhi.duckdb", clock, idle_close=0.0)
+db = DuckDbStore(Path(sys.argv[1]) / "bodhi.duckdb", clock, idle_close=0.0)
 lat = []
 for i in range(int(sys.argv[2])):
     now = clock.utc_now()
@@ -40,11 +40,11 @@ print(" ".join(f"{x:.6f}" for x in lat))
 
 def _warm(root: Path, n: int) -> list[float]:
     from bodhi_nb.objs import DownloadRequest, DownloadStatus, new_ulid
-    from bodhi_nb.services.db import DbService
     from bodhi_nb.services.time import DefaultTimeService
+    from bodhi_nb.store.duckdb import DuckDbStore
 
     clock = DefaultTimeService()
-    db = DbService(root / "bodhi.duckdb", clock, idle_close=60, max_hold=3600)
+    db = DuckDbStore(root / "bodhi.duckdb", clock, idle_close=60, max_hold=3600)
     db.migrate()
     samples = []
     for i in range(n):

@@ -40,10 +40,12 @@ def _kek_cost(secret_module: Any, key: Any, rounds: int) -> tuple[list[float], l
 
 def run() -> list[dict[str, Any]]:
     from bodhi_nb.services import secret as secret_module
-    from bodhi_nb.services.db import DbService, to_db_ts
     from bodhi_nb.services.keyring import KeyringService
     from bodhi_nb.services.secret import SecretService
     from bodhi_nb.services.time import DefaultTimeService
+    from bodhi_nb.store.base import to_db_ts
+    from bodhi_nb.store.duckdb import DuckDbStore
+    from bodhi_nb.store.secrets import SecretsTable
 
     n = 300
     out: list[dict[str, Any]] = []
@@ -52,10 +54,10 @@ def run() -> list[dict[str, Any]]:
         env = {"XDG_CONFIG_HOME": str(root / "config"), "HOME": str(root),
                "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
         clock = DefaultTimeService()
-        db = DbService(root / "home" / "bodhi.duckdb", clock, idle_close=60, max_hold=3600)
+        db = DuckDbStore(root / "home" / "bodhi.duckdb", clock, idle_close=60, max_hold=3600)
         db.migrate()
         keyring = KeyringService(env=env, home=root / "home")
-        secrets = SecretService(db, keyring, clock)  # production iteration count
+        secrets = SecretService(SecretsTable(db), keyring, clock)  # production iteration count
         key = secrets.ensure_key()
 
         kek, kek_base = _kek_cost(secret_module, key, 5)

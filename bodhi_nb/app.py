@@ -214,15 +214,14 @@ def build_app_service(
     built["time"] = time = time or built.get("time") or DefaultTimeService()
     built["setting"] = settings = settings or built.get("setting") or SettingService()
     if "db" not in built:
-        from bodhi_nb.services.db import DbService, prepare_home
+        from bodhi_nb.services.db import DbService
+        from bodhi_nb.store import open_store
 
-        home = settings.home
-        prepare_home(home)
-        built["db"] = DbService(
-            home / "bodhi.duckdb", time,
+        built["db"] = DbService(open_store(
+            str(settings.get("BODHI_DATABASE_URL")), settings.home, time,
             busy_timeout=float(settings.get("BODHI_DB_BUSY_TIMEOUT_SECS")),
             idle_close=int(settings.get("BODHI_DB_IDLE_CLOSE_MS")) / 1000.0,
-        )
+        ))
 
     def need(name: str, make: Callable[[], Any]) -> None:
         # Build a service only when none was passed (``dict.setdefault(name, Service(...))``
@@ -248,12 +247,12 @@ def build_app_service(
     def make_secret() -> Any:
         from bodhi_nb.services.secret import SecretService
 
-        return SecretService(get("db"), get("keyring"), time)
+        return SecretService(get("db").tables.secrets, get("keyring"), time)
 
     def make_session() -> Any:
         from bodhi_nb.services.session import SessionService
 
-        return SessionService(get("db"), get("secret"), time)
+        return SessionService(get("db").tables.sessions, get("secret"), time)
 
     def make_hub() -> Any:
         from bodhi_nb.services.hub import HubService, hf_token_provider
@@ -264,7 +263,7 @@ def build_app_service(
     def make_download() -> Any:
         from bodhi_nb.services.downloads import DownloadService
 
-        return DownloadService(get("db"), get("hub"), time)
+        return DownloadService(get("db").tables.downloads, get("hub"), time)
 
     def make_data() -> Any:
         from bodhi_nb.services.data import DataService
@@ -275,7 +274,7 @@ def build_app_service(
     def make_ai_api() -> Any:
         from bodhi_nb.services.ai_api import AiApiService
 
-        return AiApiService(get("db"), get("secret"), time)
+        return AiApiService(get("db").tables.api_aliases, get("secret"), time)
 
     def make_local_llm() -> Any:
         from bodhi_nb.services.local_llm import LocalLlmService
@@ -285,8 +284,9 @@ def build_app_service(
     def make_chat() -> Any:
         from bodhi_nb.services.chat import ChatService
 
-        return ChatService(get("db"), time, data=get("data"), ai_api=get("ai_api"),
-                           local_llm=get("local_llm"), hf_cache=hf_cache.get())
+        return ChatService(get("db").tables.chat_messages, time, data=get("data"),
+                           ai_api=get("ai_api"), local_llm=get("local_llm"),
+                           hf_cache=hf_cache.get())
 
     need("keyring", make_keyring)
     need("secret", make_secret)
@@ -323,11 +323,12 @@ def _follower(built: Mapping[str, Any], hf_cache: _Lazy) -> Callable[[str, Any, 
             hub.endpoint = str(new).rstrip("/")
         elif key == "HF_HOME" and hf_cache.built:
             hf_cache.get().root = Path(new) / "hub"
-        elif key == "BODHI_DB_BUSY_TIMEOUT_SECS" and hasattr(db := existing("db"),
-                                                              "busy_timeout"):
-            db.busy_timeout = float(new)
-        elif key == "BODHI_DB_IDLE_CLOSE_MS" and hasattr(db := existing("db"), "idle_close"):
-            db.idle_close = int(new) / 1000.0
+        elif key == "BODHI_DB_BUSY_TIMEOUT_SECS" and hasattr(
+                store := existing("db").store, "busy_timeout"):
+            store.busy_timeout = float(new)
+        elif key == "BODHI_DB_IDLE_CLOSE_MS" and hasattr(
+                store := existing("db").store, "idle_close"):
+            store.idle_close = int(new) / 1000.0
 
     return follow
 

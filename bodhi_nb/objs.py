@@ -31,6 +31,10 @@ from bodhi_nb.errors import (
 
 __all__ = [
     "ANSWER_FORMATS",
+    "ChatMessage",
+    "HistoryEntry",
+    "Envelope",
+    "SecretInfo",
     "AliasSource",
     "ApiAlias",
     "ApiFormat",
@@ -568,3 +572,62 @@ def is_http_url(text: str) -> bool:
     except ValueError:
         return False
     return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+# -- secrets (SecretService seals, the secrets table keeps) ------------------------------
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """A sealed value as stored: no part of it is secret."""
+
+    value: str
+    salt: str
+    nonce: str
+    key_id: str
+
+
+@dataclass(frozen=True)
+class SecretInfo:
+    """What ``secret ls`` shows: a name and timestamps, never a value."""
+
+    name: str
+    created_at: datetime
+    updated_at: datetime
+
+
+# -- chat history (ChatService logs, the chat_messages table keeps) -----------------------
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One logged exchange: a prompt and its answer."""
+
+    exchange: str
+    thread: str
+    alias: str | None
+    model: str | None
+    prompt: str
+    answer: str
+    created_at: datetime
+    usage: dict[str, Any] | None
+    timings: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """A row of chat history: ``role`` is system (a thread reset marker), user or
+    assistant; ``params``, ``usage`` and ``timings`` are JSON text."""
+
+    id: str
+    thread: str
+    exchange: str
+    seq: int
+    role: str
+    content: str
+    created_at: datetime
+    alias: str | None = None
+    model: str | None = None
+    params: str | None = None
+    usage: str | None = None
+    timings: str | None = None

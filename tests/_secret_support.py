@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from bodhi_nb.services.db import DbService
 from bodhi_nb.services.keyring import KeyringService
 from bodhi_nb.services.secret import SecretService
 from bodhi_nb.services.session import SessionService
 from bodhi_nb.services.time import FrozenTimeService, TimeService
+from bodhi_nb.store.duckdb import DuckDbStore
+from bodhi_nb.store.secrets import SecretsTable
+from bodhi_nb.store.sessions import SessionsTable
 
 #: Tests derive KEKs with few iterations; one test uses the real 600,000.
 TEST_ITERATIONS = 1000
@@ -24,9 +26,9 @@ def keyring_for(home: Path, **env: str) -> KeyringService:
 
 
 def services(home: Path, *, time: TimeService | None = None, iterations: int = TEST_ITERATIONS,
-             **env: str) -> tuple[DbService, KeyringService, SecretService, SessionService]:
+             **env: str) -> tuple[DuckDbStore, KeyringService, SecretService, SessionService]:
     clock = time or FrozenTimeService()
-    db = DbService(home / "bodhi.duckdb", clock)
+    db = DuckDbStore(home / "bodhi.duckdb", clock)
     keyring = keyring_for(home, **env)
-    secret = SecretService(db, keyring, clock, kdf_iterations=iterations)
-    return db, keyring, secret, SessionService(db, secret, clock)
+    secret = SecretService(SecretsTable(db), keyring, clock, kdf_iterations=iterations)
+    return db, keyring, secret, SessionService(SessionsTable(db), secret, clock)

@@ -16,13 +16,14 @@ from pathlib import Path
 
 from bodhi_nb.errors import BodhiError
 from bodhi_nb.objs import new_ulid
-from bodhi_nb.services.db import DbService, to_db_ts
 from bodhi_nb.services.time import DefaultTimeService
+from bodhi_nb.store.base import to_db_ts
+from bodhi_nb.store.duckdb import DuckDbStore
 
 
 def writes(home: Path, tag: str, count: int) -> int:
     clock = DefaultTimeService()
-    db = DbService(home / "bodhi.duckdb", clock, busy_timeout=60)
+    db = DuckDbStore(home / "bodhi.duckdb", clock, busy_timeout=60)
     errors = 0
     last_download = None
     for i in range(count):
@@ -58,9 +59,9 @@ def writes(home: Path, tag: str, count: int) -> int:
 
 
 def hold(home: Path) -> int:
-    db = DbService(home / "bodhi.duckdb", DefaultTimeService())
+    db = DuckDbStore(home / "bodhi.duckdb", DefaultTimeService())
     with db.transaction() as conn:
-        conn.execute("SELECT 1").fetchall()
+        conn.execute("SELECT 1")
         print("HOLDING", flush=True)
         time.sleep(3600)
     return 0

@@ -103,7 +103,7 @@ def test_add_list_get_remove_with_the_key_sealed(service: AiApiService, app: Any
     assert stored == key and key not in repr(stored)
     assert service.api_key("local") is None
 
-    db = app.db_service()
+    db = app.db_service().store
     row = db.execute("SELECT id, encrypted_api_key FROM api_model_aliases WHERE name = ?",
                      ["openai"])[0]
     assert row[1] is None  # the key lives in `secrets`, sealed, under an internal name
@@ -193,7 +193,10 @@ def test_api_keys_survive_a_master_key_rotation(isolated_env: Path,
     isolated_env.mkdir(parents=True, exist_ok=True)
     clock = FrozenTimeService()
     db, _keyring, secret, _session = services(isolated_env, time=clock)
-    service = AiApiService(db, secret, clock)
+    from bodhi_nb.store import API_KEY_PREFIX
+    from bodhi_nb.store.api_aliases import ApiAliasesTable
+
+    service = AiApiService(ApiAliasesTable(db, key_prefix=API_KEY_PREFIX), secret, clock)
     key = "sk-rotate-" + secrets.token_hex(8)
     service.add_api_alias(ApiAlias("a", "http://h/v1", models=("m",)), key)
     before = db.execute("SELECT value FROM secrets WHERE name LIKE 'bodhi:api_key:%'")

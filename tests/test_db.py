@@ -23,16 +23,18 @@ from bodhi_nb.errors import (
     QueryFailedError,
 )
 from bodhi_nb.objs import DownloadRequest, DownloadStatus, new_ulid
-from bodhi_nb.services.db import DbService, load_migrations
 from bodhi_nb.services.time import DefaultTimeService, FrozenTimeService
+from bodhi_nb.store.downloads import DownloadsTable
+from bodhi_nb.store.duckdb import DuckDbStore
+from bodhi_nb.store.migrate import load_migrations
 
 WORKER = str(Path(__file__).with_name("db_worker.py"))
 TABLES = {"download_requests", "user_access_requests", "api_model_aliases", "api_tokens",
           "sessions", "secrets", "chat_messages", "schema_migrations"}
 
 
-def _db(path: Path, **kw: object) -> DbService:
-    return DbService(path / "bodhi.duckdb", FrozenTimeService(), **kw)  # type: ignore[arg-type]
+def _db(path: Path, **kw: object) -> DuckDbStore:
+    return DuckDbStore(path / "bodhi.duckdb", FrozenTimeService(), **kw)  # type: ignore[arg-type]
 
 
 def test_first_lease_migrates_to_head(tmp_path: Path) -> None:
@@ -45,11 +47,11 @@ def test_first_lease_migrates_to_head(tmp_path: Path) -> None:
 def test_every_migration_up_down_up(tmp_path: Path) -> None:
     db = _db(tmp_path)
     head = db.schema_version()
-    assert db.migrate_down(0) == head
+    assert len(db.migrate_down(head)) == head
     assert set(db.tables()) == {"schema_migrations"}
     assert db.schema_version() == 0
     db2 = _db(tmp_path)  # a fresh service re-applies everything
-    assert db2.migrate() == head
+    assert len(db2.migrate()) == head
     assert set(db2.tables()) == TABLES
     db2.close()
     db.close()
@@ -60,8 +62,8 @@ def test_each_migration_step_down_and_up(tmp_path: Path) -> None:
     for m in migrations:
         db = _db(tmp_path, migrations=migrations[: m.version])
         assert db.schema_version() == m.version
-        assert db.migrate_down(m.version - 1) == 1
-        assert db.migrate() == 1
+        assert [x.version for x in db.migrate_down(1)] == [m.version]
+        assert [x.version for x in db.migrate()] == [m.version]
         db.close()
 
 
@@ -101,22 +103,23 @@ def test_check_constraints_and_rollback(tmp_path: Path) -> None:
 
 def test_download_request_crud(tmp_path: Path) -> None:
     clock = FrozenTimeService()
-    db = DbService(tmp_path / "bodhi.duckdb", clock)
+    db = DuckDbStore(tmp_path / "bodhi.duckdb", clock)
+    rows = DownloadsTable(db)
     now = clock.utc_now()
     req = DownloadRequest(new_ulid(now), "o/n", "f.gguf", DownloadStatus.PENDING, now, now)
-    db.create_download_request(req)
-    assert db.get_download_request(req.id) == req
+    rows.create(req)
+    assert rows.get(req.id) == req
     done = dataclasses.replace(req, status=DownloadStatus.COMPLETED, total_bytes=10,
                                downloaded_bytes=10, started_at=now)
-    db.update_download_request(done)
-    assert db.get_download_request(req.id) == done
-    assert db.list_download_requests() == [done]
-    assert db.get_download_request("missing") is None
+    rows.update(done)
+    assert rows.get(req.id) == done
+    assert rows.list() == [done]
+    assert rows.get("missing") is None
     db.close()
 
 
 def test_lease_is_released_after_idle(tmp_path: Path) -> None:
-    db = DbService(tmp_path / "bodhi.duckdb", DefaultTimeService(), idle_close=0.05)
+    db = DuckDbStore(tmp_path / "bodhi.duckdb", DefaultTimeService(), idle_close=0.05)
     db.execute("SELECT 1")
     assert db.lease_held
     deadline = threading.Event()
@@ -126,7 +129,7 @@ def test_lease_is_released_after_idle(tmp_path: Path) -> None:
         deadline.wait(0.01)
     assert not db.lease_held
     # and another service (standing in for another kernel) can now open the file at once
-    other = DbService(tmp_path / "bodhi.duckdb", DefaultTimeService(), busy_timeout=0.2)
+    other = DuckDbStore(tmp_path / "bodhi.duckdb", DefaultTimeService(), busy_timeout=0.2)
     assert other.execute("SELECT 42") == [(42,)]
     other.close()
 
@@ -180,7 +183,7 @@ def test_sigkilled_holder_does_not_block_the_next_process(
                               text=True, env=subprocess_env)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "HOLDING"
-        waiting = DbService(tmp_path / "bodhi.duckdb", DefaultTimeService(), busy_timeout=0.3)
+        waiting = DuckDbStore(tmp_path / "bodhi.duckdb", DefaultTimeService(), busy_timeout=0.3)
         with pytest.raises(BusyError) as info:
             waiting.execute("SELECT 1")
         assert info.value.params["pid"] == str(holder.pid)
@@ -192,7 +195,7 @@ def test_sigkilled_holder_does_not_block_the_next_process(
             holder.wait()
         if holder.stdout is not None:
             holder.stdout.close()
-    after = DbService(tmp_path / "bodhi.duckdb", DefaultTimeService(), busy_timeout=5)
+    after = DuckDbStore(tmp_path / "bodhi.duckdb", DefaultTimeService(), busy_timeout=5)
     after.execute("INSERT INTO sessions (id, expires_at, created_at, updated_at) "
                   "VALUES ('after-kill', now(), now(), now())")
     assert after.execute("SELECT id FROM sessions") == [("after-kill",)]
@@ -243,7 +246,7 @@ def test_home_and_database_files_are_private_whatever_the_umask(tmp_path: Path) 
     home = tmp_path / "a" / "home"
     old = os.umask(0)
     try:
-        db = DbService(home / "bodhi.duckdb", DefaultTimeService(), idle_close=60)
+        db = DuckDbStore(home / "bodhi.duckdb", DefaultTimeService(), idle_close=60)
         db.execute("INSERT INTO sessions (id, expires_at, created_at, updated_at) "
                    "VALUES ('s', now(), now(), now())")
         files = [home / n for n in ("bodhi.duckdb", "bodhi.duckdb.wal", "bodhi.duckdb.lock",
@@ -263,7 +266,7 @@ def test_a_file_where_bodhi_home_should_be_is_a_coded_error(tmp_path: Path) -> N
     home = tmp_path / "home"
     home.write_text("not a folder")
     with pytest.raises(HomeNotADirectoryError) as info:
-        DbService(home / "bodhi.duckdb", DefaultTimeService()).execute("SELECT 1")
+        DuckDbStore(home / "bodhi.duckdb", DefaultTimeService()).execute("SELECT 1")
     assert info.value.params["path"] == str(home)
     from bodhi_nb.app import build_app_service
     from bodhi_nb.services.settings import SettingService
@@ -281,7 +284,7 @@ def test_a_read_only_home_is_a_coded_error(tmp_path: Path, fresh: bool) -> None:
         db.close()
     home.mkdir(exist_ok=True)
     with read_only(home), pytest.raises(HomeNotWritableError) as info:
-        DbService(home / "bodhi.duckdb", DefaultTimeService(), busy_timeout=1).execute(
+        DuckDbStore(home / "bodhi.duckdb", DefaultTimeService(), busy_timeout=1).execute(
             "SELECT 1")
     assert info.value.params["path"] == str(home)
 
@@ -302,7 +305,7 @@ def test_a_damaged_database_is_a_coded_error_naming_the_file(tmp_path: Path,
 
 
 def test_hand_back_releases_an_idle_lease_at_once(tmp_path: Path) -> None:
-    db = DbService(tmp_path / "bodhi.duckdb", DefaultTimeService(), idle_close=60)
+    db = DuckDbStore(tmp_path / "bodhi.duckdb", DefaultTimeService(), idle_close=60)
     db.execute("SELECT 1")
     assert db.lease_held
     db.hand_back()
@@ -317,14 +320,14 @@ def test_waiting_kernels_get_the_lease_in_the_order_they_came(tmp_path: Path) ->
     """A plain file lock goes to whichever waiter polls first; the queue serves them in
     turn, so no kernel waits through many turns of the others."""
     path = tmp_path / "bodhi.duckdb"
-    holder = DbService(path, DefaultTimeService(), idle_close=3600, max_hold=3600)
+    holder = DuckDbStore(path, DefaultTimeService(), idle_close=3600, max_hold=3600)
     holder.migrate()
     assert holder.lease_held
     order: list[str] = []
     lock = threading.Lock()
 
     def wait_then_write(name: str) -> None:
-        db = DbService(path, DefaultTimeService(), idle_close=0, busy_timeout=30)
+        db = DuckDbStore(path, DefaultTimeService(), idle_close=0, busy_timeout=30)
         with db.transaction():
             with lock:
                 order.append(name)
@@ -349,7 +352,7 @@ def test_waiting_kernels_get_the_lease_in_the_order_they_came(tmp_path: Path) ->
 def test_kernels_creating_bodhi_home_at_once_all_succeed(tmp_path: Path) -> None:
     """Several kernels started together each find no BODHI_HOME and create it: none may
     take the folder another just made for "a file where BODHI_HOME should be"."""
-    from bodhi_nb.services.db import prepare_home
+    from bodhi_nb.store.duckdb import prepare_home
 
     failures: list[BaseException] = []
     for round_ in range(30):

@@ -88,16 +88,16 @@ def test_a_pull_killed_with_sigkill_is_interrupted_and_retryable(
 def test_archive_no_longer_calls_a_dead_pull_running(registry: DefaultAppService,
                                                      python: str) -> None:
     service = registry.download_service()
-    db = registry.db_service()
+    db = registry.db_service().tables.downloads
     now = registry.time_service().utc_now()
     row = DownloadRequest(new_ulid(now), "acme/x", FILE, DownloadStatus.PENDING, now, now,
                           started_at=now, downloaded_bytes=5, total_bytes=10)
-    db.create_download_request(row)
+    db.create(row)
     sleeper = subprocess.Popen([python, "-c", "import time; time.sleep(600)"])
     try:
         owner = this_owner().rsplit("|", 2)[0] + f"|{sleeper.pid}|"
         assert owner_alive(owner) is True
-        db.set_download_owner(row.id, owner)
+        db.set_owner(row.id, owner)
         assert service.list()[0].status is DownloadStatus.PENDING
         with pytest.raises(DownloadActiveError):
             service.archive(row.id)
@@ -166,5 +166,5 @@ def test_settings_reach_the_running_services_at_once(
         assert not [r for r in hub.log if "only-second" in r.path]
         found = registry.hub_service().find_local_file(Repo.parse("acme/only-second"), FILE)
         assert Path(found.path).is_relative_to(new_home / "hub")
-        assert registry.db_service().busy_timeout == 7.5
+        assert registry.db_service().store.busy_timeout == 7.5  # type: ignore[attr-defined]
     registry.close()

@@ -9,7 +9,7 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 from bodhi_nb.commands.results import Result
-from bodhi_nb.services.db import load_migrations
+from bodhi_nb.store.migrate import load_migrations
 
 
 def test_status_shows_home_database_and_schema(shell: InteractiveShell, isolated_env: Path,
@@ -21,6 +21,7 @@ def test_status_shows_home_database_and_schema(shell: InteractiveShell, isolated
     assert str(isolated_env / "bodhi.duckdb") in text
     n = len(load_migrations())
     assert re.search(rf"schema version +{n} of {n}", text)
+    assert f"duckdb: {isolated_env / 'bodhi.duckdb'}" in text
     assert "BODHI_HOME" in text and "env" in text  # the source column
     bundle = result._repr_mimebundle_()
     assert {"text/plain", "text/html", "text/markdown"} <= set(bundle)

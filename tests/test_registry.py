@@ -20,7 +20,7 @@ def test_app_is_one_registry_per_bodhi_home(tmp_path: Path, isolated_env: Path) 
     assert first.setting_service().home == isolated_env
     other = bodhi_nb.app(tmp_path / "other")
     assert other is not first
-    assert other.db_service().path == tmp_path / "other" / "bodhi.duckdb"
+    assert other.db_service().location == str(tmp_path / "other" / "bodhi.duckdb")
     assert isinstance(first, AppService)
 
 
@@ -39,7 +39,7 @@ def test_stub_swaps_one_service_and_keeps_the_rest_real(tmp_path: Path) -> None:
                 .with_hub_service(fake_hub).build())
     assert registry.time_service() is clock
     assert registry.hub_service() is fake_hub
-    assert registry.db_service().schema_version() >= 1
+    assert registry.db_service().info().schema_version >= 1
     registry.db_service().close()
     with pytest.raises(TypeError):
         AppServiceStub(tmp_path).with_service("nope", object())

@@ -21,11 +21,12 @@ from bodhi_nb.errors import (
 )
 from bodhi_nb.redact import SecretStr
 from bodhi_nb.services import secret as secret_module
-from bodhi_nb.services.db import DbService
 from bodhi_nb.services.keyring import KeyringService, KeySource
 from bodhi_nb.services.localization import LocalizationService
 from bodhi_nb.services.secret import Envelope, SecretService
 from bodhi_nb.services.time import FrozenTimeService
+from bodhi_nb.store.duckdb import DuckDbStore
+from bodhi_nb.store.secrets import SecretsTable
 
 VALUE = "hf_sEcReTvAlUe0123456789abcdef"
 ENV_A = "first environment key, long enough"
@@ -51,13 +52,13 @@ def clock() -> FrozenTimeService:
 
 @pytest.fixture
 def stack(isolated_env: Path, clock: FrozenTimeService
-          ) -> Iterator[tuple[DbService, KeyringService, SecretService]]:
+          ) -> Iterator[tuple[DuckDbStore, KeyringService, SecretService]]:
     db, keyring, secret, _ = services(isolated_env, time=clock)
     yield db, keyring, secret
     db.close()
 
 
-def _row(db: DbService, name: str) -> Envelope:
+def _row(db: DuckDbStore, name: str) -> Envelope:
     rows = db.execute("SELECT value, salt, nonce, key_id FROM secrets WHERE name = ?", [name])
     return Envelope(*rows[0])
 
@@ -71,7 +72,7 @@ def _flip(b64: str, index: int) -> str:
 # -- basics ---------------------------------------------------------------------------------
 
 
-def test_round_trip_list_and_delete(stack: tuple[DbService, KeyringService, SecretService],
+def test_round_trip_list_and_delete(stack: tuple[DuckDbStore, KeyringService, SecretService],
                                     clock: FrozenTimeService) -> None:
     db, _, secret = stack
     assert secret.retrieve_secret("HF_TOKEN") is None
@@ -97,7 +98,7 @@ def test_round_trip_list_and_delete(stack: tuple[DbService, KeyringService, Secr
 
 
 def test_envelope_format_carries_its_parameters(
-        stack: tuple[DbService, KeyringService, SecretService]) -> None:
+        stack: tuple[DuckDbStore, KeyringService, SecretService]) -> None:
     db, keyring, secret = stack
     secret.store_secret("HF_TOKEN", VALUE)
     row = _row(db, "HF_TOKEN")
@@ -113,7 +114,7 @@ def test_envelope_format_carries_its_parameters(
 
 @pytest.mark.parametrize("name", ["", "1ABC", "has space", "a=b", "bodhi:key_check",
                                   "x" * 129, "semi;colon"])
-def test_invalid_names_are_refused(stack: tuple[DbService, KeyringService, SecretService],
+def test_invalid_names_are_refused(stack: tuple[DuckDbStore, KeyringService, SecretService],
                                    name: str) -> None:
     _, _, secret = stack
     with pytest.raises(SecretInvalidNameError):
@@ -121,7 +122,7 @@ def test_invalid_names_are_refused(stack: tuple[DbService, KeyringService, Secre
 
 
 def test_a_pasted_token_as_name_is_not_echoed(
-        stack: tuple[DbService, KeyringService, SecretService]) -> None:
+        stack: tuple[DuckDbStore, KeyringService, SecretService]) -> None:
     _, _, secret = stack
     with pytest.raises(SecretInvalidNameError) as info:
         secret.store_secret(f"HF_TOKEN={VALUE}", "x")
@@ -132,7 +133,7 @@ def test_a_pasted_token_as_name_is_not_echoed(
 
 
 def test_ten_thousand_seals_have_distinct_nonces_salts_and_ciphertexts(
-        stack: tuple[DbService, KeyringService, SecretService]) -> None:
+        stack: tuple[DuckDbStore, KeyringService, SecretService]) -> None:
     _, _, secret = stack
     key = secret.ensure_key()
     envelopes = [secret.seal("HF_TOKEN", VALUE, key) for _ in range(10_000)]
@@ -143,7 +144,7 @@ def test_ten_thousand_seals_have_distinct_nonces_salts_and_ciphertexts(
 
 
 def test_every_store_writes_a_fresh_nonce(
-        stack: tuple[DbService, KeyringService, SecretService]) -> None:
+        stack: tuple[DuckDbStore, KeyringService, SecretService]) -> None:
     db, _, secret = stack
     seen = []
     for _ in range(50):
@@ -157,7 +158,7 @@ def test_every_store_writes_a_fresh_nonce(
 
 
 def test_flipping_any_byte_of_ciphertext_nonce_or_salt_fails_cleanly(
-        stack: tuple[DbService, KeyringService, SecretService]) -> None:
+        stack: tuple[DuckDbStore, KeyringService, SecretService]) -> None:
     db, keyring, secret = stack
     secret.store_secret("HF_TOKEN", VALUE)
     row = _row(db, "HF_TOKEN")
@@ -178,7 +179,7 @@ def test_flipping_any_byte_of_ciphertext_nonce_or_salt_fails_cleanly(
 
 
 @pytest.mark.parametrize("column", ["value", "salt", "nonce"])
-def test_tampered_row_in_the_database(stack: tuple[DbService, KeyringService, SecretService],
+def test_tampered_row_in_the_database(stack: tuple[DuckDbStore, KeyringService, SecretService],
                                       column: str) -> None:
     db, _, secret = stack
     secret.store_secret("HF_TOKEN", VALUE)
@@ -197,7 +198,7 @@ def test_tampered_row_in_the_database(stack: tuple[DbService, KeyringService, Se
 
 
 def test_a_value_moved_to_another_name_does_not_decrypt(
-        stack: tuple[DbService, KeyringService, SecretService]) -> None:
+        stack: tuple[DuckDbStore, KeyringService, SecretService]) -> None:
     db, _, secret = stack
     secret.store_secret("HF_TOKEN", VALUE)
     db.execute("UPDATE secrets SET name = 'HF_TOKEM' WHERE name = 'HF_TOKEN'")
@@ -216,7 +217,7 @@ def test_a_value_moved_to_another_name_does_not_decrypt(
     ("v3:AAAA", None, None, UnsupportedEnvelopeError, "secret_error-unsupported_envelope"),
     ("bGVnYWN5", None, None, UnsupportedEnvelopeError, "secret_error-unsupported_envelope"),
 ])
-def test_damaged_envelopes(stack: tuple[DbService, KeyringService, SecretService],
+def test_damaged_envelopes(stack: tuple[DuckDbStore, KeyringService, SecretService],
                            value: str | None, salt: str | None, nonce: str | None,
                            error: type[SecretError], code: str) -> None:
     db, _, secret = stack
@@ -249,7 +250,7 @@ def test_wrong_master_key_is_an_error_never_garbage(isolated_env: Path) -> None:
 
 
 def test_a_damaged_key_id_still_opens_with_the_right_key(
-        stack: tuple[DbService, KeyringService, SecretService]) -> None:
+        stack: tuple[DuckDbStore, KeyringService, SecretService]) -> None:
     db, _, secret = stack
     secret.store_secret("HF_TOKEN", VALUE)
     db.execute("UPDATE secrets SET key_id = 'ffffffffffffffff' WHERE name = 'HF_TOKEN'")
@@ -276,7 +277,7 @@ def test_lost_key_file_then_starting_over(isolated_env: Path) -> None:
 
 
 def test_kek_is_derived_once_per_process_and_key(
-        stack: tuple[DbService, KeyringService, SecretService], isolated_env: Path) -> None:
+        stack: tuple[DuckDbStore, KeyringService, SecretService], isolated_env: Path) -> None:
     db, _, secret = stack
     before = secret_module.kek_derivations()
     for i in range(20):
@@ -285,7 +286,7 @@ def test_kek_is_derived_once_per_process_and_key(
                for i in range(20))
     assert secret_module.kek_derivations() - before == 1
     # A second service on the same key (another registry in this kernel) reuses it.
-    other = SecretService(db, KeyringService(home=isolated_env), FrozenTimeService(),
+    other = SecretService(SecretsTable(db), KeyringService(home=isolated_env), FrozenTimeService(),
                           kdf_iterations=TEST_ITERATIONS)
     assert other.retrieve_secret("S0") == "value-0000-abcdefgh"
     assert secret_module.kek_derivations() - before == 1
@@ -306,7 +307,7 @@ def test_production_iteration_count(isolated_env: Path) -> None:
 
 
 def test_status_source_and_reprs_never_show_key_material(
-        stack: tuple[DbService, KeyringService, SecretService]) -> None:
+        stack: tuple[DuckDbStore, KeyringService, SecretService]) -> None:
     _, keyring, secret = stack
     assert _en(secret.master_key_source()).startswith("none yet")
     secret.store_secret("HF_TOKEN", VALUE)
@@ -321,7 +322,7 @@ def test_status_source_and_reprs_never_show_key_material(
 
 
 def test_rotate_key_reseals_everything_in_the_same_store(
-        stack: tuple[DbService, KeyringService, SecretService]) -> None:
+        stack: tuple[DuckDbStore, KeyringService, SecretService]) -> None:
     db, keyring, secret = stack
     for i in range(5):
         secret.store_secret(f"S{i}", f"value-{i}-0123456789")
@@ -336,14 +337,14 @@ def test_rotate_key_reseals_everything_in_the_same_store(
     assert set(doc) == {"format", "version", "current"}  # old key forgotten, nothing staged
     key_ids = {r[0] for r in db.execute("SELECT DISTINCT key_id FROM secrets")}
     assert key_ids == {new.key_id}
-    fresh = SecretService(db, KeyringService(home=keyring.home), FrozenTimeService(),
+    fresh = SecretService(SecretsTable(db), KeyringService(home=keyring.home), FrozenTimeService(),
                           kdf_iterations=TEST_ITERATIONS)
     assert [fresh.retrieve_secret(f"S{i}") for i in range(5)] == [
         f"value-{i}-0123456789" for i in range(5)]
 
 
 def test_interrupted_rotations_are_finished_or_undone(
-        stack: tuple[DbService, KeyringService, SecretService]) -> None:
+        stack: tuple[DuckDbStore, KeyringService, SecretService]) -> None:
     db, keyring, secret = stack
     secret.store_secret("HF_TOKEN", VALUE)
     # Crash after staging, before the transaction committed: the staged key is dropped.
@@ -355,7 +356,7 @@ def test_interrupted_rotations_are_finished_or_undone(
     # Crash after the commit, before promotion: rows use the staged key, which is kept.
     staged = keyring.stage_next(KeySource.FILE)
     secret._reseal_all(staged, sealed_before=True)
-    reader = SecretService(db, KeyringService(home=keyring.home), FrozenTimeService(),
+    reader = SecretService(SecretsTable(db), KeyringService(home=keyring.home), FrozenTimeService(),
                            kdf_iterations=TEST_ITERATIONS)
     assert reader.retrieve_secret("HF_TOKEN") == VALUE
     with keyring.store_lock():

@@ -37,7 +37,7 @@ def _run(registry: DefaultAppService, *tokens: str) -> object:
 
 
 def _rows(registry: DefaultAppService) -> list[tuple[object, ...]]:
-    return registry.db_service().execute(
+    return registry.db_service().store.execute(
         "SELECT name, value, salt, nonce, key_id FROM secrets ORDER BY name")
 
 

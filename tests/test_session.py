@@ -11,10 +11,11 @@ import pytest
 from _secret_support import HEADLESS, services
 
 from bodhi_nb.errors import SessionExpiredError, SessionInvalidDataError, SessionNotFoundError
-from bodhi_nb.services.db import DbService
 from bodhi_nb.services.secret import SecretService
 from bodhi_nb.services.session import SessionService
 from bodhi_nb.services.time import FrozenTimeService
+from bodhi_nb.store.duckdb import DuckDbStore
+from bodhi_nb.store.sessions import SessionsTable
 
 TOKEN = "eyJhbGciOiJSUzI1NiJ9.access-token-value.signature"
 REFRESH = "refresh-token-value-0123456789"
@@ -32,19 +33,19 @@ def clock() -> FrozenTimeService:
 
 @pytest.fixture
 def stack(isolated_env: Path, clock: FrozenTimeService
-          ) -> Iterator[tuple[DbService, SecretService, SessionService]]:
+          ) -> Iterator[tuple[DuckDbStore, SecretService, SessionService]]:
     db, _, secret, _ = services(isolated_env, time=clock)
-    yield db, secret, SessionService(db, secret, clock, ttl_secs=60)
+    yield db, secret, SessionService(SessionsTable(db), secret, clock, ttl_secs=60)
     db.close()
 
 
-def _raw_tables(db: DbService) -> str:
+def _raw_tables(db: DuckDbStore) -> str:
     rows = db.execute("SELECT * FROM sessions") + db.execute("SELECT * FROM secrets")
     return json.dumps(rows, default=str)
 
 
 def test_ids_are_long_random_and_not_stored(
-        stack: tuple[DbService, SecretService, SessionService]) -> None:
+        stack: tuple[DuckDbStore, SecretService, SessionService]) -> None:
     db, _, sessions = stack
     ids = [sessions.create(f"user{i % 3}").id for i in range(300)]
     assert len(set(ids)) == 300
@@ -55,7 +56,7 @@ def test_ids_are_long_random_and_not_stored(
 
 
 def test_tokens_are_sealed_never_in_clear(
-        stack: tuple[DbService, SecretService, SessionService]) -> None:
+        stack: tuple[DuckDbStore, SecretService, SessionService]) -> None:
     db, _, sessions = stack
     data = {"client:access_token": TOKEN, "state": "s-1",
             "oauth": {"refresh_token": REFRESH, "scope": "openid"}}
@@ -72,7 +73,7 @@ def test_tokens_are_sealed_never_in_clear(
 
 
 def test_expiry_follows_the_frozen_clock(
-        stack: tuple[DbService, SecretService, SessionService],
+        stack: tuple[DuckDbStore, SecretService, SessionService],
         clock: FrozenTimeService) -> None:
     db, _, sessions = stack
     session = sessions.create("alice", {"access_token": TOKEN})
@@ -91,7 +92,7 @@ def test_expiry_follows_the_frozen_clock(
 
 
 def test_touch_on_expired_and_purge(
-        stack: tuple[DbService, SecretService, SessionService],
+        stack: tuple[DuckDbStore, SecretService, SessionService],
         clock: FrozenTimeService) -> None:
     db, _, sessions = stack
     short = sessions.create("alice", {"access_token": TOKEN}, ttl_secs=10)
@@ -110,7 +111,7 @@ def test_touch_on_expired_and_purge(
 
 
 def test_rotate_gives_a_new_id_with_the_same_data(
-        stack: tuple[DbService, SecretService, SessionService],
+        stack: tuple[DuckDbStore, SecretService, SessionService],
         clock: FrozenTimeService) -> None:
     _, _, sessions = stack
     before = sessions.create(None, {"access_token": TOKEN, "state": "s"})
@@ -126,7 +127,7 @@ def test_rotate_gives_a_new_id_with_the_same_data(
     assert loaded is not None and loaded.data["access_token"] == TOKEN
 
 
-def test_update_replaces_data(stack: tuple[DbService, SecretService, SessionService]) -> None:
+def test_update_replaces_data(stack: tuple[DuckDbStore, SecretService, SessionService]) -> None:
     db, _, sessions = stack
     session = sessions.create("alice", {"access_token": TOKEN})
     sessions.update(session.id, {"state": "plain only"})
@@ -136,7 +137,7 @@ def test_update_replaces_data(stack: tuple[DbService, SecretService, SessionServ
         (0,)]
 
 
-def test_clear_and_count_for_user(stack: tuple[DbService, SecretService, SessionService],
+def test_clear_and_count_for_user(stack: tuple[DuckDbStore, SecretService, SessionService],
                                   clock: FrozenTimeService) -> None:
     db, _, sessions = stack
     alice = [sessions.create("alice", {"access_token": f"{TOKEN}{i}"}) for i in range(3)]
@@ -154,7 +155,7 @@ def test_clear_and_count_for_user(stack: tuple[DbService, SecretService, Session
     assert sessions.clear_all_sessions() == 1
 
 
-def test_invalid_data_is_refused(stack: tuple[DbService, SecretService, SessionService]) -> None:
+def test_invalid_data_is_refused(stack: tuple[DuckDbStore, SecretService, SessionService]) -> None:
     _, _, sessions = stack
     with pytest.raises(SessionInvalidDataError):
         sessions.create("alice", {"blob": b"bytes"})
@@ -163,7 +164,7 @@ def test_invalid_data_is_refused(stack: tuple[DbService, SecretService, SessionS
 
 
 def test_sealed_tokens_follow_a_key_rotation(
-        stack: tuple[DbService, SecretService, SessionService]) -> None:
+        stack: tuple[DuckDbStore, SecretService, SessionService]) -> None:
     _, secret, sessions = stack
     session = sessions.create("alice", {"access_token": TOKEN})
     rotation = secret.rotate_key()

@@ -138,18 +138,26 @@ class StatusCommand(Command):
                                  if request.verbose
                                  else app.keyring_service().describe_source(probe=False))),
         ]
+        db = app.db_service()
+        # Where the data lives needs no connection: plain status opens no database.
+        items.append(("database", f"{db.backend}: {db.location}"))
         if request.verbose:
-            db = app.db_service()
-            version = db.schema_version()
-            latest = max((m.version for m in db.migrations), default=0)
-            size = db.path.stat().st_size if db.path.exists() else 0
+            info = db.info()
+            items += [("schema_version", ctx.t("ui-status-schema",
+                                               version=str(info.schema_version),
+                                               latest=str(info.code_version))),
+                      ("pending_migrations",
+                       ", ".join(f"{m.version:04d}_{m.name}" for m in info.pending)
+                       or ctx.t("ui-none"))]
             available = app.available()
+            if info.backend == "duckdb":
+                from pathlib import Path
+
+                path = Path(info.location)
+                items.append(("database_size",
+                              human_bytes(path.stat().st_size if path.exists() else 0)))
             items += [
-                ("database", str(db.path)),
-                ("database_size", human_bytes(size)),
-                ("schema_version", ctx.t("ui-status-schema", version=str(version),
-                                         latest=str(latest))),
-                ("tables", ", ".join(t for t in db.tables() if t != "schema_migrations")),
+                ("tables", ", ".join(t for t in db.store.tables() if t != "schema_migrations")),
                 ("services", ", ".join(n for n, ok in available.items() if ok)),
                 ("not_available", ", ".join(n for n, ok in available.items() if not ok)),
             ]

@@ -59,10 +59,14 @@ from bodhi_nb.errors import (
 )
 from bodhi_nb.objs import AliasSource, ApiAlias, ApiFormat, ChatTarget, new_ulid
 from bodhi_nb.redact import SecretStr, get_logger, register_secret, scrub
-from bodhi_nb.services.db import to_db_ts
+from bodhi_nb.store import API_KEY_PREFIX  # (the alias table joins its secrets on it)
+from bodhi_nb.store.api_aliases import ApiAliasesTable
 
 if TYPE_CHECKING:
     import httpx
+
+    from bodhi_nb.services.secret import SecretService
+    from bodhi_nb.services.time import TimeService
 
 __all__ = [
     "API_KEY_PREFIX",
@@ -73,8 +77,6 @@ __all__ = [
     "check_base_url",
 ]
 
-#: Internal secret names of API keys: ``bodhi:api_key:<row id>``.
-API_KEY_PREFIX = "bodhi:api_key:"
 CONNECT_TIMEOUT = 10.0
 #: Long on purpose: a small model on two busy cores can stall for half a minute.
 READ_TIMEOUT = 120.0
@@ -85,13 +87,9 @@ _CHAT_FORMATS = (ApiFormat.OPENAI,)
 _CONTEXT = re.compile(
     r"context[ _-]?(length|window|size)|maximum context|too many tokens|exceed|too long",
     re.IGNORECASE)
-_COLUMNS = ("a.id, a.name, a.api_format, a.base_url, a.models, a.prefix, "
-            "a.forward_all_with_prefix, a.created_at, a.updated_at, s.name IS NOT NULL")
-_FROM = ("api_model_aliases a LEFT JOIN secrets s ON s.name = '" + API_KEY_PREFIX
-         + "' || a.id")
 
 _log = get_logger("bodhi_nb.ai_api")
-#: DbService.cached topic for the alias list and decrypted keys; bumped by every change.
+#: Store.cached topic for the alias list and decrypted keys; bumped by every change.
 _TOPIC = "api_aliases"
 
 
@@ -162,11 +160,11 @@ class AiApiService:
     """API aliases (stored in DuckDB, keys sealed by SecretService) and OpenAI-compatible
     HTTP: model lists, test prompts, chat completions (whole, streamed, forwarded)."""
 
-    def __init__(self, db: Any, secret: Any, time: Any, *,
+    def __init__(self, aliases: ApiAliasesTable, secret: SecretService, time: TimeService, *,
                  connect_timeout: float = CONNECT_TIMEOUT,
                  read_timeout: float = READ_TIMEOUT,
                  transport: Any = None) -> None:
-        self._db = db
+        self._aliases = aliases
         self._secret = secret
         self._time = time
         self.connect_timeout = float(connect_timeout)
@@ -201,21 +199,12 @@ class AiApiService:
             self._secret.ensure_key()
         now = self._time.utc_now()
         row_id = new_ulid(now)
-        with self._db.transaction() as conn:
-            if conn.execute("SELECT 1 FROM api_model_aliases WHERE tenant_id = '' AND "
-                            "user_id = '' AND name = ?", [alias.id]).fetchall():
-                raise AiAliasExistsError(alias=alias.id)
-            self._check_prefix(conn, alias)
-            conn.execute(
-                "INSERT INTO api_model_aliases (id, name, tenant_id, user_id, api_format, "
-                "base_url, models, prefix, forward_all_with_prefix, created_at, updated_at) "
-                "VALUES (?, ?, '', '', ?, ?, ?, ?, ?, ?, ?)",
-                [row_id, alias.id, alias.api_format.value, alias.base_url,
-                 json.dumps(list(alias.models)), alias.prefix, alias.forward_all_with_prefix,
-                 to_db_ts(now), to_db_ts(now)])
+        with self._aliases.transaction():
+            self._check_free(alias)
+            self._aliases.insert(row_id, alias, now)
             if key is not None:
                 self._secret.store_internal(_secret_name(row_id), key)
-        self._db.bump(_TOPIC)
+        self._aliases.store.bump(_TOPIC)
         _log.info("added API alias %s -> %s (api key: %s)", alias.id, alias.base_url,
                   "yes" if key else "no")
         return self.get_api_alias(alias.id)
@@ -225,11 +214,8 @@ class AiApiService:
         base URL, a chat-capable format, and a name and prefix no other alias has. Lets a
         front end refuse before it asks for a key."""
         alias = self._validated(alias)
-        with self._db.transaction() as conn:
-            if conn.execute("SELECT 1 FROM api_model_aliases WHERE tenant_id = '' AND "
-                            "user_id = '' AND name = ?", [alias.id]).fetchall():
-                raise AiAliasExistsError(alias=alias.id)
-            self._check_prefix(conn, alias)
+        with self._aliases.transaction():
+            self._check_free(alias)
         return alias
 
     def set_api_key(self, name: str, api_key: str | None) -> ApiAlias:
@@ -238,43 +224,36 @@ class AiApiService:
         if key is not None:
             register_secret(key)
             self._secret.ensure_key()
-        with self._db.transaction() as conn:
-            row_id = self._row_id(conn, name)
+        with self._aliases.transaction():
+            row_id = self._row_id(name)
             if key is None:
                 self._secret.delete_internal([_secret_name(row_id)])
             else:
                 self._secret.store_internal(_secret_name(row_id), key)
-            conn.execute("UPDATE api_model_aliases SET updated_at = ? WHERE id = ?",
-                         [to_db_ts(self._time.utc_now()), row_id])
-        self._db.bump(_TOPIC)
+            self._aliases.touch(row_id, self._time.utc_now())
+        self._aliases.store.bump(_TOPIC)
         return self.get_api_alias(name)
 
     def list_api_aliases(self) -> list[ApiAlias]:
         """Every API alias by name, with ``has_api_key`` (never the key)."""
-        def load() -> list[ApiAlias]:
-            rows = self._db.execute(f"SELECT {_COLUMNS} FROM {_FROM} WHERE a.tenant_id = '' "
-                                    "AND a.user_id = '' ORDER BY a.name")
-            return [_alias_from_row(r) for r in rows]
-
         # Resolved before every chat request: reuse it until the database changes.
-        return list(self._db.cached(_TOPIC, "list", load))
+        return list(self._aliases.store.cached(_TOPIC, "list", self._aliases.list))
 
     def get_api_alias(self, name: str) -> ApiAlias:
         """The alias called ``name``; ``AiAliasNotFoundError`` if there is none."""
-        rows = self._db.execute(f"SELECT {_COLUMNS} FROM {_FROM} WHERE a.tenant_id = '' AND "
-                                "a.user_id = '' AND a.name = ?", [name])
-        if not rows:
+        found = self._aliases.get(name)
+        if found is None:
             raise AiAliasNotFoundError(alias=name)
-        return _alias_from_row(rows[0])
+        return found
 
     def remove_api_alias(self, name: str) -> ApiAlias:
         """Delete alias ``name`` and its key together; returns what was removed."""
-        with self._db.transaction() as conn:
+        with self._aliases.transaction():
             removed = self.get_api_alias(name)
-            row_id = self._row_id(conn, name)
-            conn.execute("DELETE FROM api_model_aliases WHERE id = ?", [row_id])
+            row_id = self._row_id(name)
+            self._aliases.delete(row_id)
             self._secret.delete_internal([_secret_name(row_id)])
-        self._db.bump(_TOPIC)
+        self._aliases.store.bump(_TOPIC)
         _log.info("removed API alias %s", name)
         return removed
 
@@ -282,15 +261,11 @@ class AiApiService:
         """The decrypted key of alias ``name`` (redacted repr; registered for scrubbing),
         or None when the alias has no key."""
         def load() -> SecretStr | None:
-            rows = self._db.execute("SELECT id FROM api_model_aliases WHERE tenant_id = '' "
-                                    "AND user_id = '' AND name = ?", [name])
-            if not rows:
-                raise AiAliasNotFoundError(alias=name)
             found: SecretStr | None = self._secret.retrieve_internal(
-                _secret_name(str(rows[0][0])))
+                _secret_name(self._row_id(name)))
             return found
 
-        value: SecretStr | None = self._db.cached(_TOPIC, ("key", name), load)
+        value: SecretStr | None = self._aliases.store.cached(_TOPIC, ("key", name), load)
         if value is None:
             return None
         register_secret(str(value))
@@ -478,23 +453,20 @@ class AiApiService:
         return dataclasses.replace(alias, base_url=base_url, prefix=prefix, models=models,
                                    has_api_key=False)
 
-    @staticmethod
-    def _check_prefix(conn: Any, alias: ApiAlias) -> None:
-        if not alias.prefix:
-            return
-        rows = conn.execute("SELECT name FROM api_model_aliases WHERE tenant_id = '' AND "
-                            "user_id = '' AND prefix = ? AND name <> ?",
-                            [alias.prefix, alias.id]).fetchall()
-        if rows:
-            raise PrefixExistsError(prefix=alias.prefix, alias=str(rows[0][0]))
+    def _check_free(self, alias: ApiAlias) -> None:
+        """AiAliasExistsError / PrefixExistsError unless ``alias`` could be added now."""
+        if self._aliases.row_id(alias.id) is not None:
+            raise AiAliasExistsError(alias=alias.id)
+        if alias.prefix:
+            other = self._aliases.prefix_owner(alias.prefix, other_than=alias.id)
+            if other is not None:
+                raise PrefixExistsError(prefix=alias.prefix, alias=other)
 
-    @staticmethod
-    def _row_id(conn: Any, name: str) -> str:
-        rows = conn.execute("SELECT id FROM api_model_aliases WHERE tenant_id = '' AND "
-                            "user_id = '' AND name = ?", [name]).fetchall()
-        if not rows:
+    def _row_id(self, name: str) -> str:
+        row_id = self._aliases.row_id(name)
+        if row_id is None:
             raise AiAliasNotFoundError(alias=name)
-        return str(rows[0][0])
+        return row_id
 
     # -- internals: HTTP ------------------------------------------------------------------
 
@@ -789,12 +761,3 @@ def _retry_after(value: str | None, now: datetime) -> str | None:
         when = when.replace(tzinfo=UTC)
     seconds = int((when - now).total_seconds())
     return str(max(seconds, 0))
-
-
-def _alias_from_row(row: tuple[Any, ...]) -> ApiAlias:
-    (_row_id, name, api_format, base_url, models, prefix, forward_all, created, updated,
-     has_key) = row
-    return ApiAlias(id=str(name), base_url=str(base_url), api_format=api_format,
-                    models=tuple(json.loads(models or "[]")), prefix=prefix or None,
-                    forward_all_with_prefix=bool(forward_all), has_api_key=bool(has_key),
-                    created_at=created, updated_at=updated)

@@ -42,7 +42,7 @@ import time as _time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bodhi_nb.errors import (
     AliasNotFoundError,
@@ -50,9 +50,23 @@ from bodhi_nb.errors import (
     ModelNotDownloadedError,
     NoModelError,
 )
-from bodhi_nb.objs import ApiAlias, ChatTarget, Repo, UserAlias, new_ulid
-from bodhi_nb.services.db import DbService, to_db_ts
+from bodhi_nb.objs import (
+    ApiAlias,
+    ChatMessage,
+    ChatTarget,
+    HistoryEntry,
+    Repo,
+    UserAlias,
+    new_ulid,
+)
 from bodhi_nb.services.time import TimeService
+from bodhi_nb.store.chat_messages import ChatMessagesTable
+
+if TYPE_CHECKING:
+    from bodhi_nb.services.ai_api import AiApiService
+    from bodhi_nb.services.data import DataService
+    from bodhi_nb.services.hf_cache import HfCache
+    from bodhi_nb.services.local_llm import LocalLlmService
 
 __all__ = ["ChatEvent", "ChatReply", "ChatRequest", "ChatService", "HistoryEntry",
            "check_request_params"]
@@ -168,23 +182,10 @@ class ChatReply:
     fallback: str | None = None
 
 
-@dataclass(frozen=True)
-class HistoryEntry:
-    exchange: str
-    thread: str
-    alias: str | None
-    model: str | None
-    prompt: str
-    answer: str
-    created_at: Any
-    usage: dict[str, Any] | None
-    timings: dict[str, Any] | None
-
-
 class ChatService:
-    def __init__(self, db: DbService, time: TimeService, *, data: Any, ai_api: Any,
-                 local_llm: Any, hf_cache: Any) -> None:
-        self.db = db
+    def __init__(self, messages: ChatMessagesTable, time: TimeService, *, data: DataService,
+                 ai_api: AiApiService, local_llm: LocalLlmService, hf_cache: HfCache) -> None:
+        self.messages = messages
         self.time = time
         self.data = data
         self.ai_api = ai_api
@@ -274,12 +275,8 @@ class ChatService:
         if request.system:
             messages.append({"role": "system", "content": request.system})
         if request.thread and not fresh:
-            rows = self.db.execute(
-                "SELECT role, content FROM chat_messages WHERE thread = ? AND role <> 'system'"
-                " AND exchange > COALESCE((SELECT max(exchange) FROM chat_messages"
-                "  WHERE thread = ? AND role = 'system' AND params = ?), '')"
-                " ORDER BY created_at, exchange, seq", [request.thread, request.thread, _RESET])
-            messages += [{"role": str(r), "content": str(c)} for r, c in rows]
+            rows = self.messages.context(request.thread, reset_params=_RESET)
+            messages += [{"role": r, "content": c} for r, c in rows]
         messages.append({"role": "user", "content": request.prompt})
         return messages
 
@@ -327,43 +324,21 @@ class ChatService:
 
     def _log(self, request: ChatRequest, reply: ChatReply, body: dict[str, Any],
              reset: str | None = None) -> None:
-        now = to_db_ts(self.time.utc_now())
+        now = self.time.utc_now()
         thread = request.thread or reply.exchange
-        rows = [("user", request.prompt, None, None), ("assistant", reply.text,
-                                                       json.dumps(reply.usage),
-                                                       json.dumps(reply.timings))]
-        with self.db.transaction() as conn:
-            if reset is not None:
-                conn.execute(
-                    "INSERT INTO chat_messages (id, thread, exchange, seq, role, content,"
-                    " params, created_at) VALUES (?, ?, ?, 0, 'system', '', ?, ?)",
-                    [new_ulid(), thread, reset, _RESET, now])
-            for seq, (role, content, usage, timings) in enumerate(rows):
-                conn.execute(
-                    "INSERT INTO chat_messages (id, thread, exchange, seq, role, content, alias,"
-                    " model, params, usage, timings, created_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [new_ulid(), thread, reply.exchange, seq, role, content, request.alias,
-                     reply.model, json.dumps(reply.params, sort_keys=True, default=str),
-                     usage, timings, now])
+        params = json.dumps(reply.params, sort_keys=True, default=str)
+        messages: list[ChatMessage] = []
+        if reset is not None:
+            messages.append(ChatMessage(new_ulid(), thread, reset, 0, "system", "", now,
+                                        params=_RESET))
+        messages.append(ChatMessage(new_ulid(), thread, reply.exchange, 0, "user",
+                                    request.prompt, now, request.alias, reply.model, params))
+        messages.append(ChatMessage(new_ulid(), thread, reply.exchange, 1, "assistant",
+                                    reply.text, now, request.alias, reply.model, params,
+                                    json.dumps(reply.usage), json.dumps(reply.timings)))
+        self.messages.add(messages)
 
     def history(self, limit: int = 10, thread: str | None = None,
                 query: str | None = None) -> list[HistoryEntry]:
         """Newest exchanges first."""
-        where: list[str] = []
-        args: list[Any] = []
-        if thread:
-            where.append("u.thread = ?")
-            args.append(thread)
-        if query:
-            where.append("(u.content ILIKE ? OR a.content ILIKE ?)")
-            args += [f"%{query}%", f"%{query}%"]
-        rows = self.db.execute(
-            "SELECT u.exchange, u.thread, a.alias, a.model, u.content, a.content, u.created_at,"
-            " a.usage, a.timings FROM chat_messages u JOIN chat_messages a"
-            " ON a.exchange = u.exchange AND a.role = 'assistant'"
-            f" WHERE u.role = 'user' {('AND ' + ' AND '.join(where)) if where else ''}"
-            " ORDER BY u.created_at DESC, u.exchange DESC LIMIT ?", [*args, limit])
-        return [HistoryEntry(str(e), str(t), al, m, str(p), str(an), c,
-                             json.loads(us) if us else None, json.loads(ti) if ti else None)
-                for e, t, al, m, p, an, c, us, ti in rows]
+        return self.messages.history(limit=limit, thread=thread, query=query)

@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bodhi_nb._fs import atomic_write_text
 from bodhi_nb.errors import (
     AliasExistsError,
     AliasFileConflictError,
@@ -42,7 +43,6 @@ from bodhi_nb.errors import (
     InvalidValueError,
 )
 from bodhi_nb.objs import AliasSource, ApiAlias, HubFile, OAIRequestParams, UserAlias
-from bodhi_nb.services._fs import atomic_write_text
 from bodhi_nb.services.hf_cache import HfCache, check_filename, check_revision
 
 if TYPE_CHECKING:

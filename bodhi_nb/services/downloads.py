@@ -35,9 +35,9 @@ from bodhi_nb.errors import (
 )
 from bodhi_nb.objs import DownloadRequest, DownloadStatus, HubFile, Repo, new_ulid
 from bodhi_nb.redact import get_logger
-from bodhi_nb.services.db import DbService
 from bodhi_nb.services.hub import HubService, Progress
 from bodhi_nb.services.time import TimeService
+from bodhi_nb.store.downloads import DownloadsTable
 
 __all__ = ["INTERRUPTED", "DownloadService", "error_code", "error_of", "owner_alive",
            "this_owner"]
@@ -179,9 +179,9 @@ class _DbProgress:
 
 
 class DownloadService:
-    def __init__(self, db: DbService, hub: HubService, time: TimeService,
+    def __init__(self, rows: DownloadsTable, hub: HubService, time: TimeService,
                  write_interval: float = 3.0) -> None:
-        self.db = db
+        self.rows = rows
         self.hub = hub
         self.time = time
         self.write_interval = write_interval
@@ -194,11 +194,11 @@ class DownloadService:
     # -- queries ----------------------------------------------------------------------------
 
     def list(self, include_archived: bool = False) -> list[DownloadRequest]:
-        rows = self.db.list_download_requests(include_archived=include_archived)
+        rows = self.rows.list(include_archived=include_archived)
         return self._settle(rows)
 
     def get(self, request_id: str) -> DownloadRequest:
-        found = self.db.get_download_request(request_id)
+        found = self.rows.get(request_id)
         if found is None:
             raise DownloadNotFoundError(id=request_id)
         return found
@@ -239,7 +239,7 @@ class DownloadService:
             raise DownloadActiveError(id=request_id)
         now = self.time.utc_now()
         archived = dataclasses.replace(request, archived_at=now, updated_at=now)
-        self.db.update_download_request(archived)
+        self.rows.update(archived)
         return archived
 
     def wait(self, request_id: str, timeout: float | None = None) -> DownloadRequest:
@@ -262,7 +262,7 @@ class DownloadService:
                    and r.archived_at is None and not self.running(r.id)]
         if not pending:
             return rows
-        owners = self.db.download_owners([r.id for r in pending])
+        owners = self.rows.owners([r.id for r in pending])
         settled: dict[str, DownloadRequest] = {}
         for row in pending:
             owner = owners.get(row.id)
@@ -281,10 +281,10 @@ class DownloadService:
     def _interrupt(self, request_id: str, owner: str | None,
                    done: int | None = None) -> DownloadRequest:
         """Mark a pending request interrupted (unless it changed meanwhile)."""
-        with self.db.transaction():
+        with self.rows.transaction():
             current = self.get(request_id)
             if (current.status is not DownloadStatus.PENDING
-                    or self.db.download_owners([request_id]).get(request_id) != owner):
+                    or self.rows.owners([request_id]).get(request_id) != owner):
                 return current  # finished, or another process took it over
             changes: dict[str, Any] = {"status": DownloadStatus.ERROR,
                                        "error": json.dumps({"code": INTERRUPTED, "params": {}}),
@@ -292,21 +292,18 @@ class DownloadService:
             if done is not None:
                 changes["downloaded_bytes"] = max(done, 0)
             row = dataclasses.replace(current, **changes)
-            self.db.update_download_request(row)
-            self.db.set_download_owner(request_id, None)
+            self.rows.update(row)
+            self.rows.set_owner(request_id, None)
         return row
 
     def _request_for(self, repo: Repo, filename: str, revision: str) -> DownloadRequest:
-        rows = self.db.execute(
-            "SELECT id FROM download_requests WHERE repo = ? AND filename = ? AND revision = ?"
-            " AND archived_at IS NULL ORDER BY created_at DESC, id DESC LIMIT 1",
-            [repo.id, filename, revision])
-        if rows:
-            return self.get(rows[0][0])
+        found = self.rows.latest_for(repo.id, filename, revision)
+        if found is not None:
+            return found
         now = self.time.utc_now()
         request = DownloadRequest(new_ulid(now), repo.id, filename, DownloadStatus.PENDING,
                                   now, now, revision=revision)
-        self.db.create_download_request(request)
+        self.rows.create(request)
         return request
 
     def _run(self, request: DownloadRequest, progress: Progress | None,
@@ -317,9 +314,9 @@ class DownloadService:
         with self._lock:
             self._working.add(reset.id)
         try:
-            with self.db.transaction():
-                self.db.update_download_request(reset)
-                self.db.set_download_owner(reset.id, self._owner)
+            with self.rows.transaction():
+                self.rows.update(reset)
+                self.rows.set_owner(reset.id, self._owner)
             if not background:
                 self._work(reset, progress, reraise=True)
                 return self.get(reset.id)
@@ -383,10 +380,10 @@ class DownloadService:
         return found
 
     def _update(self, request_id: str, *, started: bool = False, **changes: Any) -> None:
-        with self.db.transaction():
+        with self.rows.transaction():
             current = self.get(request_id)
             now = self.time.utc_now()
             if started and current.started_at is None:
                 changes["started_at"] = now
-            self.db.update_download_request(
+            self.rows.update(
                 dataclasses.replace(current, updated_at=now, **changes))

@@ -50,6 +50,7 @@ from http.client import HTTPConnection, HTTPException, HTTPResponse, HTTPSConnec
 from pathlib import Path
 from typing import Any, Protocol
 
+from bodhi_nb._fs import atomic_write_text
 from bodhi_nb.errors import (
     BadMetadataError,
     CachedFileTruncatedError,
@@ -75,7 +76,6 @@ from bodhi_nb.errors import (
 )
 from bodhi_nb.objs import HubFile, Notice, Repo, is_http_url
 from bodhi_nb.redact import redact_url, strip_control
-from bodhi_nb.services._fs import atomic_write_text
 from bodhi_nb.services.hf_cache import HfCache, check_filename, check_revision, first_hop
 from bodhi_nb.services.time import TimeService
 

@@ -40,6 +40,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from bodhi_nb._fs import atomic_write_text
 from bodhi_nb.errors import (
     EnvKeyPlaceholderError,
     EnvKeyTooShortError,
@@ -53,7 +54,6 @@ from bodhi_nb.errors import (
 )
 from bodhi_nb.objs import Notice
 from bodhi_nb.redact import MASK, get_logger, register_secret, scrub
-from bodhi_nb.services._fs import atomic_write_text
 
 __all__ = [
     "ENV_KEY",

@@ -41,8 +41,6 @@ import secrets as _random
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
 from bodhi_nb.errors import (
     DecryptFailedError,
@@ -52,10 +50,11 @@ from bodhi_nb.errors import (
     SecretInvalidNameError,
     UnsupportedEnvelopeError,
 )
-from bodhi_nb.objs import Notice
+from bodhi_nb.objs import Envelope, Notice, SecretInfo
 from bodhi_nb.redact import SecretStr, get_logger, redact, register_secret
-from bodhi_nb.services.db import to_db_ts
 from bodhi_nb.services.keyring import KeyringService, KeySource, MasterKey
+from bodhi_nb.services.time import TimeService
+from bodhi_nb.store.secrets import SecretsTable
 
 __all__ = [
     "DISPOSABLE_PREFIX",
@@ -144,25 +143,6 @@ def _shown_name(name: object) -> str:
 
 
 @dataclass(frozen=True)
-class Envelope:
-    """A sealed value as stored: no part of it is secret."""
-
-    value: str
-    salt: str
-    nonce: str
-    key_id: str
-
-
-@dataclass(frozen=True)
-class SecretInfo:
-    """What ``secret ls`` shows: a name and timestamps, never a value."""
-
-    name: str
-    created_at: datetime
-    updated_at: datetime
-
-
-@dataclass(frozen=True)
 class Rotation:
     """The outcome of :meth:`SecretService.rotate_key`."""
 
@@ -182,9 +162,9 @@ class SecretService:
     ``kdf_iterations`` is for tests only (the default is 600,000); envelopes record it.
     """
 
-    def __init__(self, db: Any, keyring: KeyringService, time: Any, *,
+    def __init__(self, secrets: SecretsTable, keyring: KeyringService, time: TimeService, *,
                  kdf_iterations: int | None = None) -> None:
-        self._db = db
+        self._secrets = secrets
         self._keyring = keyring
         self._time = time
         self.kdf_iterations = int(kdf_iterations or KDF_ITERATIONS)
@@ -196,7 +176,8 @@ class SecretService:
         self._lock = threading.RLock()
 
     def __repr__(self) -> str:
-        return f"SecretService(db={str(self._db.path)!r}, kdf_iterations={self.kdf_iterations})"
+        return (f"SecretService(store={self._secrets.store.backend}, "
+                f"kdf_iterations={self.kdf_iterations})")
 
     # -- public API -----------------------------------------------------------------------------
 
@@ -210,17 +191,13 @@ class SecretService:
 
     def delete_secret(self, name: str) -> bool:
         """Remove ``name``; False when there was no such secret."""
-        rows = self._db.execute("DELETE FROM secrets WHERE name = ? RETURNING name",
-                                [check_name(name)])
+        rows = self._secrets.delete([check_name(name)])
         _log.debug("deleted secret %s: %s", name, bool(rows))
         return bool(rows)
 
     def list_secrets(self) -> list[SecretInfo]:
         """Names and timestamps of the user's secrets, by name."""
-        rows = self._db.execute(
-            "SELECT name, created_at, updated_at FROM secrets "
-            "WHERE name NOT LIKE 'bodhi:%' ORDER BY name")
-        return [SecretInfo(str(n), c, u) for n, c, u in rows]
+        return self._secrets.list_info(hidden_prefix=INTERNAL_PREFIX)
 
     # Internal names (``bodhi:...``) hold values other services seal, e.g. session tokens.
 
@@ -234,17 +211,14 @@ class SecretService:
         wanted = [_internal(n) for n in names]
         if not wanted:
             return 0
-        marks = ", ".join("?" for _ in wanted)
-        rows = self._db.execute(f"DELETE FROM secrets WHERE name IN ({marks}) RETURNING name",
-                                wanted)
-        return len(rows)
+        return len(self._secrets.delete(wanted))
 
     # -- the master key -------------------------------------------------------------------------
 
     def active_key(self) -> MasterKey | None:
         """The key new rows are sealed with (None before the first secret)."""
-        with self._db.transaction() as conn:
-            row = _key_check_row(conn)
+        with self._secrets.transaction():
+            row = self._key_check_row()
         if row is None:
             return None
         key = self._find_key(row.key_id)
@@ -258,8 +232,8 @@ class SecretService:
         Asks the OS keyring only when the key in use is neither in the environment nor in
         the key file (probing a keyring can take a third of a second)."""
         try:
-            with self._db.transaction() as conn:
-                row = _key_check_row(conn)
+            with self._secrets.transaction():
+                row = self._key_check_row()
             if row is None:
                 return self._keyring.describe_source(probe=False)
             active = self._find_key(row.key_id)
@@ -278,8 +252,8 @@ class SecretService:
         starts over with the key at hand; any other row makes it refuse.
         """
         for _attempt in range(3):
-            with self._db.transaction() as conn:
-                row = _key_check_row(conn)
+            with self._secrets.transaction():
+                row = self._key_check_row()
             if row is not None:
                 # (a key not met yet is looked up with the lease handed back: a keyring
                 # may be slow)
@@ -288,10 +262,10 @@ class SecretService:
                     self._prime(key)
                     self._active = key
                     return key
-                with self._db.transaction() as conn:
-                    if _kept_rows(conn):
+                with self._secrets.transaction():
+                    if self._kept_rows():
                         raise MasterKeyMissingError(key_id=row.key_id)
-            self._db.hand_back()
+            self._secrets.hand_back()
             candidate = self._keyring.preferred()
             if candidate is None:
                 with self._keyring.store_lock():
@@ -299,19 +273,17 @@ class SecretService:
             self._remember(candidate)
             self._prime(candidate)
             check = self.seal(KEY_CHECK, _KEY_CHECK_TEXT, candidate)
-            with self._db.transaction() as conn:
-                now = _key_check_row(conn)
+            with self._secrets.transaction():
+                now = self._key_check_row()
                 if (now.key_id if now else None) != (row.key_id if row else None):
                     continue  # another process got there first: use what it wrote
                 if row is not None:
-                    if _kept_rows(conn):
+                    if self._kept_rows():
                         raise MasterKeyMissingError(key_id=row.key_id)
-                    dropped = conn.execute(
-                        "DELETE FROM secrets WHERE name LIKE ? RETURNING name",
-                        [DISPOSABLE_PREFIX + "%"]).fetchall()
+                    dropped = self._secrets.delete_prefixed(DISPOSABLE_PREFIX)
                     _log.warning("master key %s is lost: %d session(s) ended, starting over "
                                  "with key %s", row.key_id, len(dropped), candidate.key_id)
-                self._upsert(conn, KEY_CHECK, check)
+                self._upsert(KEY_CHECK, check)
             self._active = candidate
             return candidate
         raise MasterKeyMissingError(key_id="?")
@@ -407,7 +379,7 @@ class SecretService:
         rounds = iterations or self.kdf_iterations
         if not _kek_cached(key, rounds):
             if rounds >= _SLOW_KDF:
-                self._db.hand_back()  # not for a test's cheap KEK: a hand-back costs more
+                self._secrets.hand_back()  # not for a test's cheap KEK: a hand-back costs more
             _kek(key, rounds)
 
     def _put(self, name: str, value: str) -> None:
@@ -432,13 +404,13 @@ class SecretService:
             self._prime(key)
             envelope = self.seal(name, value, key)  # sealed before the lease is taken
             check = self.seal(KEY_CHECK, _KEY_CHECK_TEXT, key) if first else None
-            with self._db.transaction() as conn:
-                row = _key_check_row(conn)
+            with self._secrets.transaction():
+                row = self._key_check_row()
                 fresh_store = row is None and check is not None
                 if row is None and check is not None:
-                    self._upsert(conn, KEY_CHECK, check)  # the very first secret here
+                    self._upsert(KEY_CHECK, check)  # the very first secret here
                 if fresh_store or (row is not None and row.key_id == key.key_id):
-                    self._upsert(conn, name, envelope)
+                    self._upsert(name, envelope)
                     self._active = key
                     _log.debug("stored secret %s with key %s", name, key.key_id)
                     return
@@ -450,15 +422,13 @@ class SecretService:
         raise MasterKeyMissingError(key_id="?")
 
     def _get(self, name: str) -> SecretStr | None:
-        rows = self._db.execute(
-            "SELECT value, salt, nonce, key_id FROM secrets WHERE name = ?", [name])
-        if not rows:
+        envelope = self._secrets.get(name)
+        if envelope is None:
             return None
-        envelope = Envelope(*(str(v) for v in rows[0]))
         key = self._find_key(envelope.key_id, hand_back=True)
         if key is None:
             # The key id itself may be what was damaged; the chain's key decides.
-            self._db.hand_back()
+            self._secrets.hand_back()
             key = self._keyring.preferred()
             if key is None:
                 raise MasterKeyMissingError(key_id=envelope.key_id)
@@ -468,17 +438,20 @@ class SecretService:
         register_secret(plain)
         return SecretStr(plain)
 
-    def _upsert(self, conn: Any, name: str, envelope: Envelope) -> None:
-        now = to_db_ts(self._time.utc_now())
-        conn.execute(
-            "INSERT INTO secrets (name, tenant_id, value, salt, nonce, key_id, created_at, "
-            "updated_at) VALUES (?, '', ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
-            "value = excluded.value, salt = excluded.salt, nonce = excluded.nonce, "
-            "key_id = excluded.key_id, updated_at = excluded.updated_at",
-            [name, envelope.value, envelope.salt, envelope.nonce, envelope.key_id, now, now])
+    def _upsert(self, name: str, envelope: Envelope) -> None:
+        self._secrets.upsert(name, envelope, self._time.utc_now())
 
-    def _write_key_check(self, conn: Any, key: MasterKey) -> None:
-        self._upsert(conn, KEY_CHECK, self.seal(KEY_CHECK, _KEY_CHECK_TEXT, key))
+    def _write_key_check(self, key: MasterKey) -> None:
+        self._upsert(KEY_CHECK, self.seal(KEY_CHECK, _KEY_CHECK_TEXT, key))
+
+    def _key_check_row(self) -> _KeyCheck | None:
+        key_id = self._secrets.key_id(KEY_CHECK)
+        return _KeyCheck(key_id) if key_id is not None else None
+
+    def _kept_rows(self) -> int:
+        """Rows that must never be dropped for a lost key: all but session tokens and the
+        key check (user secrets, API keys, any internal value but a session's)."""
+        return self._secrets.count_except(KEY_CHECK, prefix=DISPOSABLE_PREFIX)
 
     def _remember(self, key: MasterKey) -> None:
         with self._lock:
@@ -490,7 +463,7 @@ class SecretService:
             if found is not None:
                 return found
             if hand_back:
-                self._db.hand_back()
+                self._secrets.hand_back()
             for key in self._keyring.known_keys():
                 self._keys.setdefault(key.key_id, key)
                 if key.key_id == key_id:
@@ -503,8 +476,8 @@ class SecretService:
         Caller holds the key-store lock. A staged key that the key check names was committed
         to; any other staged key sealed nothing (writers only use the key-check key).
         """
-        with self._db.transaction() as conn:
-            row = _key_check_row(conn)
+        with self._secrets.transaction():
+            row = self._key_check_row()
         active_id = row.key_id if row is not None else None
         for store in self._keyring.stores():
             staged = self._keyring.staged(store)
@@ -517,43 +490,23 @@ class SecretService:
             _log.info("recovered an interrupted key rotation in %s", store.value)
 
     def _reseal_all(self, target: MasterKey, *, sealed_before: bool) -> tuple[int, int]:
-        with self._db.transaction() as conn:
-            rows = conn.execute(
-                "SELECT name, value, salt, nonce, key_id FROM secrets ORDER BY name").fetchall()
+        with self._secrets.transaction():
+            rows = self._secrets.all()
             user = 0
-            for name, value, salt, nonce, key_id in rows:
-                envelope = Envelope(str(value), str(salt), str(nonce), str(key_id))
+            for name, envelope in rows:
                 key = self._find_key(envelope.key_id)
                 if key is None:
                     raise MasterKeyMissingError(key_id=envelope.key_id)
-                fresh = self.seal(name, self.open(name, envelope, key), target)
-                conn.execute(
-                    "UPDATE secrets SET value = ?, salt = ?, nonce = ?, key_id = ? "
-                    "WHERE name = ?",
-                    [fresh.value, fresh.salt, fresh.nonce, fresh.key_id, name])
-                user += not str(name).startswith(INTERNAL_PREFIX)
+                self._secrets.reseal(name, self.seal(name, self.open(name, envelope, key), target))
+                user += not name.startswith(INTERNAL_PREFIX)
             if sealed_before and not any(r[0] == KEY_CHECK for r in rows):
-                self._write_key_check(conn, target)
+                self._write_key_check(target)
         return user, len(rows)
 
 
 @dataclass(frozen=True)
 class _KeyCheck:
     key_id: str
-
-
-def _key_check_row(conn: Any) -> _KeyCheck | None:
-    rows = conn.execute("SELECT key_id FROM secrets WHERE name = ?", [KEY_CHECK]).fetchall()
-    return _KeyCheck(str(rows[0][0])) if rows else None
-
-
-def _kept_rows(conn: Any) -> int:
-    """Rows that must never be dropped for a lost key: all but session tokens and the key
-    check (user secrets, API keys, any internal value but a session's)."""
-    rows = conn.execute(
-        "SELECT count(*) FROM secrets WHERE name <> ? AND name NOT LIKE ?",
-        [KEY_CHECK, DISPOSABLE_PREFIX + "%"]).fetchall()
-    return int(rows[0][0])
 
 
 def _internal(name: str) -> str:

@@ -21,11 +21,15 @@ import secrets as _random
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bodhi_nb.errors import SessionExpiredError, SessionInvalidDataError, SessionNotFoundError
 from bodhi_nb.redact import MASK, get_logger, is_sensitive_key, redact
-from bodhi_nb.services.db import to_db_ts
+from bodhi_nb.store.sessions import SessionRow, SessionsTable
+
+if TYPE_CHECKING:
+    from bodhi_nb.services.secret import SecretService
+    from bodhi_nb.services.time import TimeService
 
 __all__ = ["DEFAULT_TTL_SECS", "ID_BYTES", "Session", "SessionService"]
 
@@ -80,9 +84,9 @@ def _aware(value: datetime) -> datetime:
 class SessionService:
     """Create, read, touch, rotate, expire and clear sessions."""
 
-    def __init__(self, db: Any, secret: Any, time: Any, *,
+    def __init__(self, sessions: SessionsTable, secret: SecretService, time: TimeService, *,
                  ttl_secs: int = DEFAULT_TTL_SECS) -> None:
-        self._db = db
+        self._sessions = sessions
         self._secret = secret
         self._time = time
         self.ttl = timedelta(seconds=ttl_secs)
@@ -101,23 +105,22 @@ class SessionService:
         session_id = _random.token_urlsafe(ID_BYTES)
         if sealed:
             self._secret.ensure_key()  # before the transaction: key creation takes a lock
-        with self._db.transaction() as conn:
-            self._insert(conn, _digest(session_id), user_id, plain, sealed, expires, now, now)
+        with self._sessions.transaction():
+            self._insert(_digest(session_id), user_id, plain, sealed, expires, now, now)
         return Session(session_id, user_id, {**plain, **sealed}, expires, now, now)
 
     def get(self, session_id: str) -> Session | None:
         """The session, or None when it does not exist or has expired."""
-        with self._db.transaction() as conn:
-            return self._load(conn, session_id, raise_missing=False)
+        with self._sessions.transaction():
+            return self._load(session_id, raise_missing=False)
 
     def touch(self, session_id: str, *, ttl_secs: int | None = None) -> Session:
         """Extend the session's life by the TTL from now."""
         now = self._time.utc_now()
         expires = now + (self.ttl if ttl_secs is None else timedelta(seconds=ttl_secs))
-        with self._db.transaction() as conn:
-            session = self._require(conn, session_id)
-            conn.execute("UPDATE sessions SET expires_at = ?, updated_at = ? WHERE id = ?",
-                         [to_db_ts(expires), to_db_ts(now), _digest(session_id)])
+        with self._sessions.transaction():
+            session = self._require(session_id)
+            self._sessions.set_expiry(_digest(session_id), expires, now)
         return Session(session.id, session.user_id, session.data, expires, session.created_at,
                        now)
 
@@ -128,10 +131,10 @@ class SessionService:
             self._secret.ensure_key()
         now = self._time.utc_now()
         digest = _digest(session_id)
-        with self._db.transaction() as conn:
-            session = self._require(conn, session_id)
-            self._delete_rows(conn, [digest])
-            self._insert(conn, digest, session.user_id, plain, sealed, session.expires_at,
+        with self._sessions.transaction():
+            session = self._require(session_id)
+            self._delete_rows([digest])
+            self._insert(digest, session.user_id, plain, sealed, session.expires_at,
                          session.created_at, now)
         return Session(session_id, session.user_id, {**plain, **sealed}, session.expires_at,
                        session.created_at, now)
@@ -144,69 +147,64 @@ class SessionService:
         now = self._time.utc_now()
         new_id = _random.token_urlsafe(ID_BYTES)
         self._secret.ensure_key()
-        with self._db.transaction() as conn:
-            session = self._require(conn, session_id)
+        with self._sessions.transaction():
+            session = self._require(session_id)
             owner = user_id if user_id is not None else session.user_id
             plain, sealed = _split(dict(session.data))
-            self._delete_rows(conn, [_digest(session_id)])
-            self._insert(conn, _digest(new_id), owner, plain, sealed, session.expires_at,
+            self._delete_rows([_digest(session_id)])
+            self._insert(_digest(new_id), owner, plain, sealed, session.expires_at,
                          session.created_at, now)
         _log.debug("rotated session %s -> %s", redact(session_id), redact(new_id))
         return Session(new_id, owner, session.data, session.expires_at, session.created_at, now)
 
     def delete(self, session_id: str) -> bool:
-        with self._db.transaction() as conn:
-            return self._delete_rows(conn, [_digest(session_id)]) > 0
+        with self._sessions.transaction():
+            return self._delete_rows([_digest(session_id)]) > 0
 
     def purge_expired(self) -> int:
         """Remove every expired session; returns how many."""
-        now = to_db_ts(self._time.utc_now())
-        return self._delete_where("expires_at <= ?", [now])
+        with self._sessions.transaction():
+            return self._delete_rows(self._sessions.expired(self._time.utc_now()))
 
     def clear_sessions_for_user(self, user_id: str) -> int:
         """End every session of ``user_id`` (e.g. after a role change); returns how many."""
-        return self._delete_where("user_id = ?", [user_id])
+        with self._sessions.transaction():
+            return self._delete_rows(self._sessions.of_user(user_id))
 
     def clear_all_sessions(self) -> int:
-        return self._delete_where("TRUE", [])
+        with self._sessions.transaction():
+            return self._delete_rows(self._sessions.all_ids())
 
     def count_sessions_for_user(self, user_id: str) -> int:
         """Live (unexpired) sessions of ``user_id``."""
-        rows = self._db.execute(
-            "SELECT count(*) FROM sessions WHERE user_id = ? AND expires_at > ?",
-            [user_id, to_db_ts(self._time.utc_now())])
-        return int(rows[0][0])
+        return self._sessions.count_live(user_id, self._time.utc_now())
 
     # -- internals ------------------------------------------------------------------------------
 
-    def _insert(self, conn: Any, digest: str, user_id: str | None, plain: Mapping[str, Any],
+    def _insert(self, digest: str, user_id: str | None, plain: Mapping[str, Any],
                 sealed: Mapping[str, Any], expires: datetime, created: datetime,
                 updated: datetime) -> None:
         stored = dict(plain)
         if sealed:
             stored[_SEALED_FIELDS] = sorted(sealed)
             self._secret.store_internal(_sealed_name(digest), json.dumps(sealed))
-        conn.execute(
-            "INSERT INTO sessions (id, user_id, data, expires_at, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [digest, user_id, json.dumps(stored), to_db_ts(expires), to_db_ts(created),
-             to_db_ts(updated)])
+        self._sessions.insert(SessionRow(digest, user_id, json.dumps(stored), expires, created,
+                                   updated))
 
-    def _load(self, conn: Any, session_id: str, *, raise_missing: bool) -> Session | None:
+    def _load(self, session_id: str, *, raise_missing: bool) -> Session | None:
         digest = _digest(session_id)
-        rows = conn.execute(
-            "SELECT user_id, data, expires_at, created_at, updated_at FROM sessions "
-            "WHERE id = ?", [digest]).fetchall()
-        if not rows:
+        row = self._sessions.get(digest)
+        if row is None:
             if raise_missing:
                 raise SessionNotFoundError()
             return None
-        user_id, raw, expires, created, updated = rows[0]
+        user_id, raw = row.user_id, row.data
+        expires, created, updated = row.expires_at, row.created_at, row.updated_at
         if _aware(expires) <= self._time.utc_now():
             if raise_missing:
                 # (a delete here would roll back with the error; purge_expired removes it)
                 raise SessionExpiredError()
-            self._delete_rows(conn, [digest])
+            self._delete_rows([digest])
             return None
         data = dict(json.loads(raw))
         if data.pop(_SEALED_FIELDS, None) is not None:
@@ -216,25 +214,16 @@ class SessionService:
         return Session(session_id, user_id, data, _aware(expires), _aware(created),
                        _aware(updated))
 
-    def _require(self, conn: Any, session_id: str) -> Session:
-        session = self._load(conn, session_id, raise_missing=True)
+    def _require(self, session_id: str) -> Session:
+        session = self._load(session_id, raise_missing=True)
         assert session is not None
         return session
 
-    def _delete_rows(self, conn: Any, digests: list[str]) -> int:
+    def _delete_rows(self, digests: list[str]) -> int:
         if not digests:
             return 0
         self._secret.delete_internal(_sealed_name(d) for d in digests)
-        marks = ", ".join("?" for _ in digests)
-        rows = conn.execute(f"DELETE FROM sessions WHERE id IN ({marks}) RETURNING id",
-                            digests).fetchall()
-        return len(rows)
-
-    def _delete_where(self, where: str, params: list[Any]) -> int:
-        with self._db.transaction() as conn:
-            digests = [str(r[0]) for r in conn.execute(
-                f"SELECT id FROM sessions WHERE {where}", params).fetchall()]
-            return self._delete_rows(conn, digests)
+        return self._sessions.delete(digests)
 
 
 def _split(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

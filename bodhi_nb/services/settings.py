@@ -25,6 +25,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from bodhi_nb._fs import atomic_write_text, make_private_dir
 from bodhi_nb.errors import (
     ReadOnlyError,
     SettingInvalidValueError,
@@ -35,7 +36,6 @@ from bodhi_nb.errors import (
 )
 from bodhi_nb.objs import is_http_url
 from bodhi_nb.redact import get_logger, redact_url
-from bodhi_nb.services._fs import atomic_write_text, make_private_dir
 
 __all__ = [
     "SETTINGS",
@@ -150,6 +150,9 @@ SETTINGS: dict[str, SettingDef] = _defs(
     SettingDef("BODHI_KEEP_ALIVE_SECS", "int", 300,
                "seconds a local model server stays up idle (0: stop after each request, "
                "-1: never)", min=-1, max=86400),
+    SettingDef("BODHI_DATABASE_URL", "str", "",
+               "where every table lives: empty for DuckDB under BODHI_HOME, or "
+               "postgresql://USER@HOST:PORT/DATABASE for a team"),
     SettingDef("BODHI_DB_BUSY_TIMEOUT_SECS", "float", 30.0,
                "how long to wait for another kernel holding the database", min=0.1, max=3600),
     SettingDef("BODHI_DB_IDLE_CLOSE_MS", "int", 100,
@@ -358,7 +361,7 @@ class SettingService:
         """The file's current content, read under a cross-process lock held until the block
         ends (the block writes it back). An unreadable file is moved aside first, so
         ``settings KEY VALUE`` and ``--unset`` repair it rather than fail on it."""
-        from bodhi_nb.services.db import FlockFile
+        from bodhi_nb._fs import FlockFile
 
         path = self.settings_file
         try:

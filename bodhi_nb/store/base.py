@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
-__all__ = ["BACKENDS", "MigrationInfo", "Row", "Store", "StoreInfo", "Tx", "db_value",
+__all__ = ["BACKENDS", "Clock", "MigrationInfo", "Row", "Store", "StoreInfo", "Tx", "db_value",
            "first_line", "to_db_ts"]
 
 T = TypeVar("T")
@@ -36,6 +36,14 @@ Row = tuple[Any, ...]
 
 #: The backends a ``BODHI_DATABASE_URL`` can select.
 BACKENDS = ("duckdb", "postgresql")
+
+
+class Clock(Protocol):
+    """What the store needs of a clock (TimeService is one)."""
+
+    def utc_now(self) -> datetime: ...
+    def monotonic(self) -> float: ...
+    def sleep(self, seconds: float) -> None: ...
 
 
 class Tx(Protocol):

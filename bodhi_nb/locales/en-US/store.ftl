@@ -7,3 +7,5 @@ db_error-unreachable = The database server { $location } does not answer ({ $rea
 db_error-auth_failed = The database server { $location } refused user { $user }. Check the user name and password in BODHI_DATABASE_URL.
 db_error-database_missing = The database server { $location } has no database { $database }. Create it (`createdb { $database }`) or fix the name in BODHI_DATABASE_URL.
 db_error-driver_missing = The { $backend } backend needs its Python driver. Install it with `pip install 'bodhi_nb[{ $extra }]'`.
+setting-BODHI_DATABASE_URL = where every table lives: empty for DuckDB under BODHI_HOME, or postgresql://USER@HOST:PORT/DATABASE for a team
+ui-status-pending-migrations = pending migrations

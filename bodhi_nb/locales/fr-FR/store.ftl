@@ -7,3 +7,5 @@ db_error-unreachable = Le serveur de base de données { $location } ne répond p
 db_error-auth_failed = Le serveur de base de données { $location } a refusé l'utilisateur { $user }. Vérifiez le nom et le mot de passe dans BODHI_DATABASE_URL.
 db_error-database_missing = Le serveur de base de données { $location } n'a pas de base { $database }. Créez-la (`createdb { $database }`) ou corrigez le nom dans BODHI_DATABASE_URL.
 db_error-driver_missing = Le moteur { $backend } a besoin de son pilote Python. Installez-le avec `pip install 'bodhi_nb[{ $extra }]'`.
+setting-BODHI_DATABASE_URL = où vivent toutes les tables : vide pour DuckDB sous BODHI_HOME, ou postgresql://UTILISATEUR@HÔTE:PORT/BASE pour une équipe
+ui-status-pending-migrations = migrations en attente

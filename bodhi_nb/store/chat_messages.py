@@ -1,0 +1,59 @@
+"""The ``chat_messages`` table: chat history, one row per message, grouped in exchanges
+(a prompt and its answer) and threads."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from bodhi_nb.objs import ChatMessage, HistoryEntry
+from bodhi_nb.store.base import to_db_ts
+from bodhi_nb.store.table import Table
+
+__all__ = ["ChatMessagesTable"]
+
+_COLUMNS = ("id", "thread", "exchange", "seq", "role", "content", "alias", "model", "params",
+            "usage", "timings", "created_at")
+
+
+class ChatMessagesTable(Table):
+    def add(self, messages: Sequence[ChatMessage]) -> None:
+        """Insert ``messages`` in one unit of work."""
+        marks = ", ".join("?" for _ in _COLUMNS)
+        with self.store.transaction() as tx:
+            for message in messages:
+                values = [getattr(message, c) for c in _COLUMNS]
+                values[-1] = to_db_ts(message.created_at)
+                tx.execute(f"INSERT INTO chat_messages ({', '.join(_COLUMNS)}) "
+                           f"VALUES ({marks})", values)
+
+    def context(self, thread: str, *, reset_params: str) -> list[tuple[str, str]]:
+        """(role, content) of the thread's user and assistant messages since its last
+        reset marker (a system row whose params are ``reset_params``), oldest first."""
+        rows = self.store.execute(
+            "SELECT role, content FROM chat_messages WHERE thread = ? AND role <> 'system'"
+            " AND exchange > COALESCE((SELECT max(exchange) FROM chat_messages"
+            "  WHERE thread = ? AND role = 'system' AND params = ?), '')"
+            " ORDER BY created_at, exchange, seq", [thread, thread, reset_params])
+        return [(str(r), str(c)) for r, c in rows]
+
+    def history(self, *, limit: int = 10, thread: str | None = None,
+                query: str | None = None) -> list[HistoryEntry]:
+        """Exchanges, newest first; ``query`` matches prompt or answer, any case."""
+        where: list[str] = []
+        args: list[object] = []
+        if thread:
+            where.append("u.thread = ?")
+            args.append(thread)
+        if query:
+            where.append("(u.content ILIKE ? OR a.content ILIKE ?)")
+            args += [f"%{query}%", f"%{query}%"]
+        rows = self.store.execute(
+            "SELECT u.exchange, u.thread, a.alias, a.model, u.content, a.content, u.created_at,"
+            " a.usage, a.timings FROM chat_messages u JOIN chat_messages a"
+            " ON a.exchange = u.exchange AND a.role = 'assistant'"
+            f" WHERE u.role = 'user' {('AND ' + ' AND '.join(where)) if where else ''}"
+            " ORDER BY u.created_at DESC, u.exchange DESC LIMIT ?", [*args, limit])
+        return [HistoryEntry(str(e), str(t), al, m, str(p), str(an), c,
+                             json.loads(us) if us else None, json.loads(ti) if ti else None)
+                for e, t, al, m, p, an, c, us, ti in rows]
