@@ -63,7 +63,7 @@ if TYPE_CHECKING:
     import psycopg
     from psycopg_pool import ConnectionPool
 
-    from bodhi_nb.services.time import TimeService
+    from bodhi_nb.store.base import Clock
 
 __all__ = ["MIGRATION_LOCK", "PostgresStore", "safe_url"]
 
@@ -80,9 +80,15 @@ _DISCONNECT_STATES = ("08", "57P01", "57P02", "57P03")
 
 
 def safe_url(url: str) -> str:
-    """``url`` as it may be shown: user and password of the authority, and a ``password=``
-    query parameter, masked."""
-    return _QUERY_PASSWORD.sub(rf"\g<1>{MASK}", redact_url(url))
+    """``url`` as it may be shown: the password masked, in the authority and in a
+    ``password=`` query parameter (the user name is kept: messages name it anyway)."""
+    from bodhi_nb.store import redact_password
+
+    try:
+        shown = redact_password(url)
+    except ValueError:
+        shown = redact_url(url)
+    return _QUERY_PASSWORD.sub(rf"\g<1>{MASK}", shown)
 
 
 class _Parts:
@@ -167,7 +173,7 @@ class PostgresStore:
     def __init__(
         self,
         url: str,
-        time: TimeService,
+        time: Clock,
         migrations: Sequence[Migration] | None = None,
         *,
         monotonic: Callable[[], float] | None = None,
