@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -261,3 +262,20 @@ def test_cached_values_are_reloaded_after_a_bump_by_another_store(
     writer.hand_back()
     assert reader.cached("secrets", "names", load) == ["A", "B"]
     assert len(loads) == 2
+
+
+# -- the registry on either backend ---------------------------------------------------------
+
+
+def test_the_registry_uses_the_backend_the_setting_names(db_url: str | None, app: Any) -> None:
+    """``db_url`` before ``app``: the registry is built with BODHI_DATABASE_URL set (or not)."""
+    db = app.db_service()
+    assert db.backend == ("duckdb" if db_url is None else "postgresql")
+    secrets = app.secret_service()
+    secrets.store_secret("HF_TOKEN", "hf_value_0123456789abcdef")
+    assert [s.name for s in secrets.list_secrets()] == ["HF_TOKEN"]
+    assert secrets.retrieve_secret("HF_TOKEN") == "hf_value_0123456789abcdef"
+    info = db.info()
+    assert info.pending == () and info.schema_version == info.code_version
+    if db_url is not None:
+        assert db.location == db_url.replace(db_url.split(":")[2].split("@")[0], "***")
