@@ -57,19 +57,26 @@ print(" ".join(f"{x:.6f}" for x in lat))
 """
 
 
-def _timed(n: int, op: Callable[[int], object]) -> list[float]:
+def _interleaved(n: int, *ops: Callable[[int], object]) -> list[list[float]]:
+    """Samples of each op, run in turn (op A, op B, op A, ...) so that a machine busy with
+    something else slows both sides alike."""
     for i in range(min(20, n)):  # warm-up: prepared statements, caches, imports
-        op(-1 - i)
-    samples = []
+        for op in ops:
+            op(-1 - i)
+    samples: list[list[float]] = [[] for _ in ops]
     for i in range(n):
-        t0 = time.perf_counter()
-        op(i)
-        samples.append(time.perf_counter() - t0)
+        for op, out in zip(ops, samples, strict=True):
+            t0 = time.perf_counter()
+            op(i)
+            out.append(time.perf_counter() - t0)
     return samples
 
 
-def _store_side(store: Any, tag: str, n: int) -> tuple[list[float], list[float]]:
-    """create+get and secret-get samples through the table modules on ``store``."""
+Op = Callable[[int], object]
+
+
+def _store_ops(store: Any, tag: str) -> tuple[Op, Op]:
+    """create+get and secret-get through the table modules on ``store``."""
     from bodhi_nb.objs import DownloadRequest, DownloadStatus, Envelope
     from bodhi_nb.services.time import DefaultTimeService
     from bodhi_nb.store.downloads import DownloadsTable
@@ -89,12 +96,14 @@ def _store_side(store: Any, tag: str, n: int) -> tuple[list[float], list[float]]
     def retrieve(i: int) -> None:
         assert secrets.get("BENCH_SECRET") is not None
 
-    return _timed(n, create_get), _timed(n, retrieve)
+    return create_get, retrieve
 
 
-def _bare_side(execute: Callable[[str, list[object]], list[Any]], tag: str,
-               n: int) -> tuple[list[float], list[float]]:
+def _bare_ops(execute: Callable[[str, list[object]], list[Any]], tag: str) -> tuple[Op, Op]:
     now = datetime.now().replace(microsecond=0)
+    execute("INSERT INTO secrets (name, value, salt, nonce, key_id, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, 'k1', ?, ?) ON CONFLICT (name) DO NOTHING",
+            ["BENCH_SECRET", "v2:" + "A" * 80, "s" * 44, "n" * 16, now, now])
 
     def create_get(i: int) -> None:
         execute(_INSERT_DOWNLOAD, [f"{tag}{i}", "o/n", f"f{i}.gguf", "main", "pending", None,
@@ -104,37 +113,52 @@ def _bare_side(execute: Callable[[str, list[object]], list[Any]], tag: str,
     def retrieve(i: int) -> None:
         assert execute(_SELECT_SECRET, ["BENCH_SECRET"])
 
-    return _timed(n, create_get), _timed(n, retrieve)
+    return create_get, retrieve
+
+
+def _compare(store: Any, bare: Callable[[str, list[object]], list[Any]],
+             n: int) -> dict[str, list[float]]:
+    store_cg, store_secret = _store_ops(store, "s")
+    bare_cg, bare_secret = _bare_ops(bare, "b")
+    cg = _interleaved(n, store_cg, bare_cg)
+    secret = _interleaved(n, store_secret, bare_secret)
+    return {"store_cg": cg[0], "bare_cg": cg[1], "store_secret": secret[0],
+            "bare_secret": secret[1]}
 
 
 def _duckdb(root: Path, n: int) -> dict[str, list[float]]:
+    """The store (warm lease) on one file, a bare connection kept open on another (DuckDB
+    lets one process hold a file: both run in this process, in turn)."""
     import duckdb
 
     from bodhi_nb.services.time import DefaultTimeService
     from bodhi_nb.store.duckdb import DuckDbStore
 
-    path = root / "bodhi.duckdb"
-    store = DuckDbStore(path, DefaultTimeService(), idle_close=60, max_hold=3600)
+    store = DuckDbStore(root / "store.duckdb", DefaultTimeService(), idle_close=60,
+                        max_hold=3600)
     store.migrate()
-    store_cg, store_secret = _store_side(store, "s", n)
-    store.close()
-    conn = duckdb.connect(str(path))
+    bare_path = root / "bare.duckdb"
+    seed = DuckDbStore(bare_path, DefaultTimeService(), idle_close=0.0)
+    seed.migrate()
+    seed.close()
+    conn = duckdb.connect(str(bare_path))
 
     def bare_execute(sql: str, params: list[object]) -> list[Any]:
         return list(conn.execute(sql, params).fetchall())
 
-    bare_cg, bare_secret = _bare_side(bare_execute, "b", n)
+    out = _compare(store, bare_execute, n)
+    store.close()
     conn.close()
     cold = []
     for i in range(50):
         t0 = time.perf_counter()
-        c = duckdb.connect(str(path))
+        c = duckdb.connect(str(bare_path))
         c.execute("INSERT INTO download_requests (id, repo, filename, status, created_at,"
                   " updated_at) VALUES (?, 'o/n', 'f', 'pending', now(), now())", [f"cold{i}"])
         c.close()
         cold.append(time.perf_counter() - t0)
-    return {"store_cg": store_cg, "store_secret": store_secret, "bare_cg": bare_cg,
-            "bare_secret": bare_secret, "cold": cold}
+    out["cold"] = cold
+    return out
 
 
 def _handoff(root: Path, each: int) -> list[float]:
@@ -161,17 +185,15 @@ def _postgres(n: int) -> dict[str, list[float]]:
         url = server.url(server.create_database("bench"))
         store = PostgresStore(url, DefaultTimeService())
         store.migrate()
-        store_cg, store_secret = _store_side(store, "s", n)
-        store.close()
         with psycopg.connect(url, autocommit=True) as conn:
 
             def bare_execute(sql: str, params: list[object]) -> list[Any]:
                 cur = conn.execute(qmark_to_format(sql), params)
                 return cur.fetchall() if cur.pgresult and cur.pgresult.ntuples else []
 
-            bare_cg, bare_secret = _bare_side(bare_execute, "b", n)
-    return {"store_cg": store_cg, "store_secret": store_secret, "bare_cg": bare_cg,
-            "bare_secret": bare_secret}
+            out = _compare(store, bare_execute, n)
+        store.close()
+    return out
 
 
 def _pair(name: str, samples: list[float], baseline: str,
