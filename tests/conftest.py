@@ -17,13 +17,16 @@ os.environ["HF_HUB_DISABLE_XET"] = "1"
 os.environ["HF_HUB_OFFLINE"] = "0"
 os.environ.pop("HF_TOKEN", None)
 
+import uuid
+
 import pytest
 
 from bodhi_nb.app import build_app_service, reset_apps
 from bodhi_nb.services.settings import SettingService
+from bodhi_nb.testing.postgres import PostgresMissingError, PostgresServer
 
 ISOLATED_ENV = ("BODHI_HOME", "HF_HOME", "BODHI_LOCALE", "BODHI_ENCRYPTION_KEY", "HF_TOKEN",
-                "HF_ENDPOINT", "PYTHON_KEYRING_BACKEND")
+                "HF_ENDPOINT", "PYTHON_KEYRING_BACKEND", "BODHI_DATABASE_URL")
 
 
 @pytest.fixture(autouse=True)
@@ -94,3 +97,40 @@ def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 @pytest.fixture
 def python() -> str:
     return sys.executable
+
+
+# -- PostgreSQL, a real peer ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the session (Debian's binaries, a temp folder, a free
+    port). Missing binaries fail the test with the line that installs them: no skip."""
+    try:
+        server = PostgresServer()
+    except PostgresMissingError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def pg_url(postgres: PostgresServer) -> Iterator[str]:
+    """The URL of a fresh, empty database on the session's server (dropped afterwards)."""
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    postgres.create_database(name)
+    yield postgres.url(name)
+    postgres.drop_database(name)
+
+
+@pytest.fixture(params=["duckdb", "postgresql"])
+def db_url(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str | None:
+    """Runs the test on both backends: ``BODHI_DATABASE_URL`` unset (DuckDB under the test's
+    BODHI_HOME), then set to a fresh PostgreSQL database. Request it before ``settings`` /
+    ``app`` (or list it first) so they see the variable."""
+    if request.param == "postgresql":
+        url: str = request.getfixturevalue("pg_url")
+        monkeypatch.setenv("BODHI_DATABASE_URL", url)
+        return url
+    monkeypatch.delenv("BODHI_DATABASE_URL", raising=False)
+    return None

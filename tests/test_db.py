@@ -30,7 +30,7 @@ from bodhi_nb.store.migrate import load_migrations
 
 WORKER = str(Path(__file__).with_name("db_worker.py"))
 TABLES = {"download_requests", "user_access_requests", "api_model_aliases", "api_tokens",
-          "sessions", "secrets", "chat_messages", "schema_migrations"}
+          "sessions", "secrets", "chat_messages", "schema_migrations", "store_versions"}
 
 
 def _db(path: Path, **kw: object) -> DuckDbStore:

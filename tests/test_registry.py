@@ -70,7 +70,8 @@ def test_public_facade_is_sorted_and_lazy() -> None:
             "from IPython.core.interactiveshell import InteractiveShell\n"
             "sh = InteractiveShell.instance(); sh.run_line_magic('load_ext', 'bodhi_nb')\n"
             "heavy = ['duckdb', 'httpx', 'huggingface_hub', 'keyring', 'authlib', "
-            "'ipywidgets', 'cryptography', 'yaml', 'fluent', 'gguf', 'numpy']\n"
+            "'ipywidgets', 'cryptography', 'yaml', 'fluent', 'gguf', 'numpy', "
+            "'psycopg', 'psycopg_pool']\n"
             "print(sorted(m for m in heavy if m in sys.modules))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120)
