@@ -56,6 +56,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bodhi_nb.commands.chat",
     "bodhi_nb.commands.local",
     "bodhi_nb.commands.offline_hub",
+    "bodhi_nb.commands.db",
 )
 
 
