@@ -129,3 +129,19 @@ def test_unreachable_server_then_back(tmp_path: Path, isolated_env: Path,
     finally:
         reset_apps()
         server.close()
+
+
+def test_a_database_password_never_lands_in_settings_yaml(
+        isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = "postgresql://team:s3cret-pw@db.example:5432/bodhi"
+    assert main(["settings", "BODHI_DATABASE_URL", url]) != 0
+    err = capsys.readouterr().err
+    assert err.startswith("error[setting_service_error-invalid_value]")
+    assert "s3cret-pw" not in err and "PGPASSWORD" in err
+    settings_file = isolated_env / "settings.yaml"
+    assert not settings_file.exists() or "s3cret-pw" not in settings_file.read_text()
+    # without the password it is saved, and the notice says when it takes effect
+    assert main(["settings", "BODHI_DATABASE_URL", "postgresql://team@db.example/bodhi"]) == 0
+    out = capsys.readouterr().out
+    assert "restart the kernel" in out
+    assert "postgresql://team@db.example/bodhi" in settings_file.read_text()

@@ -242,6 +242,9 @@ class SettingsCommand(Command[SettingsRequest]):
         if saved.shadowed_by is not None:
             notices += (ctx.t("ui-settings-shadowed", file=str(service.settings_file),
                               source=_source(ctx, saved.shadowed_by), value=repr(saved.shown)),)
+        if saved.key == "BODHI_DATABASE_URL":
+            # Services hold their tables: the store is chosen when a registry is built.
+            notices += (ctx.t("store-url-next-registry"),)
         now = service.setting(saved.key)
         return Message(ctx.t("ui-settings-saved", key=saved.key, value=now.shown),
                        notices, data={"key": saved.key, "value": _json_value(now),

@@ -132,6 +132,16 @@ class SettingDef:
         return number
 
 
+def _has_password(url: str) -> bool:
+    import urllib.parse
+
+    try:
+        parts = urllib.parse.urlsplit(url.strip())
+    except ValueError:
+        return False
+    return bool(parts.password) or "password=" in parts.query.lower()
+
+
 def _defs(*defs: SettingDef) -> dict[str, SettingDef]:
     return {d.key: d for d in defs}
 
@@ -269,6 +279,13 @@ class SettingService:
         if not definition.writable:
             raise ReadOnlyError(key=key)
         value = definition.coerce(raw)
+        if key == "BODHI_DATABASE_URL" and _has_password(str(value)):
+            # settings.yaml is a file in clear: a database password goes to PGPASSWORD or
+            # ~/.pgpass (libpq reads both), or the whole URL stays in the environment.
+            raise SettingInvalidValueError(
+                key=key, value=redact_url(value),
+                expected="a URL without its password (put the password in PGPASSWORD or "
+                         "~/.pgpass, or set BODHI_DATABASE_URL in the environment)")
         old = self.get(key)
         with self._locked_file() as (data, moved):
             data[key] = value

@@ -34,3 +34,4 @@ db-down-confirm = Undo { $count } migration(s) on { $location } ({ $names })? Th
 db-down-needs-yes = add -y to confirm undoing migrations
 db-nothing-undone = Nothing was undone.
 col-applied = applied
+store-url-next-registry = The database is chosen when a kernel starts: restart the kernel (or run `bodhi` again) to use it.

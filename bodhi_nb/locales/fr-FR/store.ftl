@@ -34,3 +34,4 @@ db-down-confirm = Défaire { $count } migration(s) sur { $location } ({ $names }
 db-down-needs-yes = ajoutez -y pour confirmer
 db-nothing-undone = Rien n'a été défait.
 col-applied = appliquée
+store-url-next-registry = La base de données est choisie au démarrage d'un noyau : redémarrez le noyau (ou relancez `bodhi`) pour l'utiliser.
