@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from bodhi_nb.commands.grammar import Context, Group, Verb, command
+from bodhi_nb.commands.grammar import Context, Group, Verb, command, confirmed
 from bodhi_nb.commands.results import Message, Result, Sections
 from bodhi_nb.errors import BadArgumentsError
 
@@ -105,13 +105,11 @@ class DbMigrate(Verb[DbMigrateRequest]):
         victims = list(reversed(info.applied))[:request.down]
         if not victims:
             return Message(ctx.t("db-nothing-to-undo"), data={"undone": []})
-        if not request.yes:
-            question = ctx.t("db-down-confirm", count=len(victims), location=info.location,
-                             names=", ".join(_name(m) for m in victims))
-            if ctx.confirm is None:
-                raise BadArgumentsError(command=self.group, reason=ctx.t("db-down-needs-yes"))
-            if not ctx.confirm(question):
-                return Message(ctx.t("db-nothing-undone"), data={"undone": []})
+        question = ctx.t("db-down-confirm", count=len(victims), location=info.location,
+                         names=", ".join(_name(m) for m in victims))
+        if not confirmed(ctx, question, yes=request.yes, command=self.group,
+                         needs_yes=ctx.t("db-down-needs-yes")):
+            return Message(ctx.t("db-nothing-undone"), data={"undone": []})
         undone = db.migrate_down(len(victims))
         return ctx.table(("version", "name", "state", "applied"),
                          _rows(ctx, undone, "undone"),

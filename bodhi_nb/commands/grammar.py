@@ -37,6 +37,7 @@ __all__ = [
     "QuietParser",
     "Verb",
     "command",
+    "confirmed",
     "parse",
     "split_line",
     "unknown_command",
@@ -178,6 +179,18 @@ def said(ctx: Context, text: str) -> str:
     language; any other text unchanged."""
     args = getattr(text, "args", None)
     return ctx.t(str(text), **args) if args is not None else text
+
+
+def confirmed(ctx: Context, question: str, *, yes: bool, command: str,
+              needs_yes: str) -> bool:
+    """Whether a destructive step may go ahead: ``-y`` was given, or the user said yes to
+    ``question``. Where nobody can be asked, BadArgumentsError with ``needs_yes`` (the
+    message that says to add ``-y``)."""
+    if yes:
+        return True
+    if ctx.confirm is None:
+        raise BadArgumentsError(command=command, reason=needs_yes)
+    return ctx.confirm(question)
 
 
 class _Parser(argparse.ArgumentParser):

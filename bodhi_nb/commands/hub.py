@@ -6,7 +6,7 @@ import argparse
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bodhi_nb.commands.grammar import Command, Context, Group, Verb, command
+from bodhi_nb.commands.grammar import Command, Context, Group, Verb, command, confirmed
 from bodhi_nb.commands.results import Message, Result, Sections, Table, human_bytes
 from bodhi_nb.errors import BadArgumentsError
 from bodhi_nb.objs import DownloadRequest, HubFile, ModelRef, Repo
@@ -329,11 +329,9 @@ class RmCommand(Command[RmRequest]):
         total = sum(t.size or 0 for t in targets)
         question = ctx.t("hub-rm-confirm", count=len(targets), size=human_bytes(total),
                          files=", ".join(f"{t.repo}/{t.filename}" for t in targets))
-        if not request.yes:
-            if ctx.confirm is None:
-                raise BadArgumentsError(command=self.name, reason=ctx.t("hub-rm-needs-yes"))
-            if not ctx.confirm(question):
-                return Message(ctx.t("hub-rm-nothing-removed"))
+        if not confirmed(ctx, question, yes=request.yes, command=self.name,
+                         needs_yes=ctx.t("hub-rm-needs-yes")):
+            return Message(ctx.t("hub-rm-nothing-removed"))
         if whole_repo:  # as `hf cache rm owner/repo`: the repository's whole cache folder
             freed = hub.remove_repo(ref.repo)
         else:
