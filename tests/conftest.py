@@ -124,13 +124,18 @@ def pg_url(postgres: PostgresServer) -> Iterator[str]:
 
 
 @pytest.fixture(params=["duckdb", "postgresql"])
-def db_url(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str | None:
+def db_url(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch,
+           isolated_env: Path) -> Iterator[str | None]:
     """Runs the test on both backends: ``BODHI_DATABASE_URL`` unset (DuckDB under the test's
     BODHI_HOME), then set to a fresh PostgreSQL database. Request it before ``settings`` /
-    ``app`` (or list it first) so they see the variable."""
+    ``app`` (or list it first; ``_backends.both_backends`` does) so they see the variable.
+    A PostgreSQL run that left a DuckDB file in BODHI_HOME fails: some store was built
+    without the URL, so that part of the test ran on DuckDB twice."""
     if request.param == "postgresql":
         url: str = request.getfixturevalue("pg_url")
         monkeypatch.setenv("BODHI_DATABASE_URL", url)
-        return url
+        yield url
+        assert not (isolated_env / "bodhi.duckdb").exists(), "a store ignored the URL"
+        return
     monkeypatch.delenv("BODHI_DATABASE_URL", raising=False)
-    return None
+    yield None
