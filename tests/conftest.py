@@ -116,9 +116,11 @@ def postgres() -> Iterator[PostgresServer]:
 
 @pytest.fixture
 def pg_url(postgres: PostgresServer) -> Iterator[str]:
-    """The URL of a fresh, empty database on the session's server (dropped afterwards)."""
+    """The URL of a fresh, empty database on the session's server (dropped afterwards).
+    It sorts text like a typical team server (ICU en-US: ``a < B < b``), not by bytes like
+    DuckDB, so an order that depends on the collation shows up as a difference."""
     name = f"t_{uuid.uuid4().hex[:16]}"
-    postgres.create_database(name)
+    postgres.create_database(name, icu_locale="en-US")
     yield postgres.url(name)
     postgres.drop_database(name)
 

@@ -140,6 +140,10 @@ def test_names_and_non_empty_prefixes_are_unique(service: AiApiService) -> None:
     service.add_api_alias(ApiAlias("c", "http://h/v1", models=("m",), prefix=""), None)
     service.add_api_alias(ApiAlias("d", "http://h/v1", models=("m",)), None)
     assert [a.id for a in service.list_api_aliases()] == ["a", "c", "d"]
+    # Code point order on every backend (a team server's collation would put "B" after "a").
+    service.add_api_alias(ApiAlias("B", "http://h/v1", models=("m",)), None)
+    service.add_api_alias(ApiAlias("Z", "http://h/v1", models=("m",)), None)
+    assert [a.id for a in service.list_api_aliases()] == ["B", "Z", "a", "c", "d"]
     with pytest.raises(InvalidValueError):
         service.add_api_alias(ApiAlias("e", "http://h/v1", forward_all_with_prefix=True), None)
 

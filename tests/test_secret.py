@@ -100,6 +100,18 @@ def test_round_trip_list_and_delete(stack: tuple[Store, KeyringService, SecretSe
 
 
 @both_backends
+def test_names_list_in_code_point_order_on_every_backend(
+        stack: tuple[Store, KeyringService, SecretService]) -> None:
+    """A team server sorts text by a language's rules (``a < B``); the list must not
+    change order with the backend: code point order, as DuckDB and Python sort."""
+    _, _, secret = stack
+    names = ["b_token", "HF_TOKEN", "a_key", "B_KEY", "Zeta", "alpha"]
+    for name in names:
+        secret.store_secret(name, VALUE)
+    assert [s.name for s in secret.list_secrets()] == sorted(names)
+
+
+@both_backends
 def test_envelope_format_carries_its_parameters(
         stack: tuple[Store, KeyringService, SecretService]) -> None:
     db, keyring, secret = stack

@@ -40,7 +40,7 @@ def _run(registry: DefaultAppService, *tokens: str) -> object:
 
 def _rows(registry: DefaultAppService) -> list[tuple[object, ...]]:
     return registry.db_service().store.execute(
-        "SELECT name, value, salt, nonce, key_id FROM secrets ORDER BY name")
+        'SELECT name, value, salt, nonce, key_id FROM secrets ORDER BY name COLLATE "C"')
 
 
 @pytest.fixture(autouse=True)
