@@ -224,7 +224,6 @@ def test_a_value_moved_to_another_name_does_not_decrypt(
         secret.retrieve_secret("HF_TOKEM")
 
 
-@both_backends
 @pytest.mark.parametrize(("value", "salt", "nonce", "error", "code"), [
     ("v2:AAAA", None, None, MalformedEnvelopeError, "secret_error-malformed_envelope"),
     ("v2:not base64!", None, None, MalformedEnvelopeError, "secret_error-malformed_envelope"),
