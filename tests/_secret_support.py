@@ -9,7 +9,7 @@ from bodhi_nb.services.keyring import KeyringService
 from bodhi_nb.services.secret import SecretService
 from bodhi_nb.services.session import SessionService
 from bodhi_nb.services.time import FrozenTimeService, TimeService
-from bodhi_nb.store.duckdb import DuckDbStore
+from bodhi_nb.store import Store, open_store
 from bodhi_nb.store.secrets import SecretsTable
 from bodhi_nb.store.sessions import SessionsTable
 
@@ -26,9 +26,15 @@ def keyring_for(home: Path, **env: str) -> KeyringService:
 
 
 def services(home: Path, *, time: TimeService | None = None, iterations: int = TEST_ITERATIONS,
-             **env: str) -> tuple[DuckDbStore, KeyringService, SecretService, SessionService]:
+             url: str | None = None,
+             **env: str) -> tuple[Store, KeyringService, SecretService, SessionService]:
+    """The secret stack on the store ``url`` names; by default the one
+    ``BODHI_DATABASE_URL`` selects (DuckDB under ``home`` when unset), so a test run on both
+    backends (``_backends.both_backends``) and its child processes build on the same one."""
     clock = time or FrozenTimeService()
-    db = DuckDbStore(home / "bodhi.duckdb", clock)
+    if url is None:
+        url = os.environ.get("BODHI_DATABASE_URL", "")
+    db = open_store(url, home, clock)
     keyring = keyring_for(home, **env)
     secret = SecretService(SecretsTable(db), keyring, clock, kdf_iterations=iterations)
     return db, keyring, secret, SessionService(SessionsTable(db), secret, clock)

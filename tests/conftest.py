@@ -116,21 +116,28 @@ def postgres() -> Iterator[PostgresServer]:
 
 @pytest.fixture
 def pg_url(postgres: PostgresServer) -> Iterator[str]:
-    """The URL of a fresh, empty database on the session's server (dropped afterwards)."""
+    """The URL of a fresh, empty database on the session's server (dropped afterwards).
+    It sorts text like a typical team server (ICU en-US: ``a < B < b``), not by bytes like
+    DuckDB, so an order that depends on the collation shows up as a difference."""
     name = f"t_{uuid.uuid4().hex[:16]}"
-    postgres.create_database(name)
+    postgres.create_database(name, icu_locale="en-US")
     yield postgres.url(name)
     postgres.drop_database(name)
 
 
 @pytest.fixture(params=["duckdb", "postgresql"])
-def db_url(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str | None:
+def db_url(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch,
+           isolated_env: Path) -> Iterator[str | None]:
     """Runs the test on both backends: ``BODHI_DATABASE_URL`` unset (DuckDB under the test's
     BODHI_HOME), then set to a fresh PostgreSQL database. Request it before ``settings`` /
-    ``app`` (or list it first) so they see the variable."""
+    ``app`` (or list it first; ``_backends.both_backends`` does) so they see the variable.
+    A PostgreSQL run that left a DuckDB file in BODHI_HOME fails: some store was built
+    without the URL, so that part of the test ran on DuckDB twice."""
     if request.param == "postgresql":
         url: str = request.getfixturevalue("pg_url")
         monkeypatch.setenv("BODHI_DATABASE_URL", url)
-        return url
+        yield url
+        assert not (isolated_env / "bodhi.duckdb").exists(), "a store ignored the URL"
+        return
     monkeypatch.delenv("BODHI_DATABASE_URL", raising=False)
-    return None
+    yield None

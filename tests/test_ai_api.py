@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _backends import both_backends
 from IPython.core.interactiveshell import InteractiveShell
 from llama_fixtures import LlamaServer, llama_server  # noqa: F401 - a fixture
 
@@ -86,6 +87,7 @@ def _files_under(root: Path) -> list[Path]:
 # -- alias storage (no server needed) -------------------------------------------------------
 
 
+@both_backends
 def test_add_list_get_remove_with_the_key_sealed(service: AiApiService, app: Any,
                                                  isolated_env: Path) -> None:
     key = "sk-stored-" + secrets.token_hex(12)
@@ -125,6 +127,7 @@ def test_add_list_get_remove_with_the_key_sealed(service: AiApiService, app: Any
         assert key.encode() not in path.read_bytes(), path
 
 
+@both_backends
 def test_names_and_non_empty_prefixes_are_unique(service: AiApiService) -> None:
     service.add_api_alias(ApiAlias("a", "http://h/v1", models=("m",), prefix="p/"), None)
     with pytest.raises(AiAliasExistsError) as exists:
@@ -137,6 +140,10 @@ def test_names_and_non_empty_prefixes_are_unique(service: AiApiService) -> None:
     service.add_api_alias(ApiAlias("c", "http://h/v1", models=("m",), prefix=""), None)
     service.add_api_alias(ApiAlias("d", "http://h/v1", models=("m",)), None)
     assert [a.id for a in service.list_api_aliases()] == ["a", "c", "d"]
+    # Code point order on every backend (a team server's collation would put "B" after "a").
+    service.add_api_alias(ApiAlias("B", "http://h/v1", models=("m",)), None)
+    service.add_api_alias(ApiAlias("Z", "http://h/v1", models=("m",)), None)
+    assert [a.id for a in service.list_api_aliases()] == ["B", "Z", "a", "c", "d"]
     with pytest.raises(InvalidValueError):
         service.add_api_alias(ApiAlias("e", "http://h/v1", forward_all_with_prefix=True), None)
 
@@ -155,6 +162,7 @@ def test_base_url_must_be_plain_http(url: str, shown: str) -> None:
     assert "sk-in" not in str(caught.value)
 
 
+@both_backends
 def test_resolve_matches_and_strips_the_prefix(service: AiApiService, app: Any) -> None:
     key = "sk-resolve-" + secrets.token_hex(8)
     service.add_api_alias(ApiAlias("openai", "https://api.example.com/v1",
@@ -183,6 +191,7 @@ def test_resolve_matches_and_strips_the_prefix(service: AiApiService, app: Any) 
     assert isinstance(found, ApiAlias) and found.id == "openai"
 
 
+@both_backends
 def test_api_keys_survive_a_master_key_rotation(isolated_env: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     from _secret_support import services
@@ -530,6 +539,7 @@ def test_magic_api_commands_never_leak_the_key(
         assert key.encode() not in data and wrong.encode() not in data, path
 
 
+@both_backends
 def test_cli_api_add_ls_test_rm(llama_server: LlamaServer,  # noqa: F811
                                 monkeypatch: pytest.MonkeyPatch, isolated_env: Path,
                                 capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
+from _backends import both_backends
 from IPython.core.interactiveshell import InteractiveShell
 
 from bodhi_nb.cli import main
@@ -47,9 +48,14 @@ def magic(shell: InteractiveShell, line: str) -> Result:
 
 # -- notebook -------------------------------------------------------------------------------
 
+@both_backends
 def test_alias_lifecycle_in_the_notebook(shell: InteractiveShell, downloaded: Path,
                                          isolated_env: Path,
                                          capsys: pytest.CaptureFixture[str]) -> None:
+    # An API alias lives in the store (DuckDB or PostgreSQL); ``alias ls`` lists it beside
+    # the user aliases (files) and model aliases (the HF cache).
+    magic(shell, "api add remote --base-url http://127.0.0.1:9/v1 --models far-model "
+                 "--prefix r/ --no-api-key")
     created = magic(shell, f"alias create llama3:instruct --repo {REPO} --file {FILE} "
                            "-o temperature=0.2 -o 'system_prompt=Be brief.' "
                            "--ctx ctx-size=4096 --ctx n_gpu_layers=99 --ctx flash-attn")
@@ -64,6 +70,9 @@ def test_alias_lifecycle_in_the_notebook(shell: InteractiveShell, downloaded: Pa
     text = listing.to_text()
     assert "llama3:instruct" in text and f"{REPO}:Q4_K_M" in text and f"{REPO}:Q8_0" in text
     assert "temperature=0.2" in text and "--ctx-size 4096" in text
+    assert "remote" in text and "far-model" in text
+    assert [(r["alias"], r["repo"]) for r in listing.to_json() if r["source"] == "api"] == [
+        ("remote", "http://127.0.0.1:9/v1")]
     bundle = listing._repr_mimebundle_()
     assert "<table>" in bundle["text/html"] and "llama3:instruct" in bundle["text/markdown"]
 

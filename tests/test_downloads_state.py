@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _backends import both_backends
 
 from bodhi_nb.app import DefaultAppService, build_app_service
 from bodhi_nb.commands import Context, execute
@@ -49,6 +50,7 @@ def _downloads_text(app: DefaultAppService) -> str:
     return execute(["downloads"], Context(prog="bodhi"), lambda: app).to_text()
 
 
+@both_backends
 def test_a_pull_killed_with_sigkill_is_interrupted_and_retryable(
         hub: FaultyHubServer, big: Path, registry: DefaultAppService,
         subprocess_env: dict[str, str]) -> None:
@@ -85,6 +87,7 @@ def test_a_pull_killed_with_sigkill_is_interrupted_and_retryable(
     assert done.downloaded_bytes == big.stat().st_size
 
 
+@both_backends
 def test_archive_no_longer_calls_a_dead_pull_running(registry: DefaultAppService,
                                                      python: str) -> None:
     service = registry.download_service()
@@ -109,6 +112,7 @@ def test_archive_no_longer_calls_a_dead_pull_running(registry: DefaultAppService
     assert service.archive(row.id).archived_at is not None
 
 
+@both_backends
 def test_a_kernel_interrupt_leaves_an_interrupted_row_with_the_bytes_on_disk(
         hub: FaultyHubServer, big: Path, registry: DefaultAppService) -> None:
     hub.add_repo("acme/big", {FILE: big})

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _backends import both_backends
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -73,6 +74,7 @@ def _dirty(app: DefaultAppService) -> list[Path]:
         if root.exists() else []
 
 
+@both_backends
 def test_pull_small_gguf_layout_hash_and_db_row(hub: FaultyHubServer, model: Path,
                                                 registry: DefaultAppService) -> None:
     commit = hub.add_repo("acme/tiny-GGUF", {"tiny-Q4_K_M.gguf": model, "README.md": "# t"})
@@ -254,6 +256,7 @@ def test_network_down_is_a_transport_error(tmp_path: Path,
     app.close()
 
 
+@both_backends
 def test_token_from_stored_secret_opens_a_gated_repo(hub: FaultyHubServer, model: Path,
                                                      registry: DefaultAppService) -> None:
     hub.add_repo("acme/gated2", {"g.gguf": model}, gated=True, allowed_tokens=[GOOD_TOKEN])
@@ -264,6 +267,7 @@ def test_token_from_stored_secret_opens_a_gated_repo(hub: FaultyHubServer, model
     assert not any(r.authorization for r in hub.log if r.origin == "cdn")
 
 
+@both_backends
 def test_quant_shorthand_alias_dry_run_and_hf_url(hub: FaultyHubServer, model: Path,
                                                   registry: DefaultAppService) -> None:
     from bodhi_nb.commands import Context, execute
@@ -291,6 +295,7 @@ def test_quant_shorthand_alias_dry_run_and_hf_url(hub: FaultyHubServer, model: P
     assert [d["status"] for d in data] == ["completed"]
 
 
+@both_backends
 def test_background_pull_and_downloads_listing(hub: FaultyHubServer, model: Path,
                                                registry: DefaultAppService) -> None:
     from bodhi_nb.commands import Context, execute
@@ -306,6 +311,7 @@ def test_background_pull_and_downloads_listing(hub: FaultyHubServer, model: Path
     assert request_id[-8:] in listing and "completed" in listing and "100%" in listing
 
 
+@both_backends
 def test_failed_download_retry_and_archive_rules(hub: FaultyHubServer, model: Path,
                                                  registry: DefaultAppService) -> None:
     from bodhi_nb.errors import DownloadNotFailedError, DownloadNotFoundError

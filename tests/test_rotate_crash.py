@@ -74,8 +74,12 @@ def _kill_during_rotation(home: Path, env: dict[str, str], delay: float,
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("store", "kills"), [("key file", 20), ("keyring", 6)])
-def test_sigkill_at_random_points_of_rotation(store: str, kills: int, isolated_env: Path,
+@pytest.mark.parametrize(("db_url", "store", "kills"), [
+    ("duckdb", "key file", 20), ("duckdb", "keyring", 6),
+    # PostgreSQL: the server rolls back the killed client's open transaction.
+    ("postgresql", "key file", 8)], indirect=["db_url"])
+def test_sigkill_at_random_points_of_rotation(db_url: str | None, store: str, kills: int,
+                                              isolated_env: Path,
                                               tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch,
                                               subprocess_env: dict[str, str]) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _backends import both_backends
 from _secret_support import HEADLESS, TEST_ITERATIONS, services
 
 from bodhi_nb.errors import (
@@ -25,7 +26,7 @@ from bodhi_nb.services.keyring import KeyringService, KeySource
 from bodhi_nb.services.localization import LocalizationService
 from bodhi_nb.services.secret import Envelope, SecretService
 from bodhi_nb.services.time import FrozenTimeService
-from bodhi_nb.store.duckdb import DuckDbStore
+from bodhi_nb.store import Store
 from bodhi_nb.store.secrets import SecretsTable
 
 VALUE = "hf_sEcReTvAlUe0123456789abcdef"
@@ -52,13 +53,13 @@ def clock() -> FrozenTimeService:
 
 @pytest.fixture
 def stack(isolated_env: Path, clock: FrozenTimeService
-          ) -> Iterator[tuple[DuckDbStore, KeyringService, SecretService]]:
+          ) -> Iterator[tuple[Store, KeyringService, SecretService]]:
     db, keyring, secret, _ = services(isolated_env, time=clock)
     yield db, keyring, secret
     db.close()
 
 
-def _row(db: DuckDbStore, name: str) -> Envelope:
+def _row(db: Store, name: str) -> Envelope:
     rows = db.execute("SELECT value, salt, nonce, key_id FROM secrets WHERE name = ?", [name])
     return Envelope(*rows[0])
 
@@ -72,7 +73,8 @@ def _flip(b64: str, index: int) -> str:
 # -- basics ---------------------------------------------------------------------------------
 
 
-def test_round_trip_list_and_delete(stack: tuple[DuckDbStore, KeyringService, SecretService],
+@both_backends
+def test_round_trip_list_and_delete(stack: tuple[Store, KeyringService, SecretService],
                                     clock: FrozenTimeService) -> None:
     db, _, secret = stack
     assert secret.retrieve_secret("HF_TOKEN") is None
@@ -97,8 +99,21 @@ def test_round_trip_list_and_delete(stack: tuple[DuckDbStore, KeyringService, Se
     assert [s.name for s in secret.list_secrets()] == ["OPENAI_API_KEY"]
 
 
+@both_backends
+def test_names_list_in_code_point_order_on_every_backend(
+        stack: tuple[Store, KeyringService, SecretService]) -> None:
+    """A team server sorts text by a language's rules (``a < B``); the list must not
+    change order with the backend: code point order, as DuckDB and Python sort."""
+    _, _, secret = stack
+    names = ["b_token", "HF_TOKEN", "a_key", "B_KEY", "Zeta", "alpha"]
+    for name in names:
+        secret.store_secret(name, VALUE)
+    assert [s.name for s in secret.list_secrets()] == sorted(names)
+
+
+@both_backends
 def test_envelope_format_carries_its_parameters(
-        stack: tuple[DuckDbStore, KeyringService, SecretService]) -> None:
+        stack: tuple[Store, KeyringService, SecretService]) -> None:
     db, keyring, secret = stack
     secret.store_secret("HF_TOKEN", VALUE)
     row = _row(db, "HF_TOKEN")
@@ -114,7 +129,7 @@ def test_envelope_format_carries_its_parameters(
 
 @pytest.mark.parametrize("name", ["", "1ABC", "has space", "a=b", "bodhi:key_check",
                                   "x" * 129, "semi;colon"])
-def test_invalid_names_are_refused(stack: tuple[DuckDbStore, KeyringService, SecretService],
+def test_invalid_names_are_refused(stack: tuple[Store, KeyringService, SecretService],
                                    name: str) -> None:
     _, _, secret = stack
     with pytest.raises(SecretInvalidNameError):
@@ -122,7 +137,7 @@ def test_invalid_names_are_refused(stack: tuple[DuckDbStore, KeyringService, Sec
 
 
 def test_a_pasted_token_as_name_is_not_echoed(
-        stack: tuple[DuckDbStore, KeyringService, SecretService]) -> None:
+        stack: tuple[Store, KeyringService, SecretService]) -> None:
     _, _, secret = stack
     with pytest.raises(SecretInvalidNameError) as info:
         secret.store_secret(f"HF_TOKEN={VALUE}", "x")
@@ -133,7 +148,7 @@ def test_a_pasted_token_as_name_is_not_echoed(
 
 
 def test_ten_thousand_seals_have_distinct_nonces_salts_and_ciphertexts(
-        stack: tuple[DuckDbStore, KeyringService, SecretService]) -> None:
+        stack: tuple[Store, KeyringService, SecretService]) -> None:
     _, _, secret = stack
     key = secret.ensure_key()
     envelopes = [secret.seal("HF_TOKEN", VALUE, key) for _ in range(10_000)]
@@ -143,8 +158,9 @@ def test_ten_thousand_seals_have_distinct_nonces_salts_and_ciphertexts(
     assert secret.open("HF_TOKEN", envelopes[-1], key) == VALUE
 
 
+@both_backends
 def test_every_store_writes_a_fresh_nonce(
-        stack: tuple[DuckDbStore, KeyringService, SecretService]) -> None:
+        stack: tuple[Store, KeyringService, SecretService]) -> None:
     db, _, secret = stack
     seen = []
     for _ in range(50):
@@ -158,7 +174,7 @@ def test_every_store_writes_a_fresh_nonce(
 
 
 def test_flipping_any_byte_of_ciphertext_nonce_or_salt_fails_cleanly(
-        stack: tuple[DuckDbStore, KeyringService, SecretService]) -> None:
+        stack: tuple[Store, KeyringService, SecretService]) -> None:
     db, keyring, secret = stack
     secret.store_secret("HF_TOKEN", VALUE)
     row = _row(db, "HF_TOKEN")
@@ -178,8 +194,9 @@ def test_flipping_any_byte_of_ciphertext_nonce_or_salt_fails_cleanly(
         assert info.value.code == "secret_error-decrypt_failed"
 
 
+@both_backends
 @pytest.mark.parametrize("column", ["value", "salt", "nonce"])
-def test_tampered_row_in_the_database(stack: tuple[DuckDbStore, KeyringService, SecretService],
+def test_tampered_row_in_the_database(stack: tuple[Store, KeyringService, SecretService],
                                       column: str) -> None:
     db, _, secret = stack
     secret.store_secret("HF_TOKEN", VALUE)
@@ -197,8 +214,9 @@ def test_tampered_row_in_the_database(stack: tuple[DuckDbStore, KeyringService, 
     assert "bodhi secret rm HF_TOKEN" in message
 
 
+@both_backends
 def test_a_value_moved_to_another_name_does_not_decrypt(
-        stack: tuple[DuckDbStore, KeyringService, SecretService]) -> None:
+        stack: tuple[Store, KeyringService, SecretService]) -> None:
     db, _, secret = stack
     secret.store_secret("HF_TOKEN", VALUE)
     db.execute("UPDATE secrets SET name = 'HF_TOKEM' WHERE name = 'HF_TOKEN'")
@@ -217,7 +235,7 @@ def test_a_value_moved_to_another_name_does_not_decrypt(
     ("v3:AAAA", None, None, UnsupportedEnvelopeError, "secret_error-unsupported_envelope"),
     ("bGVnYWN5", None, None, UnsupportedEnvelopeError, "secret_error-unsupported_envelope"),
 ])
-def test_damaged_envelopes(stack: tuple[DuckDbStore, KeyringService, SecretService],
+def test_damaged_envelopes(stack: tuple[Store, KeyringService, SecretService],
                            value: str | None, salt: str | None, nonce: str | None,
                            error: type[SecretError], code: str) -> None:
     db, _, secret = stack
@@ -233,6 +251,7 @@ def test_damaged_envelopes(stack: tuple[DuckDbStore, KeyringService, SecretServi
 # -- master keys ----------------------------------------------------------------------------
 
 
+@both_backends
 def test_wrong_master_key_is_an_error_never_garbage(isolated_env: Path) -> None:
     db, _, first, _ = services(isolated_env, BODHI_ENCRYPTION_KEY=ENV_A)
     first.store_secret("HF_TOKEN", VALUE)
@@ -249,14 +268,16 @@ def test_wrong_master_key_is_an_error_never_garbage(isolated_env: Path) -> None:
     db.close()
 
 
+@both_backends
 def test_a_damaged_key_id_still_opens_with_the_right_key(
-        stack: tuple[DuckDbStore, KeyringService, SecretService]) -> None:
+        stack: tuple[Store, KeyringService, SecretService]) -> None:
     db, _, secret = stack
     secret.store_secret("HF_TOKEN", VALUE)
     db.execute("UPDATE secrets SET key_id = 'ffffffffffffffff' WHERE name = 'HF_TOKEN'")
     assert secret.retrieve_secret("HF_TOKEN") == VALUE
 
 
+@both_backends
 def test_lost_key_file_then_starting_over(isolated_env: Path) -> None:
     db, keyring, secret, sessions = services(isolated_env)
     secret.store_secret("HF_TOKEN", VALUE)
@@ -276,8 +297,9 @@ def test_lost_key_file_then_starting_over(isolated_env: Path) -> None:
     db.close()
 
 
+@both_backends
 def test_kek_is_derived_once_per_process_and_key(
-        stack: tuple[DuckDbStore, KeyringService, SecretService], isolated_env: Path) -> None:
+        stack: tuple[Store, KeyringService, SecretService], isolated_env: Path) -> None:
     db, _, secret = stack
     before = secret_module.kek_derivations()
     for i in range(20):
@@ -307,7 +329,7 @@ def test_production_iteration_count(isolated_env: Path) -> None:
 
 
 def test_status_source_and_reprs_never_show_key_material(
-        stack: tuple[DuckDbStore, KeyringService, SecretService]) -> None:
+        stack: tuple[Store, KeyringService, SecretService]) -> None:
     _, keyring, secret = stack
     assert _en(secret.master_key_source()).startswith("none yet")
     secret.store_secret("HF_TOKEN", VALUE)
@@ -321,8 +343,9 @@ def test_status_source_and_reprs_never_show_key_material(
 # -- rotation (in process; the crash test kills it) -------------------------------------------
 
 
+@both_backends
 def test_rotate_key_reseals_everything_in_the_same_store(
-        stack: tuple[DuckDbStore, KeyringService, SecretService]) -> None:
+        stack: tuple[Store, KeyringService, SecretService]) -> None:
     db, keyring, secret = stack
     for i in range(5):
         secret.store_secret(f"S{i}", f"value-{i}-0123456789")
@@ -343,8 +366,9 @@ def test_rotate_key_reseals_everything_in_the_same_store(
         f"value-{i}-0123456789" for i in range(5)]
 
 
+@both_backends
 def test_interrupted_rotations_are_finished_or_undone(
-        stack: tuple[DuckDbStore, KeyringService, SecretService]) -> None:
+        stack: tuple[Store, KeyringService, SecretService]) -> None:
     db, keyring, secret = stack
     secret.store_secret("HF_TOKEN", VALUE)
     # Crash after staging, before the transaction committed: the staged key is dropped.
@@ -366,6 +390,7 @@ def test_interrupted_rotations_are_finished_or_undone(
     assert reader.retrieve_secret("HF_TOKEN") == VALUE
 
 
+@both_backends
 def test_rotation_with_environment_keys(isolated_env: Path) -> None:
     db, _, secret, _ = services(isolated_env)
     secret.store_secret("HF_TOKEN", VALUE)  # sealed with the key file's key
@@ -388,6 +413,7 @@ def test_rotation_with_environment_keys(isolated_env: Path) -> None:
     db.close()
 
 
+@both_backends
 def test_two_processes_writing_the_first_secret_agree_on_one_key(
         isolated_env: Path, subprocess_env: dict[str, str], python: str) -> None:
     import subprocess

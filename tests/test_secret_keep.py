@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _backends import both_backends
 from _secret_support import HEADLESS, services
 
 from bodhi_nb.app import DefaultAppService, build_app_service
@@ -39,7 +40,7 @@ def _run(registry: DefaultAppService, *tokens: str) -> object:
 
 def _rows(registry: DefaultAppService) -> list[tuple[object, ...]]:
     return registry.db_service().store.execute(
-        "SELECT name, value, salt, nonce, key_id FROM secrets ORDER BY name")
+        'SELECT name, value, salt, nonce, key_id FROM secrets ORDER BY name COLLATE "C"')
 
 
 @pytest.fixture(autouse=True)
@@ -49,6 +50,7 @@ def _env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
 
 
+@both_backends
 @pytest.mark.parametrize("lost", ["wrong env key", "lost key file"])
 def test_only_api_keys_stored_and_no_right_key_refuses_and_keeps_them(
         isolated_env: Path, lost: str) -> None:
@@ -88,6 +90,7 @@ def test_only_api_keys_stored_and_no_right_key_refuses_and_keeps_them(
     again.close()
 
 
+@both_backends
 def test_only_session_tokens_are_dropped_for_a_lost_key(isolated_env: Path) -> None:
     first = _registry(isolated_env, BODHI_ENCRYPTION_KEY=ENV_A)
     first.session_service().create("u1", {"access_token": "tok-0123456789abcdef"})

@@ -11,19 +11,24 @@ from __future__ import annotations
 import getpass
 import json
 import logging
+import os
 import secrets
 import shutil
 import subprocess
 import sys
+import urllib.parse
 from pathlib import Path
 
 import pytest
+from _backends import both_backends
 from _secret_support import HEADLESS
 from IPython.core.interactiveshell import InteractiveShell
 
 from bodhi_nb.app import app, reset_apps
 from bodhi_nb.cli import main
 from bodhi_nb.redact import get_logger, redact, register_secret, scrub
+from bodhi_nb.services.time import DefaultTimeService
+from bodhi_nb.store import open_store
 
 BODHI = shutil.which("bodhi", path=str(Path(sys.executable).parent))
 
@@ -62,6 +67,25 @@ def _assert_absent_from_home(home: Path, value: str) -> int:
     return len(files)
 
 
+def _assert_absent_from_store(home: Path, value: str) -> int:
+    """Every row of every table of the test's store (DuckDB under ``home`` or PostgreSQL)
+    holds no trace of ``value``; how many rows were read."""
+    store = open_store(os.environ.get("BODHI_DATABASE_URL", ""), home, DefaultTimeService())
+    try:
+        rows = [row for table in store.tables() for row in store.execute(
+            f"SELECT * FROM {table}")]
+    finally:
+        store.close()
+    assert rows, "the secret's row is somewhere"
+    assert all(value not in str(cell) for row in rows for cell in row)
+    return len(rows)
+
+
+def _database_password() -> str | None:
+    """The password in BODHI_DATABASE_URL (PostgreSQL), which no output may show either."""
+    return urllib.parse.urlsplit(os.environ.get("BODHI_DATABASE_URL", "")).password
+
+
 def _assert_clean_logs(caplog: pytest.LogCaptureFixture, value: str) -> None:
     for record in caplog.records:
         assert value not in record.getMessage()
@@ -69,6 +93,7 @@ def _assert_clean_logs(caplog: pytest.LogCaptureFixture, value: str) -> None:
         assert value not in (record.exc_text or "")
 
 
+@both_backends
 def test_magic_never_leaks(shell: InteractiveShell, prompts: list[str], value: str,
                            isolated_env: Path, capsys: pytest.CaptureFixture[str],
                            caplog: pytest.LogCaptureFixture) -> None:
@@ -111,9 +136,15 @@ def test_magic_never_leaks(shell: InteractiveShell, prompts: list[str], value: s
         assert all(value not in str(v) for v in bundle.values())
     assert all(e is None or value not in f"{e!r} {e}" for e in errors)
     _assert_clean_logs(caplog, value)
+    password = _database_password()
+    if password:
+        assert password not in out + err and "***" in out  # status shows the URL redacted
+        _assert_clean_logs(caplog, password)
 
     reset_apps()  # close the database so everything is on disk
-    assert _assert_absent_from_home(isolated_env, value) >= 1
+    # (on PostgreSQL nothing of the store is under BODHI_HOME: the rows are read below)
+    assert _assert_absent_from_home(isolated_env, value) >= (0 if password else 1)
+    _assert_absent_from_store(isolated_env, value)
 
 
 def test_magic_status_shows_the_source_never_the_key(shell: InteractiveShell,
@@ -129,6 +160,7 @@ def test_magic_status_shows_the_source_never_the_key(shell: InteractiveShell,
     assert material not in status
 
 
+@both_backends
 def test_cli_in_process_never_leaks(prompts: list[str], value: str, isolated_env: Path,
                                     capsys: pytest.CaptureFixture[str],
                                     caplog: pytest.LogCaptureFixture) -> None:
@@ -149,8 +181,10 @@ def test_cli_in_process_never_leaks(prompts: list[str], value: str, isolated_env
     _assert_clean_logs(caplog, value)
     reset_apps()
     _assert_absent_from_home(isolated_env, value)
+    _assert_absent_from_store(isolated_env, value)
 
 
+@both_backends
 def test_console_script_reads_the_value_from_a_pipe(value: str, isolated_env: Path,
                                                     subprocess_env: dict[str, str]) -> None:
     assert BODHI, "the bodhi console script is installed with the package"
@@ -170,6 +204,7 @@ def test_console_script_reads_the_value_from_a_pipe(value: str, isolated_env: Pa
     assert app().secret_service().retrieve_secret("HF_TOKEN") == value
     reset_apps()
     _assert_absent_from_home(isolated_env, value)
+    _assert_absent_from_store(isolated_env, value)
 
 
 def test_empty_value_and_no_prompt(monkeypatch: pytest.MonkeyPatch,

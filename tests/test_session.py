@@ -8,13 +8,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _backends import both_backends
 from _secret_support import HEADLESS, services
 
 from bodhi_nb.errors import SessionExpiredError, SessionInvalidDataError, SessionNotFoundError
 from bodhi_nb.services.secret import SecretService
 from bodhi_nb.services.session import SessionService
 from bodhi_nb.services.time import FrozenTimeService
-from bodhi_nb.store.duckdb import DuckDbStore
+from bodhi_nb.store import Store
 from bodhi_nb.store.sessions import SessionsTable
 
 TOKEN = "eyJhbGciOiJSUzI1NiJ9.access-token-value.signature"
@@ -33,19 +34,20 @@ def clock() -> FrozenTimeService:
 
 @pytest.fixture
 def stack(isolated_env: Path, clock: FrozenTimeService
-          ) -> Iterator[tuple[DuckDbStore, SecretService, SessionService]]:
+          ) -> Iterator[tuple[Store, SecretService, SessionService]]:
     db, _, secret, _ = services(isolated_env, time=clock)
     yield db, secret, SessionService(SessionsTable(db), secret, clock, ttl_secs=60)
     db.close()
 
 
-def _raw_tables(db: DuckDbStore) -> str:
+def _raw_tables(db: Store) -> str:
     rows = db.execute("SELECT * FROM sessions") + db.execute("SELECT * FROM secrets")
     return json.dumps(rows, default=str)
 
 
+@both_backends
 def test_ids_are_long_random_and_not_stored(
-        stack: tuple[DuckDbStore, SecretService, SessionService]) -> None:
+        stack: tuple[Store, SecretService, SessionService]) -> None:
     db, _, sessions = stack
     ids = [sessions.create(f"user{i % 3}").id for i in range(300)]
     assert len(set(ids)) == 300
@@ -55,8 +57,9 @@ def test_ids_are_long_random_and_not_stored(
     assert len(stored) == 300 and not stored & set(ids)  # only digests are stored
 
 
+@both_backends
 def test_tokens_are_sealed_never_in_clear(
-        stack: tuple[DuckDbStore, SecretService, SessionService]) -> None:
+        stack: tuple[Store, SecretService, SessionService]) -> None:
     db, _, sessions = stack
     data = {"client:access_token": TOKEN, "state": "s-1",
             "oauth": {"refresh_token": REFRESH, "scope": "openid"}}
@@ -72,8 +75,9 @@ def test_tokens_are_sealed_never_in_clear(
     assert "'client:access_token': '***'" in text and "'state': 's-1'" in text
 
 
+@both_backends
 def test_expiry_follows_the_frozen_clock(
-        stack: tuple[DuckDbStore, SecretService, SessionService],
+        stack: tuple[Store, SecretService, SessionService],
         clock: FrozenTimeService) -> None:
     db, _, sessions = stack
     session = sessions.create("alice", {"access_token": TOKEN})
@@ -91,8 +95,9 @@ def test_expiry_follows_the_frozen_clock(
         (0,)]
 
 
+@both_backends
 def test_touch_on_expired_and_purge(
-        stack: tuple[DuckDbStore, SecretService, SessionService],
+        stack: tuple[Store, SecretService, SessionService],
         clock: FrozenTimeService) -> None:
     db, _, sessions = stack
     short = sessions.create("alice", {"access_token": TOKEN}, ttl_secs=10)
@@ -110,8 +115,9 @@ def test_touch_on_expired_and_purge(
         (1,)]
 
 
+@both_backends
 def test_rotate_gives_a_new_id_with_the_same_data(
-        stack: tuple[DuckDbStore, SecretService, SessionService],
+        stack: tuple[Store, SecretService, SessionService],
         clock: FrozenTimeService) -> None:
     _, _, sessions = stack
     before = sessions.create(None, {"access_token": TOKEN, "state": "s"})
@@ -127,7 +133,8 @@ def test_rotate_gives_a_new_id_with_the_same_data(
     assert loaded is not None and loaded.data["access_token"] == TOKEN
 
 
-def test_update_replaces_data(stack: tuple[DuckDbStore, SecretService, SessionService]) -> None:
+@both_backends
+def test_update_replaces_data(stack: tuple[Store, SecretService, SessionService]) -> None:
     db, _, sessions = stack
     session = sessions.create("alice", {"access_token": TOKEN})
     sessions.update(session.id, {"state": "plain only"})
@@ -137,7 +144,8 @@ def test_update_replaces_data(stack: tuple[DuckDbStore, SecretService, SessionSe
         (0,)]
 
 
-def test_clear_and_count_for_user(stack: tuple[DuckDbStore, SecretService, SessionService],
+@both_backends
+def test_clear_and_count_for_user(stack: tuple[Store, SecretService, SessionService],
                                   clock: FrozenTimeService) -> None:
     db, _, sessions = stack
     alice = [sessions.create("alice", {"access_token": f"{TOKEN}{i}"}) for i in range(3)]
@@ -155,7 +163,7 @@ def test_clear_and_count_for_user(stack: tuple[DuckDbStore, SecretService, Sessi
     assert sessions.clear_all_sessions() == 1
 
 
-def test_invalid_data_is_refused(stack: tuple[DuckDbStore, SecretService, SessionService]) -> None:
+def test_invalid_data_is_refused(stack: tuple[Store, SecretService, SessionService]) -> None:
     _, _, sessions = stack
     with pytest.raises(SessionInvalidDataError):
         sessions.create("alice", {"blob": b"bytes"})
@@ -163,8 +171,9 @@ def test_invalid_data_is_refused(stack: tuple[DuckDbStore, SecretService, Sessio
         sessions.create("alice", {"$sealed": []})
 
 
+@both_backends
 def test_sealed_tokens_follow_a_key_rotation(
-        stack: tuple[DuckDbStore, SecretService, SessionService]) -> None:
+        stack: tuple[Store, SecretService, SessionService]) -> None:
     _, secret, sessions = stack
     session = sessions.create("alice", {"access_token": TOKEN})
     rotation = secret.rotate_key()

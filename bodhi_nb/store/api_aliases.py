@@ -8,7 +8,7 @@ import json
 from datetime import datetime
 
 from bodhi_nb.objs import ApiAlias, ApiFormat
-from bodhi_nb.store.base import Row, Store, to_db_ts
+from bodhi_nb.store.base import BY_CODE_POINT, Row, Store, to_db_ts
 from bodhi_nb.store.table import Table
 
 __all__ = ["ApiAliasesTable"]
@@ -66,9 +66,10 @@ class ApiAliasesTable(Table):
         self.store.execute("DELETE FROM api_model_aliases WHERE id = ?", [row_id])
 
     def list(self) -> list[ApiAlias]:
-        """Every alias, by name."""
+        """Every alias, by name (code point order on every backend)."""
         rows = self.store.execute(
-            f"SELECT {_COLUMNS} FROM {self._from} WHERE {_OWNER} ORDER BY a.name")
+            f"SELECT {_COLUMNS} FROM {self._from} WHERE {_OWNER} "
+            f"ORDER BY a.name {BY_CODE_POINT}")
         return [_alias(r) for r in rows]
 
     def get(self, name: str) -> ApiAlias | None:

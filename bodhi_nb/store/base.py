@@ -25,8 +25,8 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
-__all__ = ["BACKENDS", "Clock", "MigrationInfo", "Row", "Store", "StoreInfo", "Tx", "db_value",
-           "first_line", "to_db_ts"]
+__all__ = ["BACKENDS", "BY_CODE_POINT", "Clock", "MigrationInfo", "Row", "Store", "StoreInfo",
+           "Tx", "db_value", "first_line", "to_db_ts"]
 
 T = TypeVar("T")
 
@@ -36,6 +36,11 @@ Row = tuple[Any, ...]
 
 #: The backends a ``BODHI_DATABASE_URL`` can select.
 BACKENDS = ("duckdb", "postgresql")
+
+#: ``ORDER BY name BY_CODE_POINT``: text in code point order on every backend. DuckDB sorts
+#: so by default; a PostgreSQL database sorts by its collation, usually a language's rules
+#: (``a < B < b`` under en-US), so a listing would change order with the backend.
+BY_CODE_POINT = 'COLLATE "C"'
 
 
 class Clock(Protocol):

@@ -46,8 +46,9 @@ class ChatMessagesTable(Table):
             where.append("u.thread = ?")
             args.append(thread)
         if query:
-            where.append("(u.content ILIKE ? OR a.content ILIKE ?)")
-            args += [f"%{query}%", f"%{query}%"]
+            where.append("(u.content ILIKE ? ESCAPE '\\' OR a.content ILIKE ? ESCAPE '\\')")
+            pattern = f"%{_like_escape(query)}%"
+            args += [pattern, pattern]
         rows = self.store.execute(
             "SELECT u.exchange, u.thread, a.alias, a.model, u.content, a.content, u.created_at,"
             " a.usage, a.timings FROM chat_messages u JOIN chat_messages a"
@@ -57,3 +58,8 @@ class ChatMessagesTable(Table):
         return [HistoryEntry(str(e), str(t), al, m, str(p), str(an), c,
                              json.loads(us) if us else None, json.loads(ti) if ti else None)
                 for e, t, al, m, p, an, c, us, ti in rows]
+
+
+def _like_escape(text: str) -> str:
+    """``text`` matched literally inside a LIKE pattern (escape character ``\\``)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from bodhi_nb.objs import Envelope, SecretInfo
-from bodhi_nb.store.base import to_db_ts
+from bodhi_nb.store.base import BY_CODE_POINT, to_db_ts
 from bodhi_nb.store.table import Table
 
 __all__ = ["SecretsTable"]
@@ -57,10 +57,11 @@ class SecretsTable(Table):
         return [str(r[0]) for r in rows]
 
     def list_info(self, *, hidden_prefix: str) -> list[SecretInfo]:
-        """Names and timestamps by name, but for names starting with ``hidden_prefix``."""
+        """Names and timestamps by name (code point order), but for names starting with
+        ``hidden_prefix``."""
         rows = self.store.execute(
             "SELECT name, created_at, updated_at FROM secrets WHERE name NOT LIKE ? "
-            "ORDER BY name", [_like_prefix(hidden_prefix)])
+            f"ORDER BY name {BY_CODE_POINT}", [_like_prefix(hidden_prefix)])
         return [SecretInfo(str(n), c, u) for n, c, u in rows]
 
     def count_except(self, name: str, *, prefix: str) -> int:
@@ -73,7 +74,7 @@ class SecretsTable(Table):
     def all(self) -> list[tuple[str, Envelope]]:
         """Every row by name (key rotation)."""
         rows = self.store.execute(
-            "SELECT name, value, salt, nonce, key_id FROM secrets ORDER BY name")
+            f"SELECT name, value, salt, nonce, key_id FROM secrets ORDER BY name {BY_CODE_POINT}")
         return [(str(r[0]), Envelope(*(str(v) for v in r[1:]))) for r in rows]
 
 

@@ -160,9 +160,18 @@ class PostgresServer:
         with psycopg.connect(self.url(), autocommit=True) as conn:
             conn.execute(sql.encode("utf-8"))
 
-    def create_database(self, name: str) -> str:
-        """Create an empty database; returns its name."""
-        self.admin(f'CREATE DATABASE "{name}"')
+    def create_database(self, name: str, *, icu_locale: str | None = None) -> str:
+        """Create an empty database; returns its name. ``icu_locale`` (``"en-US"``) gives it
+        a language's collation, as team servers usually have, instead of the cluster's
+        byte order (C.UTF-8): text then sorts ``a < B < b`` and only ``COLLATE "C"`` sorts
+        by code point."""
+        if icu_locale is None:
+            self.admin(f'CREATE DATABASE "{name}"')
+        else:
+            if not icu_locale.replace("-", "").isalnum():
+                raise ValueError(f"not an ICU locale: {icu_locale!r}")
+            self.admin(f'CREATE DATABASE "{name}" TEMPLATE template0 LOCALE_PROVIDER icu '
+                       f"ICU_LOCALE '{icu_locale}'")
         return name
 
     def drop_database(self, name: str) -> None:
