@@ -124,6 +124,11 @@ def _make_private(path: Path) -> None:
 
 
 _LIVE: weakref.WeakSet[DuckDbStore] = weakref.WeakSet()
+# The name the database file is attached under on the store's DuckDB instance.
+_CATALOG = "bodhi_store"
+# DuckDB instances a forked child inherited from its parent: kept, never used or closed
+# (their threads did not survive the fork).
+_FORKED: list[Any] = []
 
 
 @atexit.register
@@ -158,12 +163,7 @@ class _DuckTx:
         self._conn = conn
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
-        import duckdb
-
-        try:
-            return list(self._conn.execute(sql, list(params)).fetchall())
-        except duckdb.Error as exc:
-            raise _translate(exc) from exc
+        return _run(self._conn, sql, params)
 
     def script(self, sql: str) -> None:
         import duckdb
@@ -172,6 +172,19 @@ class _DuckTx:
             self._conn.execute(sql)
         except duckdb.Error as exc:
             raise _translate(exc) from exc
+
+
+def _run(conn: Any, sql: str, params: Sequence[object]) -> list[Row]:
+    """One statement on ``conn``, every row (DuckDB errors translated)."""
+    import duckdb
+
+    if not isinstance(params, (list, tuple)):
+        params = list(params)
+    try:
+        rows: list[Row] = conn.execute(sql, params).fetchall()
+    except duckdb.Error as exc:
+        raise _translate(exc) from exc
+    return rows
 
 
 def _no_lock(tx: Tx) -> None:
@@ -209,6 +222,8 @@ class DuckDbStore:
         self._mutex = threading.RLock()
         self._idle = threading.Condition(self._mutex)
         self._conn: Any = None
+        self._instance: Any = None
+        self._instance_pid = 0
         self._flock: Any = None
         self._depth = 0
         self._held_since = 0.0
@@ -259,9 +274,21 @@ class DuckDbStore:
                 self._end("COMMIT")
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
-        """Run one statement in its own unit of work and return all rows."""
-        with self.transaction() as tx:
-            return tx.execute(sql, params)
+        """Run one statement in its own unit of work and return all rows.
+
+        Outside a unit of work the statement runs on its own (DuckDB's autocommit: one
+        statement, one transaction), without ``BEGIN``/``COMMIT`` round trips."""
+        with self._mutex:
+            if self._depth:
+                return _run(self._conn, sql, params)  # joins the caller's transaction
+            self._acquire_lease()
+            self._depth = 1
+            try:
+                rows = _run(self._conn, sql, params)
+            finally:
+                self._depth = 0
+                self._after_unit()
+            return rows
 
     def _topic_file(self, topic: str) -> Path:
         return Path(f"{self.path}.{topic}.version")
@@ -294,10 +321,14 @@ class DuckDbStore:
         return value
 
     def close(self) -> None:
-        """Hand the lease back now (idempotent)."""
+        """Hand the lease back now and free the DuckDB instance (idempotent); the store
+        reopens on next use."""
         with self._mutex:
             if self._depth == 0:
-                self._release_lease()
+                try:
+                    self._release_lease()
+                finally:
+                    self._drop_instance()
 
     def hand_back(self) -> None:
         """Hand an idle lease back now, before slow work that needs no database (deriving a
@@ -419,7 +450,7 @@ class DuckDbStore:
             self._write_owner()
             while True:
                 try:
-                    self._conn = duckdb.connect(str(self.path), config=dict(_DUCKDB_CONFIG))
+                    self._conn = self._attach()
                     break
                 except duckdb.IOException as exc:
                     # Someone outside the lease protocol (an old kernel, a DuckDB CLI) holds
@@ -498,8 +529,14 @@ class DuckDbStore:
         except duckdb.Error as exc:
             self._release_lease()
             raise _translate(exc) from exc
-        if verb == "COMMIT":
-            _make_private(self._wal_file)
+        self._after_unit()
+
+    def _after_unit(self) -> None:
+        """After a unit of work (caller holds ``_mutex``, depth is 0): the write-ahead log
+        made private, and the lease handed back if it was held long enough."""
+        if self._conn is None:
+            return  # (a failed statement released it)
+        _make_private(self._wal_file)
         now = self.clock.monotonic()
         self._last_used = now
         if self.idle_close <= 0 or now - self._held_since >= self.max_hold:
@@ -509,10 +546,50 @@ class DuckDbStore:
         else:
             self._idle.notify_all()
 
+    def _attach(self) -> Any:
+        """The database file attached (and in use) on this process's DuckDB instance.
+
+        The instance (an in-memory database, made once per process) outlives the leases:
+        making one costs tens of milliseconds of setup (functions, catalog, threads) that a
+        hand-off would otherwise pay twice, closing and opening. Attaching opens the file
+        and takes DuckDB's lock on it; :meth:`_detach` checkpoints, closes and unlocks it.
+        """
+        import duckdb
+
+        instance = self._instance
+        if instance is None or self._instance_pid != os.getpid():
+            if instance is not None:
+                _FORKED.append(instance)  # a parent's: never touched (nor closed) here
+            instance = duckdb.connect(":memory:", config=dict(_DUCKDB_CONFIG))
+            self._instance, self._instance_pid = instance, os.getpid()
+        literal = str(self.path).replace("'", "''")
+        instance.execute(f"ATTACH '{literal}' AS {_CATALOG}")
+        try:
+            instance.execute(f"USE {_CATALOG}")
+        except BaseException:
+            self._drop_instance()
+            raise
+        return instance
+
+    def _detach(self, conn: Any) -> None:
+        """Close the file (DuckDB checkpoints its write-ahead log and unlocks it), keeping
+        the instance; on any failure (a transaction left open) the instance goes too."""
+        try:
+            conn.execute("USE memory")
+            conn.execute(f"DETACH {_CATALOG}")
+        except BaseException:
+            self._drop_instance()
+            raise
+
+    def _drop_instance(self) -> None:
+        instance, self._instance = self._instance, None
+        if instance is not None and self._instance_pid == os.getpid():
+            instance.close()
+
     def _release_lease(self) -> None:
         if self._conn is not None:
             try:
-                self._conn.close()
+                self._detach(self._conn)
             finally:
                 self._conn = None
         if self._flock is not None:
