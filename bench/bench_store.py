@@ -236,8 +236,13 @@ def _postgres(n: int) -> dict[str, list[float]]:
         store.migrate()
         with psycopg.connect(url, autocommit=True) as conn:
 
+            formatted: dict[str, str] = {}  # (as if written with %s by hand)
+
             def bare_execute(sql: str, params: list[object]) -> list[Any]:
-                cur = conn.execute(qmark_to_format(sql), params)
+                query = formatted.get(sql)
+                if query is None:
+                    query = formatted[sql] = qmark_to_format(sql)
+                cur = conn.execute(query, params)
                 return cur.fetchall() if cur.pgresult and cur.pgresult.ntuples else []
 
             out = _compare(store, bare_execute, n)
