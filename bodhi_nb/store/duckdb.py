@@ -113,7 +113,78 @@ def _live_tickets(queue: Path) -> list[str]:
     return live
 
 
-def _make_private(path: Path) -> None:
+#: How long a queued kernel waits between two tries when nobody rings its ticket (a
+#: holder that hands the lease back rings the head ticket: this is the fallback, for a
+#: holder that died, or one whose tickets are plain files).
+_POLL = 0.05
+#: The same for a ticket that cannot ring (a file system without named pipes).
+_POLL_UNRUNG = 0.005
+
+
+class _Ticket:
+    """A waiting kernel's place in the lease queue: a named pipe (0600) it listens on, or a
+    plain file where named pipes cannot be made."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.name = path.name
+        self._fd = -1
+        try:
+            os.mkfifo(path, 0o600)
+            # Opened before the first try, so a ring after a failed try is never lost; and
+            # read-write, so the pipe never reads as closed between two rings (Linux and
+            # the BSDs allow it on a named pipe).
+            self._fd = os.open(path, os.O_RDWR | os.O_NONBLOCK)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+            path.touch(mode=0o600)
+
+    @property
+    def rings(self) -> bool:
+        return self._fd >= 0
+
+    def wait(self, seconds: float) -> None:
+        """Until the ticket is rung or ``seconds`` pass."""
+        import select
+        import time
+
+        if self._fd < 0:
+            time.sleep(seconds)
+            return
+        ready, _, _ = select.select([self._fd], [], [], seconds)
+        if ready:
+            with contextlib.suppress(OSError):
+                os.read(self._fd, 512)
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+        self.path.unlink(missing_ok=True)
+
+
+def _ring_head(queue: Path) -> None:
+    """Tell the kernel at the head of the queue that the lease is free (never raises)."""
+    import stat
+
+    tickets = _live_tickets(queue)
+    if not tickets:
+        return
+    try:
+        fd = os.open(queue / tickets[0], os.O_WRONLY | os.O_NONBLOCK)
+    except OSError:
+        return  # a plain file of an older kernel, gone, or no one listening
+    try:
+        if stat.S_ISFIFO(os.fstat(fd).st_mode):
+            os.write(fd, b"!")
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _make_private(path: Path | str) -> None:
     """chmod 0600 a file that exists and is readable by others; never raises."""
     try:
         mode = os.stat(path).st_mode
@@ -208,6 +279,7 @@ class DuckDbStore:
         migrations: Sequence[Migration] | None = None,
     ) -> None:
         self.path = Path(path)
+        self._wal_path = f"{self.path}.wal"  # (a str: made private after every unit of work)
         self.time = time
         # The lease runs on a real clock even when a test freezes ``time``: a frozen clock
         # would never hand the file back to other processes.
@@ -228,7 +300,6 @@ class DuckDbStore:
         self._depth = 0
         self._held_since = 0.0
         self._last_used = 0.0
-        self._yield_until = 0.0
         self._migrated = False
         self._reaper: threading.Thread | None = None
         self.stats = {"leases": 0, "opens": 0, "waits": 0}
@@ -281,7 +352,8 @@ class DuckDbStore:
         with self._mutex:
             if self._depth:
                 return _run(self._conn, sql, params)  # joins the caller's transaction
-            self._acquire_lease()
+            if self._conn is None or not self._migrated:
+                self._acquire_lease()
             self._depth = 1
             try:
                 rows = _run(self._conn, sql, params)
@@ -429,9 +501,6 @@ class DuckDbStore:
             return
         import duckdb
 
-        wait = self._yield_until - self.clock.monotonic()
-        if wait > 0:
-            self.clock.sleep(wait)
         prepare_home(self.path.parent)
         if self._flock is None:
             # thread_local=False: the idle reaper thread releases what a caller acquired.
@@ -484,23 +553,25 @@ class DuckDbStore:
         """Take the file lock, first come first served: a kernel that finds it taken (or
         finds others already waiting) queues a ticket and tries only at the head of the
         queue, so no kernel waits for many turns of the others (a plain lock goes to
-        whichever waiter polls first). False when ``deadline`` passes first."""
+        whichever waiter polls first). A ticket is a named pipe: the kernel that hands the
+        lease back rings the head ticket, so it tries again at once rather than at its next
+        poll. False when ``deadline`` passes first."""
         queue = self._queue_dir
         if not _live_tickets(queue) and self._flock.try_acquire():
             return True
         queue.mkdir(mode=0o700, exist_ok=True)
-        ticket = queue / f"{time_ns():020d}-{os.getpid()}-{id(self):x}"
-        ticket.touch(mode=0o600)
+        ticket = _Ticket(queue / f"{time_ns():020d}-{os.getpid()}-{id(self):x}")
         try:
             while True:
                 tickets = _live_tickets(queue)
                 if (not tickets or tickets[0] == ticket.name) and self._flock.try_acquire():
                     return True
-                if self.clock.monotonic() >= deadline:
+                left = deadline - self.clock.monotonic()
+                if left <= 0:
                     return False
-                self.clock.sleep(0.005)
+                ticket.wait(min(left, _POLL if ticket.rings else _POLL_UNRUNG))
         finally:
-            ticket.unlink(missing_ok=True)
+            ticket.close()
 
     def _write_owner(self) -> None:
         try:
@@ -536,13 +607,13 @@ class DuckDbStore:
         made private, and the lease handed back if it was held long enough."""
         if self._conn is None:
             return  # (a failed statement released it)
-        _make_private(self._wal_file)
+        _make_private(self._wal_path)
         now = self.clock.monotonic()
         self._last_used = now
         if self.idle_close <= 0 or now - self._held_since >= self.max_hold:
+            # (a kernel waiting meanwhile has queued: if we want the lease again at once,
+            # we queue behind it, so no head start is needed)
             self._release_lease()
-            # Give a kernel that is waiting a head start before we take the lease again.
-            self._yield_until = now + 0.02
         else:
             self._idle.notify_all()
 
@@ -592,18 +663,15 @@ class DuckDbStore:
                 self._detach(self._conn)
             finally:
                 self._conn = None
-        if self._flock is not None:
+        if self._flock is not None and self._flock.is_locked:
             self._flock.release()
+            _ring_head(self._queue_dir)
 
     def _start_reaper(self) -> None:
         if self.idle_close <= 0 or (self._reaper is not None and self._reaper.is_alive()):
             return
         self._reaper = threading.Thread(target=self._reap, name="bodhi-db-lease", daemon=True)
         self._reaper.start()
-
-    @property
-    def _wal_file(self) -> Path:
-        return Path(f"{self.path}.wal")
 
     def _reap(self) -> None:
         with self._idle:
