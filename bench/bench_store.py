@@ -257,11 +257,11 @@ def _pair(name: str, samples: list[float], baseline: str,
                  baseline_value=percentile(base, p) * ms) for p in (50, 99)]
 
 
-def run(n: int = 500) -> list[dict[str, Any]]:
+def run(n: int = 1000) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         duck = _duckdb(root, n)
-        handoff, cold = _handoff(root, 10, 20)
+        handoff, cold = _handoff(root, 20, 20)  # 800 hand-offs, 400 cold writes
     pg = _postgres(n)
     return [
         *_pair("store_duckdb_create_get", duck["store_cg"],
