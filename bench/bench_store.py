@@ -262,7 +262,7 @@ def run(n: int = 1000) -> list[dict[str, Any]]:
         root = Path(tmp)
         duck = _duckdb(root, n)
         handoff, cold = _handoff(root, 20, 20)  # 800 hand-offs, 400 cold writes
-    pg = _postgres(n)
+    pg = _postgres(4 * n)  # (fast ops: more samples, a p99 less at the mercy of noise)
     return [
         *_pair("store_duckdb_create_get", duck["store_cg"],
                "bare duckdb insert+select (connection kept open)", duck["bare_cg"]),
