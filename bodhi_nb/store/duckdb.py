@@ -113,6 +113,10 @@ def _live_tickets(queue: Path) -> list[str]:
     return live
 
 
+#: Seconds without a lease after which a store frees its DuckDB instance (it is made again,
+#: ~30 ms, on next use): kernels handing the file back and forth keep theirs warm, an idle
+#: one does not keep its threads and memory.
+_INSTANCE_IDLE = 2.0
 #: The longest write-ahead log a kernel hands over without a checkpoint (the next holder
 #: replays it: about 4 small transactions; 2 KiB and 4 KiB did alike, 8 KiB worse).
 _WAL_HANDOFF_MAX = 2048
@@ -305,6 +309,7 @@ class DuckDbStore:
         self._last_used = 0.0
         self._migrated = False
         self._reaper: threading.Thread | None = None
+        self._reaping = 0
         self.stats = {"leases": 0, "opens": 0, "waits": 0}
         self._read_cache: dict[Hashable, tuple[Any, Any]] = {}
         _LIVE.add(self)
@@ -693,19 +698,41 @@ class DuckDbStore:
             _ring_head(self._queue_dir)
 
     def _start_reaper(self) -> None:
-        if self.idle_close <= 0 or (self._reaper is not None and self._reaper.is_alive()):
+        """Caller holds ``_mutex``. (``_reaping``, the process a reaper runs in, not
+        ``is_alive()``: a reaper that has decided to stop may still be alive for a moment;
+        a forked child has none.)"""
+        if self._reaping == os.getpid():
             return
+        self._reaping = os.getpid()
         self._reaper = threading.Thread(target=self._reap, name="bodhi-db-lease", daemon=True)
         self._reaper.start()
 
     def _reap(self) -> None:
+        """Hand the lease back after ``idle_close`` seconds without a unit of work, and
+        free the DuckDB instance (its threads and memory) after ``_INSTANCE_IDLE``."""
         with self._idle:
-            while self._conn is not None:
-                remaining = self._last_used + self.idle_close - self.clock.monotonic()
+            try:
+                self._reap_locked()
+            finally:
+                self._reaping = 0
+
+    def _reap_locked(self) -> None:
+        """Caller holds ``_mutex``."""
+        while self._conn is not None or self._instance is not None:
+            now = self.clock.monotonic()
+            if self._conn is None:
+                remaining = self._last_used + _INSTANCE_IDLE - now
+                if remaining <= 0:
+                    self._drop_instance()
+                    return
+            elif self.idle_close > 0:
+                remaining = self._last_used + self.idle_close - now
                 if self._depth == 0 and remaining <= 0:
                     self._release_lease()
-                    return
-                self._idle.wait(timeout=max(remaining, 0.005))
+                    continue
+            else:
+                remaining = _INSTANCE_IDLE  # (handed back after each unit of work)
+            self._idle.wait(timeout=max(remaining, 0.005))
 
 
 def _translate_open(exc: Exception, path: Path) -> BodhiError:
