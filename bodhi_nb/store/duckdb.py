@@ -12,8 +12,13 @@ threads, so every method is usable from any thread.
 
 Only the unit of work runs under the lease: callers do slow work (key derivation, network,
 imports) before it, and :meth:`DbService.hand_back` returns an idle lease at once before such
-work, so that other kernels never wait for it. Waiting kernels queue (a ticket file each in
-``bodhi.duckdb.queue/``) and get the lease in turn.
+work, so that other kernels never wait for it. Waiting kernels queue (a ticket each in
+``bodhi.duckdb.queue/``, a named pipe that the kernel handing the lease back rings) and get
+the lease in turn.
+
+A hand-off costs little: the process's DuckDB instance (an in-memory database) outlives its
+leases and only attaches and detaches the file, and while a kernel waits a short write-ahead
+log is left for it to replay rather than checkpointed (an idle close checkpoints).
 
 The database, its write-ahead log and the lock files are private to their owner (0600), and
 a BODHI_HOME this service creates is 0700, whatever the umask. An unusable BODHI_HOME (a
@@ -652,7 +657,7 @@ class DuckDbStore:
         try:
             instance.execute(f"USE {_CATALOG}")
         except BaseException:
-            self._drop_instance()
+            self._drop_instance()  # (closes the file again)
             raise
         return instance
 
@@ -671,21 +676,25 @@ class DuckDbStore:
 
     def _detach(self, conn: Any) -> None:
         """Close the file (DuckDB unlocks it), keeping the instance, after a checkpoint
-        when :meth:`_wants_checkpoint`; on any failure (a transaction left open) the
-        instance goes too."""
+        when :meth:`_wants_checkpoint`. Never raises: on any failure (a transaction left
+        open after a failed COMMIT) the instance is closed, which closes the file too; what
+        was committed is in the write-ahead log either way."""
+        import duckdb
+
         try:
             if self._wants_checkpoint():
-                conn.execute(f"CHECKPOINT {_CATALOG}")
+                with contextlib.suppress(duckdb.Error):
+                    conn.execute(f"CHECKPOINT {_CATALOG}")
             conn.execute("USE memory")
             conn.execute(f"DETACH {_CATALOG}")
-        except BaseException:
+        except Exception:
             self._drop_instance()
-            raise
 
     def _drop_instance(self) -> None:
         instance, self._instance = self._instance, None
         if instance is not None and self._instance_pid == os.getpid():
-            instance.close()
+            with contextlib.suppress(Exception):
+                instance.close()
 
     def _release_lease(self) -> None:
         if self._conn is not None:
