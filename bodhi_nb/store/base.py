@@ -23,6 +23,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
+from functools import lru_cache
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 __all__ = ["BACKENDS", "BY_CODE_POINT", "Clock", "MigrationInfo", "Row", "Store", "StoreInfo",
@@ -148,6 +149,11 @@ def to_db_ts(value: datetime | None) -> datetime | None:
     return value
 
 
+#: Types :func:`db_value` passes through as they are (a plain ``type(v) in`` test is the
+#: cheap path for a driver's hot loop).
+PLAIN_TYPES = frozenset({str, int, float, bool, type(None), bytes})
+
+
 def db_value(value: object) -> object:
     """A Python value as the store keeps it: aware datetimes to naive UTC, enums to their
     value."""
@@ -165,6 +171,8 @@ def first_line(exc: BaseException) -> str:
 _QMARK = re.compile(r"\?")
 
 
+@lru_cache(maxsize=1024)
 def qmark_to_format(sql: str) -> str:
-    """``?`` placeholders as ``%s`` (psycopg's style), literal ``%`` doubled."""
+    """``?`` placeholders as ``%s`` (psycopg's style), literal ``%`` doubled. (Cached: the
+    tables run the same few statements over and over.)"""
     return _QMARK.sub("%s", sql.replace("%", "%%"))

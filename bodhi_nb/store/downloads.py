@@ -16,16 +16,17 @@ _COLUMNS = ("id", "repo", "filename", "revision", "status", "error", "total_byte
 _SELECT = f"SELECT {', '.join(_COLUMNS)} FROM download_requests"
 
 
+_INSERT = (f"INSERT INTO download_requests ({', '.join(_COLUMNS)}) "
+           f"VALUES ({', '.join('?' for _ in _COLUMNS)})")
+
+
 def _request(row: Row) -> DownloadRequest:
-    return DownloadRequest.from_dict(dict(zip(_COLUMNS, row, strict=True)))
+    return DownloadRequest(**dict(zip(_COLUMNS, row, strict=True)))
 
 
 class DownloadsTable(Table):
     def create(self, request: DownloadRequest) -> None:
-        values = [db_value(getattr(request, c)) for c in _COLUMNS]
-        marks = ", ".join("?" for _ in values)
-        self.store.execute(f"INSERT INTO download_requests ({', '.join(_COLUMNS)}) "
-                           f"VALUES ({marks})", values)
+        self.store.execute(_INSERT, [db_value(getattr(request, c)) for c in _COLUMNS])
 
     def update(self, request: DownloadRequest) -> None:
         """Write every column but id and created_at; NotFoundError if the row is gone."""

@@ -49,6 +49,7 @@ from bodhi_nb.errors import (
 )
 from bodhi_nb.redact import MASK, redact_url
 from bodhi_nb.store.base import (
+    PLAIN_TYPES,
     MigrationInfo,
     Row,
     StoreInfo,
@@ -77,6 +78,11 @@ _QUERY_PASSWORD = re.compile(r"(?i)(password=)[^&#\s]*")
 # libpq's words for a server that is not there (the rest of a connect error's first line
 # names the host and port, which the message shows already).
 _DISCONNECT_STATES = ("08", "57P01", "57P02", "57P03")
+# libpq's PGRES_TUPLES_OK (psycopg.pq.ExecStatus.TUPLES_OK, without importing the driver
+# before it is needed): a statement that returned rows.
+_TUPLES_OK = 2
+# libpq's PQTRANS_IDLE: a connection outside any transaction.
+_IDLE = 0
 
 
 def safe_url(url: str) -> str:
@@ -131,29 +137,51 @@ def _close_all() -> None:
             store.close()
 
 
+def _cursor(conn: psycopg.Connection[Any]) -> psycopg.Cursor[Any]:
+    """The connection's cursor for the store's statements, made once and reused: making
+    one per statement (``conn.execute``) costs more than a short SELECT's own Python work.
+    (It keeps the last result until the next statement on the connection.)"""
+    cur: psycopg.Cursor[Any] | None = getattr(conn, "_bodhi_cursor", None)
+    if cur is None or cur.closed:
+        cur = conn.cursor()
+        conn._bodhi_cursor = cur  # type: ignore[attr-defined]
+    return cur
+
+
+def _run(store: PostgresStore, conn: psycopg.Connection[Any], sql: str,
+         params: Sequence[object]) -> list[Row]:
+    """One statement on ``conn``, every row it returned (none for most writes)."""
+    import psycopg
+
+    if params:
+        query = qmark_to_format(sql)
+        args: list[object] | None = [p if type(p) in PLAIN_TYPES else db_value(p)
+                                     for p in params]
+    else:
+        query, args = sql, None
+    try:
+        cur = _cursor(conn)
+        cur.execute(query, args)
+        # (not ``cur.description``: it builds a column object per column, per call)
+        result = cur.pgresult
+        if result is None or result.status != _TUPLES_OK:
+            return []
+        return cur.fetchall()
+    except psycopg.Error as exc:
+        raise store._translate(exc, conn) from exc
+
+
 class _PgTx:
     """Statements on one connection (in a transaction, or one in autocommit)."""
+
+    __slots__ = ("conn", "store")
 
     def __init__(self, store: PostgresStore, conn: psycopg.Connection[Any]) -> None:
         self.store = store
         self.conn = conn
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
-        import psycopg
-        from psycopg.pq import ExecStatus
-
-        _TUPLES_OK = ExecStatus.TUPLES_OK
-        query = qmark_to_format(sql) if params else sql
-        args = [db_value(p) for p in params] if params else None
-        try:
-            cur = self.conn.execute(query, args)
-            # (not ``cur.description``: it builds a column object per column, per call)
-            result = cur.pgresult
-            if result is None or result.status != _TUPLES_OK:
-                return []
-            return list(cur.fetchall())
-        except psycopg.Error as exc:
-            raise self.store._translate(exc, self.conn) from exc
+        return _run(self.store, self.conn, sql, params)
 
     def script(self, sql: str) -> None:
         import psycopg
@@ -208,6 +236,12 @@ class PostgresStore:
         # again after a connection was found dead).
         self._suspect = True
         self._returned: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+        # Connections out of the pool, kept for the next unit of work, with the pool they
+        # came from and when they were handed back; ``_getting`` counts the threads that
+        # found none and wait on the pool (a connection then goes back to the pool).
+        self._spares: list[tuple[ConnectionPool[Any], psycopg.Connection[Any], float]] = []
+        self._spare_lock = threading.Lock()
+        self._getting = 0
         self._local = threading.local()
         self._migrated = False
         self._migrate_lock = threading.Lock()
@@ -248,10 +282,11 @@ class PostgresStore:
         current: _PgTx | None = getattr(self._local, "tx", None)
         if current is not None:
             return current.execute(sql, params)
-        self._ensure_migrated()
+        if not self._migrated:
+            self._ensure_migrated()
         pool, conn = self._acquire()
         try:
-            return _PgTx(self, conn).execute(sql, params)
+            return _run(self, conn, sql, params)
         finally:
             self._release(pool, conn)
 
@@ -354,33 +389,78 @@ class PostgresStore:
         from psycopg_pool import PoolClosed, PoolTimeout
 
         for _ in range(self.max_size + 2):
-            pool = self._ready_pool()
-            try:
-                conn = pool.getconn()
-            except PoolClosed:
-                continue  # another thread replaced the pool meanwhile
-            except PoolTimeout as exc:
-                self._suspect = True
-                self._ready_pool()  # raises the real reason if the server is gone
-                raise UnreachableError(
-                    location=self.location,
-                    reason=f"no free connection within {self.pool_timeout:g} s") from exc
-            returned = self._returned.get(conn)
+            spare = self._take_spare()
+            returned: float | None
+            if spare is not None:
+                pool, conn, returned = spare
+                if pool is not self._pool or self._suspect:
+                    self._give_back(pool, conn)  # an old pool's: closed with it
+                    continue
+            else:
+                try:
+                    current = self._pool
+                    pool = (current if current is not None and not self._suspect
+                            else self._ready_pool())
+                    try:
+                        conn = pool.getconn()
+                    except PoolClosed:
+                        continue  # another thread replaced the pool meanwhile
+                    except PoolTimeout as exc:
+                        self._suspect = True
+                        self._ready_pool()  # raises the real reason if the server is gone
+                        raise UnreachableError(
+                            location=self.location,
+                            reason=f"no free connection within {self.pool_timeout:g} s",
+                        ) from exc
+                finally:
+                    with self._spare_lock:
+                        self._getting -= 1
+                returned = self._returned.get(conn)
             if returned is not None and self.monotonic() - returned > self.stale_after:
                 try:
                     conn.execute("")
                 except psycopg.Error:
                     self.stats["stale"] += 1
                     self._suspect = True
-                    pool.putconn(conn)  # broken: the pool discards it
+                    self._give_back(pool, conn)  # broken: the pool discards it
                     continue
             return pool, conn
         raise UnreachableError(location=self.location, reason="every connection was lost")
 
+    def _take_spare(self) -> tuple[ConnectionPool[Any], psycopg.Connection[Any], float] | None:
+        """The connection the last unit of work handed back, if no other thread took it;
+        otherwise None, and the caller counts among those waiting on the pool."""
+        with self._spare_lock:
+            if self._spares:
+                return self._spares.pop()
+            self._getting += 1
+            return None
+
     def _release(self, pool: ConnectionPool[Any], conn: psycopg.Connection[Any]) -> None:
-        self._returned[conn] = self.monotonic()
+        """Keep ``conn`` aside for the next unit of work (the pool's ``putconn`` and
+        ``getconn`` cost more than a simple statement's own Python work) unless a thread is
+        waiting on the pool, or the connection is not clean: then the pool has it back."""
+        now = self.monotonic()
+        if (pool is self._pool and not self._suspect and not conn.broken
+                and conn.pgconn.transaction_status == _IDLE):
+            with self._spare_lock:
+                # (a thread that found no spare counted itself first: it then waits on the
+                # pool, and gets this connection from there)
+                if not self._getting:
+                    self._spares.append((pool, conn, now))
+                    return
+        self._returned[conn] = now
+        self._give_back(pool, conn)
+
+    def _give_back(self, pool: ConnectionPool[Any], conn: psycopg.Connection[Any]) -> None:
         with contextlib.suppress(Exception):
             pool.putconn(conn)
+
+    def _drop_spares(self) -> None:
+        with self._spare_lock:
+            spares, self._spares = self._spares, []
+        for pool, conn, _ in spares:
+            self._give_back(pool, conn)
 
     def _ready_pool(self) -> ConnectionPool[Any]:
         with self._pool_lock:
@@ -389,6 +469,7 @@ class PostgresStore:
                 old, self._pool = self._pool, self._new_pool()
                 self._suspect = False
                 if old is not None:
+                    self._drop_spares()
                     old.close(timeout=0.1)
             return self._pool
 
@@ -421,6 +502,7 @@ class PostgresStore:
         with self._pool_lock:
             pool, self._pool = self._pool, None
             self._suspect = True
+        self._drop_spares()
         if pool is not None:
             pool.close(timeout=1.0)
 
