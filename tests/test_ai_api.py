@@ -148,6 +148,54 @@ def test_names_and_non_empty_prefixes_are_unique(service: AiApiService) -> None:
         service.add_api_alias(ApiAlias("e", "http://h/v1", forward_all_with_prefix=True), None)
 
 
+def test_hosts_adding_the_same_names_at_once_never_race(pg_url: str, tmp_path: Path) -> None:
+    """Four registries (four hosts' kernels) on one PostgreSQL add the same aliases and
+    prefixes at once: each name is added exactly once, every other caller gets the
+    service's own error (never a raw constraint error), and no prefix is shared."""
+    import threading
+
+    from bodhi_nb.app import build_app_service
+    from bodhi_nb.services.settings import SettingService
+
+    registries = [build_app_service(SettingService(overrides={
+        "BODHI_HOME": str(tmp_path / f"host{i}"), "BODHI_DATABASE_URL": pg_url}))
+        for i in range(4)]
+    names = [f"team-{n}" for n in range(12)]
+    start = threading.Barrier(len(registries))
+    outcomes: list[tuple[str, str]] = []
+
+    def add_all(registry: Any) -> None:
+        service = registry.ai_api_service()
+        service.list_api_aliases()  # connected and migrated before the race starts
+        start.wait()
+        for i, name in enumerate(names):
+            alias = ApiAlias(name, "http://h/v1", models=("m",), prefix=f"p{i % 6}/")
+            try:
+                service.add_api_alias(alias, None)
+                outcomes.append((name, "added"))
+            except (AiAliasExistsError, PrefixExistsError) as exc:
+                outcomes.append((name, exc.code))
+
+    threads = [threading.Thread(target=add_all, args=(r,)) for r in registries]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    try:
+        assert len(outcomes) == len(names) * len(registries)  # no thread died on an error
+        listed = registries[0].ai_api_service().list_api_aliases()
+        prefixes = [a.prefix for a in listed]
+        assert len(prefixes) == len(set(prefixes)) == 6  # p0/..p5/, each on one alias
+        added = sorted(n for n, what in outcomes if what == "added")
+        assert added == sorted(a.id for a in listed)
+        assert {what for _, what in outcomes} <= {
+            "added", "ai_api_service_error-alias_exists",
+            "ai_api_service_error-prefix_exists"}
+    finally:
+        for registry in registries:
+            registry.close()
+
+
 @pytest.mark.parametrize("url, shown", [
     ("ftp://example.com/v1", "ftp://example.com/v1"),
     ("https://user:sk-in-url@example.com/v1", "https://***@example.com"),

@@ -200,6 +200,7 @@ class AiApiService:
         now = self._time.utc_now()
         row_id = new_ulid(now)
         with self._aliases.transaction():
+            self._aliases.hold_names()  # another host may be adding the same name
             self._check_free(alias)
             self._aliases.insert(row_id, alias, now)
             if key is not None:

@@ -36,6 +36,12 @@ class ApiAliasesTable(Table):
         self._from = (f"api_model_aliases a LEFT JOIN secrets s "
                       f"ON s.name = '{key_prefix}' || a.id")
 
+    def hold_names(self) -> None:
+        """Within a unit of work: be the only one checking and changing alias names and
+        prefixes (on every host) until it ends, so check-then-insert cannot race."""
+        with self.store.transaction() as tx:
+            tx.lock("api_model_aliases")
+
     def row_id(self, name: str) -> str | None:
         rows = self.store.execute(
             f"SELECT a.id FROM api_model_aliases a WHERE {_OWNER} AND a.name = ?", [name])

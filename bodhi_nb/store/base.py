@@ -64,6 +64,11 @@ class Tx(Protocol):
         """Run several statements (a migration) without parameters."""
         ...
 
+    def lock(self, name: str) -> None:
+        """Serialise with every other unit of work that locks ``name`` (in any process, on
+        any host) until this one ends: a check-then-write on rows no constraint covers."""
+        ...
+
 
 @dataclass(frozen=True)
 class MigrationInfo:

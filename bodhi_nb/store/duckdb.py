@@ -256,6 +256,9 @@ class _DuckTx:
         except duckdb.Error as exc:
             raise _translate(exc) from exc
 
+    def lock(self, name: str) -> None:
+        """Nothing to do: the lease makes every unit of work exclusive."""
+
 
 def _run(conn: Any, sql: str, params: Sequence[object]) -> list[Row]:
     """One statement on ``conn``, every row (DuckDB errors translated)."""

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import hashlib
 import logging
 import re
 import threading
@@ -191,6 +192,12 @@ class _PgTx:
             self.conn.execute(sql.encode("utf-8"))
         except psycopg.Error as exc:
             raise self.store._translate(exc, self.conn) from exc
+
+    def lock(self, name: str) -> None:
+        # A transaction-scoped advisory lock: released by COMMIT or ROLLBACK.
+        key = int.from_bytes(hashlib.blake2b(name.encode("utf-8"), digest_size=8).digest(),
+                             "big", signed=True)
+        self.execute("SELECT pg_advisory_xact_lock(?)", [key])
 
 
 class PostgresStore:
