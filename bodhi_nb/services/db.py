@@ -7,6 +7,8 @@ tables the other services are built with, and answers ``db status``, ``db migrat
 
 from __future__ import annotations
 
+import functools
+
 from bodhi_nb.store import Tables
 from bodhi_nb.store.base import MigrationInfo, Store, StoreInfo
 
@@ -16,7 +18,11 @@ __all__ = ["DbService"]
 class DbService:
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.tables = Tables.on(store)
+
+    @functools.cached_property
+    def tables(self) -> Tables:
+        """The typed tables (built on first use: `status` needs none)."""
+        return Tables.on(self.store)
 
     def __repr__(self) -> str:
         return f"DbService({self.store.backend})"

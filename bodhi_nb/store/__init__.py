@@ -14,15 +14,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bodhi_nb.errors import BadUrlError
-from bodhi_nb.store.api_aliases import ApiAliasesTable
 from bodhi_nb.store.base import BACKENDS, Store, StoreInfo
-from bodhi_nb.store.chat_messages import ChatMessagesTable
-from bodhi_nb.store.downloads import DownloadsTable
-from bodhi_nb.store.secrets import SecretsTable
-from bodhi_nb.store.sessions import SessionsTable
 
 if TYPE_CHECKING:
+    from bodhi_nb.store.api_aliases import ApiAliasesTable
     from bodhi_nb.store.base import Clock
+    from bodhi_nb.store.chat_messages import ChatMessagesTable
+    from bodhi_nb.store.downloads import DownloadsTable
+    from bodhi_nb.store.secrets import SecretsTable
+    from bodhi_nb.store.sessions import SessionsTable
 
 __all__ = ["BACKENDS", "DUCKDB_FILE", "Store", "StoreInfo", "Tables", "backend_of",
            "open_store", "redact_password"]
@@ -46,6 +46,12 @@ class Tables:
 
     @classmethod
     def on(cls, store: Store) -> Tables:
+        from bodhi_nb.store.api_aliases import ApiAliasesTable
+        from bodhi_nb.store.chat_messages import ChatMessagesTable
+        from bodhi_nb.store.downloads import DownloadsTable
+        from bodhi_nb.store.secrets import SecretsTable
+        from bodhi_nb.store.sessions import SessionsTable
+
         return cls(store, DownloadsTable(store),
                    ApiAliasesTable(store, key_prefix=API_KEY_PREFIX), SecretsTable(store),
                    SessionsTable(store), ChatMessagesTable(store))

@@ -41,7 +41,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from time import time_ns
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bodhi_nb._fs import FlockFile, atomic_write_text, make_private_dir
 from bodhi_nb.errors import (
@@ -55,7 +55,9 @@ from bodhi_nb.errors import (
 )
 from bodhi_nb.objs import new_ulid
 from bodhi_nb.store.base import Clock, MigrationInfo, Row, StoreInfo, Tx, first_line
-from bodhi_nb.store.migrate import Migration, Runner, load_migrations
+
+if TYPE_CHECKING:
+    from bodhi_nb.store.migrate import Migration, Runner
 
 __all__ = ["DuckDbStore", "prepare_home"]
 
@@ -304,8 +306,11 @@ class DuckDbStore:
         # 0.2 s: with four kernels storing a secret every 20 ms, p99 of a store was ~1.1 s
         # (1.9 s at 0.5 s); a turn shorter still pays a close and an open too often.
         self.max_hold = max_hold
-        self._runner = Runner(migrations if migrations is not None else load_migrations(),
-                              time.utc_now)
+        # The runner (and the migration files) are read on first use, not when a kernel's
+        # registry is built: `status` never needs them.
+        self._migrations = migrations
+        self._runner_made: Runner | None = None
+        self._now = time.utc_now
         self._mutex = threading.RLock()
         self._idle = threading.Condition(self._mutex)
         self._conn: Any = None
@@ -327,6 +332,16 @@ class DuckDbStore:
     @property
     def location(self) -> str:
         return str(self.path)
+
+    @property
+    def _runner(self) -> Runner:
+        if self._runner_made is None:
+            from bodhi_nb.store.migrate import Runner, load_migrations
+
+            found = self._migrations
+            self._runner_made = Runner(found if found is not None else load_migrations(),
+                                       self._now)
+        return self._runner_made
 
     @property
     def migrations(self) -> list[Migration]:
