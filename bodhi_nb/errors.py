@@ -633,6 +633,16 @@ class GatedAccessError(HubServiceError):
     error_type = ErrorType.FORBIDDEN
 
 
+class HubCancelledError(HubServiceError):
+    """The user cancelled the download (``CancelToken``); its partial file stays, so the
+    next pull resumes it. args: repo, filename"""
+
+    error_type = ErrorType.CONFLICT
+
+
+__all__ += ["HubCancelledError"]  # issue 10's panels (cancellable pulls), beside its class
+
+
 class MayNotExistError(HubServiceError):
     """Anonymous RepoNotFound: missing, or private. args: repo"""
 

@@ -13,7 +13,7 @@ import re
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -34,11 +34,13 @@ __all__ = [
     "LLAMA_FLAG_SPELLINGS",
     "ChatMessage",
     "HistoryEntry",
+    "ThreadInfo",
     "Envelope",
     "SecretInfo",
     "AliasSource",
     "ApiAlias",
     "ApiFormat",
+    "CancelToken",
     "ChatTarget",
     "DownloadRequest",
     "DownloadStatus",
@@ -65,6 +67,60 @@ _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 #: How an answer may render, as an alias can fix it (``alias create --format``).
 ANSWER_FORMATS = ("markdown", "text")
+
+
+class CancelToken:
+    """A request to stop, shared between the thread that asks and the one that works.
+
+    ``cancel()`` may be called from any thread, any number of times; the worker checks
+    ``cancelled`` between units of work (a chunk of a download, a delta of a chat answer)
+    and may register ``on_cancel`` callbacks that run once, at the first ``cancel()`` (or at
+    once when already cancelled): e.g. to close a connection blocked in a read.
+    """
+
+    __slots__ = ("_callbacks", "_event", "_lock")
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._lock = threading.Lock()
+        self._callbacks: list[Callable[[], None]] = []
+
+    def cancel(self) -> None:
+        with self._lock:
+            if self._event.is_set():
+                return
+            self._event.set()
+            callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:  # a closing connection may complain; the stop still holds
+                pass
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until cancelled (True) or ``timeout`` seconds pass (False)."""
+        return self._event.wait(timeout)
+
+    def on_cancel(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Run ``callback`` at the first ``cancel()``; returns a function that forgets it."""
+        with self._lock:
+            if not self._event.is_set():
+                self._callbacks.append(callback)
+
+                def forget() -> None:
+                    with self._lock:
+                        if callback in self._callbacks:
+                            self._callbacks.remove(callback)
+                return forget
+        callback()
+        return lambda: None
+
+    def __repr__(self) -> str:
+        return f"CancelToken(cancelled={self.cancelled})"
 
 
 _ulid_lock = threading.Lock()
@@ -694,6 +750,26 @@ class HistoryEntry:
     created_at: datetime
     usage: dict[str, Any] | None
     timings: dict[str, Any] | None
+
+    @property
+    def finish_reason(self) -> str | None:
+        """``"stopped"`` for an answer the user stopped (kept with its usage); else None
+        (the finish reason of a complete answer is not logged)."""
+        value = (self.usage or {}).get("finish_reason")
+        return value if isinstance(value, str) else None
+
+
+@dataclass(frozen=True)
+class ThreadInfo:
+    """A thread of chat history: its name, last activity, counts and the alias it used
+    last. A one-off exchange is a thread of its own (``named`` False)."""
+
+    thread: str
+    last_at: datetime
+    exchanges: int
+    messages: int
+    last_alias: str | None
+    named: bool
 
 
 @dataclass(frozen=True)

@@ -315,7 +315,9 @@ class HistoryCommand(Command[HistoryRequest]):
                     "model": e.model, "prompt": e.prompt, "answer": e.answer,
                     "created_at": e.created_at, "usage": e.usage, "timings": e.timings}
                    for e in entries]
-        rows = [(e.created_at, e.thread, e.alias, _clip(e.prompt, 50), _clip(e.answer, 70),
+        rows = [(e.created_at, e.thread, e.alias, _clip(e.prompt, 50),
+                 _clip(e.answer, 70) if e.finish_reason is None
+                 else f"{_clip(e.answer, 70)} {ctx.t(f'history-{e.finish_reason}')}",
                  (e.usage or {}).get("completion_tokens"),
                  _ms((e.timings or {}).get("total_ms"))) for e in entries]
         return ctx.table(("when", "thread", "alias", "prompt", "answer", "tokens", "total"), rows,

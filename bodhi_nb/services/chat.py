@@ -29,6 +29,13 @@ Events (``chat(..., on_event=callback)``; ``callback(ChatEvent)``): ``starting``
 ``started`` while the llama.cpp server for a local alias starts (``alias``, ``seconds``),
 ``template_fallback`` once per alias and service (``alias``, ``format``, ``file``,
 ``repo``), and ``format`` (``markdown``: bool) just before the request is sent.
+Stopping (issue 10's panels): ``chat(..., cancel=token)`` takes a
+:class:`~bodhi_nb.objs.CancelToken`; once it is cancelled the service reads no further delta
+of the stream (the connection closes), keeps the partial answer, and returns and logs it
+with finish reason :data:`STOPPED` (``HistoryEntry.finish_reason``; stored in the assistant
+row's usage, as ``{"finish_reason": "stopped"}``). ``threads`` lists the threads of the
+history, newest activity first; ``history`` and ``threads`` page with ``limit``/``offset``.
+
 Timings run from ``ChatRequest.started_at`` (the front end's Enter) when given: the time to
 first token includes the server's start, which ``startup_ms`` reports on its own.
 """
@@ -52,10 +59,12 @@ from bodhi_nb.errors import (
 )
 from bodhi_nb.objs import (
     ApiAlias,
+    CancelToken,
     ChatMessage,
     ChatTarget,
     HistoryEntry,
     Repo,
+    ThreadInfo,
     UserAlias,
     new_ulid,
 )
@@ -68,8 +77,11 @@ if TYPE_CHECKING:
     from bodhi_nb.services.hf_cache import HfCache
     from bodhi_nb.services.local_llm import LocalLlmService
 
-__all__ = ["ChatEvent", "ChatReply", "ChatRequest", "ChatService", "HistoryEntry",
-           "check_request_params"]
+__all__ = ["STOPPED", "ChatEvent", "ChatReply", "ChatRequest", "ChatService", "HistoryEntry",
+           "ThreadInfo", "check_request_params"]
+
+#: The finish reason of an answer stopped through a ``CancelToken`` (kept and logged).
+STOPPED = "stopped"
 
 #: What stops an answer under the fallback format: the frame's next ``###`` section.
 FALLBACK_STOPS = ("\n###",)
@@ -197,9 +209,12 @@ class ChatService:
     # -- chatting ---------------------------------------------------------------------------
 
     def chat(self, request: ChatRequest, on_delta: Callable[[str], None] | None = None,
-             on_event: Callable[[ChatEvent], None] | None = None) -> ChatReply:
+             on_event: Callable[[ChatEvent], None] | None = None,
+             cancel: CancelToken | None = None) -> ChatReply:
         """Send one prompt; ``on_delta`` receives the answer as it streams, ``on_event``
-        what happens meanwhile (a server start, a fallback format)."""
+        what happens meanwhile (a server start, a fallback format). Cancelling ``cancel``
+        ends a streamed answer after the delta being handled: the reply (and the history)
+        keeps the text so far, with finish reason :data:`STOPPED`."""
         started = request.started_at if request.started_at is not None else _time.perf_counter()
         alias = self.data.find_alias(request.alias)
         if alias is None:
@@ -240,7 +255,7 @@ class ChatService:
             if on_event is not None:
                 on_event(ChatEvent("format", {"markdown": markdown}))
             body["model"] = target.model
-            reply = self._send(target, body, request, on_delta, started)
+            reply = self._send(target, body, request, on_delta, started, cancel)
         timings = dict(reply.timings)
         if model.get("startup_ms") is not None:
             timings["startup_ms"] = model["startup_ms"]
@@ -281,23 +296,20 @@ class ChatService:
         return messages
 
     def _send(self, target: ChatTarget, body: dict[str, Any], request: ChatRequest,
-              on_delta: Callable[[str], None] | None, start: float) -> ChatReply:
+              on_delta: Callable[[str], None] | None, start: float,
+              cancel: CancelToken | None = None) -> ChatReply:
         first: float | None = None
         usage: dict[str, Any] | None = None
         finish: str | None = None
         model = target.model
         if request.stream:
             parts: list[str] = []
-            for delta in self.ai_api.stream_chat_completion(target, {**body, "stream": True}):
-                if delta.text:
-                    if first is None:
-                        first = _time.perf_counter()
-                    parts.append(delta.text)
-                    if on_delta is not None:
-                        on_delta(delta.text)
-                usage = delta.usage or usage
-                finish = delta.finish_reason or finish
-                model = delta.model or model
+            if cancel is not None and cancel.cancelled:
+                finish = STOPPED  # stopped before anything was sent
+            else:
+                finish, usage, streamed_model, first = self._stream(target, body, parts,
+                                                                    on_delta, cancel)
+                model = streamed_model or model
             text = "".join(parts)
             if usage is None and parts:
                 # llama.cpp's servers ignore stream_options.include_usage; they stream one
@@ -320,6 +332,38 @@ class ChatService:
         return ChatReply(text, request.alias, str(model), request.thread,
                          new_ulid(self.time.utc_now()), params, usage, timings, finish)
 
+    def _stream(self, target: ChatTarget, body: dict[str, Any], parts: list[str],
+                on_delta: Callable[[str], None] | None,
+                cancel: CancelToken | None
+                ) -> tuple[str | None, dict[str, Any] | None, str | None, float | None]:
+        """Read the streamed answer into ``parts``; returns its finish reason (STOPPED when
+        ``cancel`` ended it), usage, model and the time of its first token."""
+        usage: dict[str, Any] | None = None
+        finish: str | None = None
+        model: str | None = None
+        first: float | None = None
+        stream = self.ai_api.stream_chat_completion(target, {**body, "stream": True})
+        try:
+            for delta in stream:
+                if cancel is not None and cancel.cancelled:
+                    finish = STOPPED
+                    break
+                if delta.text:
+                    if first is None:
+                        first = _time.perf_counter()
+                    parts.append(delta.text)
+                    if on_delta is not None:
+                        on_delta(delta.text)
+                usage = delta.usage or usage
+                finish = delta.finish_reason or finish
+                model = delta.model or model
+                if cancel is not None and cancel.cancelled and delta.finish_reason is None:
+                    finish = STOPPED
+                    break
+        finally:
+            stream.close()  # an early stop closes the connection: the server stops too
+        return finish, usage, model, first
+
     # -- history ----------------------------------------------------------------------------
 
     def _log(self, request: ChatRequest, reply: ChatReply, body: dict[str, Any],
@@ -333,12 +377,21 @@ class ChatService:
                                         params=_RESET))
         messages.append(ChatMessage(new_ulid(), thread, reply.exchange, 0, "user",
                                     request.prompt, now, request.alias, reply.model, params))
+        usage = reply.usage
+        if reply.finish_reason == STOPPED:  # no column of its own: kept with the usage
+            usage = {**(usage or {}), "finish_reason": STOPPED}
         messages.append(ChatMessage(new_ulid(), thread, reply.exchange, 1, "assistant",
                                     reply.text, now, request.alias, reply.model, params,
-                                    json.dumps(reply.usage), json.dumps(reply.timings)))
+                                    json.dumps(usage), json.dumps(reply.timings)))
         self.messages.add(messages)
 
     def history(self, limit: int = 10, thread: str | None = None,
-                query: str | None = None) -> list[HistoryEntry]:
-        """Newest exchanges first."""
-        return self.messages.history(limit=limit, thread=thread, query=query)
+                query: str | None = None, offset: int = 0) -> list[HistoryEntry]:
+        """Newest exchanges first; ``limit`` of them after the first ``offset``."""
+        return self.messages.history(limit=limit, thread=thread, query=query, offset=offset)
+
+    def threads(self, limit: int = 20, offset: int = 0,
+                named_only: bool = False) -> list[ThreadInfo]:
+        """Threads of the history, the most recently active first (``named_only``: leave out
+        one-off exchanges, which are threads of their own)."""
+        return self.messages.threads(limit=limit, offset=offset, named_only=named_only)

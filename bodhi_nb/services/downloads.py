@@ -12,16 +12,26 @@ looks at it: it becomes an error row whose code is :data:`INTERRUPTED`, which
 ``downloads`` shows as ``interrupted`` and ``downloads retry`` resumes. A pull stopped by an
 interrupt (Ctrl-C, the kernel's stop button) ends the same way, with the bytes already in
 the partial file.
+
+For front ends that show downloads live (issue 10's panels): a pull takes a
+:class:`~bodhi_nb.objs.CancelToken` (or ``cancel(request_id)`` stops one this process runs);
+a cancelled pull keeps its partial file and ends as an error row whose code is
+:data:`CANCELLED`, which ``downloads retry`` (or the same pull) resumes. ``watch`` lets a
+second observer follow a download already running in this process, e.g. a panel whose cell
+was run again re-attaches to the pull its first run started. ``list`` pages with ``limit``
+and ``offset``; ``count`` says how many rows there are.
 """
 
 from __future__ import annotations
 
 import builtins
 import dataclasses
+import functools
 import json
 import os
 import socket
 import threading
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -31,21 +41,24 @@ from bodhi_nb.errors import (
     DownloadActiveError,
     DownloadNotFailedError,
     DownloadNotFoundError,
+    HubCancelledError,
     error_class,
 )
-from bodhi_nb.objs import DownloadRequest, DownloadStatus, HubFile, Repo, new_ulid
+from bodhi_nb.objs import CancelToken, DownloadRequest, DownloadStatus, HubFile, Repo, new_ulid
 from bodhi_nb.redact import get_logger
 from bodhi_nb.services.hub import HubService, Progress
 from bodhi_nb.services.time import TimeService
 from bodhi_nb.store.downloads import DownloadsTable
 
-__all__ = ["INTERRUPTED", "DownloadService", "error_code", "error_of", "owner_alive",
-           "this_owner"]
+__all__ = ["CANCELLED", "INTERRUPTED", "DownloadService", "error_code", "error_of",
+           "owner_alive", "this_owner"]
 
 _log = get_logger("bodhi_nb.downloads")
 
 #: The error code of a request whose pull was interrupted (a kill, Ctrl-C): resumable.
 INTERRUPTED = "interrupted"
+#: The error code of a request the user cancelled: resumable too (its partial file stays).
+CANCELLED = HubCancelledError.code
 
 
 def error_code(request: DownloadRequest) -> str | None:
@@ -130,7 +143,10 @@ def owner_alive(owner: str) -> bool | None:
 
 
 class _DbProgress:
-    """Writes progress to the request row, throttled; forwards everything to ``inner``."""
+    """Writes progress to the request row, throttled; forwards everything to ``inner`` and
+    to the watchers (``DownloadService.watch``). A watcher gets ``start`` at once when it
+    attaches to a body already under way, and ``finish`` once when the run ends, whatever
+    its outcome (the row then holds it)."""
 
     def __init__(self, service: DownloadService, request_id: str, inner: Progress | None,
                  interval: float) -> None:
@@ -139,29 +155,67 @@ class _DbProgress:
         self._inner = inner
         self._interval = interval
         self._last: float | None = None
+        self.filename = ""
         self.total = 0
         self.done = 0
+        self._watchers: list[Progress] = []
+        self._ended = False
+        self._lock = threading.RLock()
 
     def start(self, filename: str, total: int, initial: int) -> None:
+        self.filename = filename
         self.total, self.done = total, initial
         self._write(force=True)
         if self._inner:
             self._inner.start(filename, total, initial)
+        self._tell(lambda w: w.start(filename, total, initial))
 
     def advance(self, done: int) -> None:
         self.done = done
         self._write(force=False)
         if self._inner:
             self._inner.advance(done)
+        self._tell(lambda w: w.advance(done))
 
     def notice(self, text: str) -> None:
         if self._inner:
             self._inner.notice(text)
+        self._tell(lambda w: w.notice(text))
 
     def finish(self) -> None:
         self._write(force=True)
         if self._inner:
             self._inner.finish()
+
+    # -- watchers ---------------------------------------------------------------------------
+
+    def attach(self, watcher: Progress) -> Callable[[], None] | None:
+        """Add ``watcher`` (None once the run has ended); returns its unsubscribe."""
+        with self._lock:
+            if self._ended:
+                return None
+            self._watchers.append(watcher)
+            if self.total > 0:
+                _safely(lambda: watcher.start(self.filename, self.total, self.done))
+
+        def detach() -> None:
+            with self._lock:
+                if watcher in self._watchers:
+                    self._watchers.remove(watcher)
+        return detach
+
+    def end(self) -> None:
+        """The run is over: every watcher gets ``finish`` and is let go."""
+        with self._lock:
+            self._ended = True
+            watchers, self._watchers = self._watchers, []
+        for watcher in watchers:
+            _safely(watcher.finish)
+
+    def _tell(self, call: Callable[[Progress], None]) -> None:
+        with self._lock:
+            for watcher in builtins.list(self._watchers):
+                _safely(functools.partial(call, watcher))
 
     def counts(self) -> dict[str, Any]:
         """The byte counts to store with the outcome (those the hub reported last)."""
@@ -178,6 +232,14 @@ class _DbProgress:
                               started=True)
 
 
+def _safely(call: Callable[[], None]) -> None:
+    """A watcher's failure (a closed front end) must not stop the download."""
+    try:
+        call()
+    except Exception:
+        _log.debug("a download watcher failed", exc_info=True)
+
+
 class DownloadService:
     def __init__(self, rows: DownloadsTable, hub: HubService, time: TimeService,
                  write_interval: float = 3.0) -> None:
@@ -188,14 +250,23 @@ class DownloadService:
         self._threads: dict[str, threading.Thread] = {}
         #: requests this process is downloading now (foreground or background).
         self._working: set[str] = set()
+        #: the cancel token and progress tracker of each request in ``_working``
+        self._tokens: dict[str, CancelToken] = {}
+        self._trackers: dict[str, _DbProgress] = {}
         self._lock = threading.Lock()
         self._owner = this_owner()
 
     # -- queries ----------------------------------------------------------------------------
 
-    def list(self, include_archived: bool = False) -> list[DownloadRequest]:
-        rows = self.rows.list(include_archived=include_archived)
+    def list(self, include_archived: bool = False, limit: int = 100,
+             offset: int = 0) -> list[DownloadRequest]:
+        """Newest change first; ``limit`` rows after the first ``offset``."""
+        rows = self.rows.list(include_archived=include_archived, limit=limit, offset=offset)
         return self._settle(rows)
+
+    def count(self, include_archived: bool = False) -> int:
+        """How many rows ``list`` pages through."""
+        return self.rows.count(include_archived=include_archived)
 
     def get(self, request_id: str) -> DownloadRequest:
         found = self.rows.get(request_id)
@@ -208,6 +279,26 @@ class DownloadService:
         with self._lock:
             return request_id in self._working
 
+    def watch(self, request_id: str, watcher: Progress) -> Callable[[], None] | None:
+        """Follow a download this process runs now (started by anyone: a background pull, a
+        cell run before): ``watcher`` gets ``start`` at once with the bytes so far, then
+        ``advance`` and ``notice`` as the pull goes, and ``finish`` once when it ends,
+        whatever the outcome (read the row then). Returns the function that stops watching,
+        or None when the request is not running here (show its row instead)."""
+        with self._lock:
+            tracker = self._trackers.get(request_id)
+        return tracker.attach(watcher) if tracker is not None else None
+
+    def cancel(self, request_id: str) -> bool:
+        """Ask the pull of ``request_id`` running in this process to stop (between chunks;
+        its partial file stays). False when it is not running here."""
+        with self._lock:
+            token = self._tokens.get(request_id)
+        if token is None:
+            return False
+        token.cancel()
+        return True
+
     def state(self, request: DownloadRequest) -> str:
         """What ``downloads`` shows: ``interrupted`` for an interrupted pull, else the
         status (``pending`` rows of a live process elsewhere included)."""
@@ -218,19 +309,23 @@ class DownloadService:
     # -- actions ----------------------------------------------------------------------------
 
     def pull(self, repo: Repo, filename: str, revision: str = "main",
-             progress: Progress | None = None, background: bool = False) -> DownloadRequest:
-        """Record the request and download (now, or in a background thread)."""
+             progress: Progress | None = None, background: bool = False,
+             cancel: CancelToken | None = None) -> DownloadRequest:
+        """Record the request and download (now, or in a background thread). A pull of a
+        request already running here returns its row (``watch`` follows it). ``cancel``
+        stops the download between chunks: the row becomes an error coded
+        :data:`CANCELLED` (a foreground pull raises ``HubCancelledError``)."""
         request = self._request_for(repo, filename, revision)
         if self.running(request.id):
             return request
-        return self._run(request, progress, background)
+        return self._run(request, progress, background, cancel)
 
     def retry(self, request_id: str, progress: Progress | None = None,
-              background: bool = False) -> DownloadRequest:
+              background: bool = False, cancel: CancelToken | None = None) -> DownloadRequest:
         request = self._settle([self.get(request_id)])[0]
         if request.status is not DownloadStatus.ERROR:
             raise DownloadNotFailedError(id=request_id, status=request.status.value)
-        return self._run(request, progress, background)
+        return self._run(request, progress, background, cancel)
 
     def archive(self, request_id: str) -> DownloadRequest:
         request = self._settle([self.get(request_id)])[0]
@@ -307,53 +402,63 @@ class DownloadService:
         return request
 
     def _run(self, request: DownloadRequest, progress: Progress | None,
-             background: bool) -> DownloadRequest:
+             background: bool, cancel: CancelToken | None = None) -> DownloadRequest:
         now = self.time.utc_now()
         reset = dataclasses.replace(request, status=DownloadStatus.PENDING, error=None,
                                     started_at=None, updated_at=now)
+        tracker = _DbProgress(self, reset.id, progress, self.write_interval)
+        token = cancel or CancelToken()
         with self._lock:
             self._working.add(reset.id)
+            self._tokens[reset.id] = token
+            self._trackers[reset.id] = tracker
         try:
             with self.rows.transaction():
                 self.rows.update(reset)
                 self.rows.set_owner(reset.id, self._owner)
             if not background:
-                self._work(reset, progress, reraise=True)
+                self._work(reset, tracker, token, reraise=True)
                 return self.get(reset.id)
-            thread = threading.Thread(target=self._work_in_background, args=(reset, progress),
+            thread = threading.Thread(target=self._work_in_background,
+                                      args=(reset, tracker, token),
                                       name=f"bodhi-pull-{reset.id}", daemon=True)
             with self._lock:
                 self._threads[reset.id] = thread
             thread.start()
         except BaseException:
-            with self._lock:
-                self._working.discard(reset.id)
+            self._done(reset.id, tracker)
             raise
         return reset
 
-    def _work_in_background(self, request: DownloadRequest,
-                            progress: Progress | None) -> None:
+    def _work_in_background(self, request: DownloadRequest, tracker: _DbProgress,
+                            token: CancelToken) -> None:
         try:
-            self._work(request, progress, reraise=False)
+            self._work(request, tracker, token, reraise=False)
         except Exception:  # the row holds the outcome; a thread has nobody to raise to
             _log.debug("background pull %s failed", request.id, exc_info=True)
 
-    def _work(self, request: DownloadRequest, progress: Progress | None,
+    def _work(self, request: DownloadRequest, tracker: _DbProgress, token: CancelToken,
               reraise: bool) -> HubFile | None:
         """Run one download; the outcome lands in the row. A background run (``reraise``
         false) keeps its error in the row only."""
         try:
-            return self._download(request, progress, reraise)
+            return self._download(request, tracker, token, reraise)
         finally:
-            with self._lock:
-                self._working.discard(request.id)
+            self._done(request.id, tracker)
 
-    def _download(self, request: DownloadRequest, progress: Progress | None,
+    def _done(self, request_id: str, tracker: _DbProgress) -> None:
+        with self._lock:
+            self._working.discard(request_id)
+            self._tokens.pop(request_id, None)
+            if self._trackers.get(request_id) is tracker:
+                del self._trackers[request_id]
+        tracker.end()
+
+    def _download(self, request: DownloadRequest, tracker: _DbProgress, token: CancelToken,
                   reraise: bool) -> HubFile | None:
-        tracker = _DbProgress(self, request.id, progress, self.write_interval)
         try:
             found = self.hub.download(Repo.parse(request.repo), request.filename,
-                                      request.revision, tracker)
+                                      request.revision, tracker, cancel=token)
         except BodhiError as exc:
             self._update(request.id, status=DownloadStatus.ERROR,
                          error=json.dumps({"code": exc.code, "params": exc.params}),

@@ -59,6 +59,7 @@ from bodhi_nb.errors import (
     GatedAccessError,
     GatedNoTokenError,
     HubBadResponseError,
+    HubCancelledError,
     HubServiceError,
     InvalidEndpointError,
     InvalidTokenError,
@@ -74,7 +75,7 @@ from bodhi_nb.errors import (
     UnsafePathError,
     UnverifiableFileError,
 )
-from bodhi_nb.objs import HubFile, Notice, Repo, is_http_url
+from bodhi_nb.objs import CancelToken, HubFile, Notice, Repo, is_http_url
 from bodhi_nb.redact import redact_url, strip_control
 from bodhi_nb.services.hf_cache import HfCache, check_filename, check_revision, first_hop
 from bodhi_nb.services.time import TimeService
@@ -320,9 +321,14 @@ class HubService:
     # -- download ---------------------------------------------------------------------------
 
     def download(self, repo: Repo, filename: str, revision: str = "main",
-                 progress: Progress | None = None) -> HubFile:
-        """The cached file, downloading (or resuming) it first if it is not there."""
+                 progress: Progress | None = None,
+                 cancel: CancelToken | None = None) -> HubFile:
+        """The cached file, downloading (or resuming) it first if it is not there.
+
+        ``cancel`` stops the body between chunks (and before it starts): the partial file
+        stays for the next pull to resume, and :class:`HubCancelledError` is raised."""
         progress = progress or _NoProgress()
+        cancel = cancel or CancelToken()
         try:
             return self.cache.find_local_file(repo, filename, revision)
         except LocalFileNotFoundError:
@@ -345,7 +351,7 @@ class HubService:
                         # A blob of another size is no copy of this content (a copy cut
                         # short by hand or by a full disk): fetch it again, never link it.
                         paths.blob.unlink(missing_ok=True)
-                        self._fetch(remote, paths, progress)
+                        self._fetch(remote, paths, progress, cancel)
             self._publish(paths)
         except _WriteFailed as exc:
             raise self._disk_error(exc.error, paths) from exc.error
@@ -573,9 +579,10 @@ class HubService:
 
     # -- internals: the body ----------------------------------------------------------------
 
-    def _fetch(self, remote: RemoteFile, paths: _Paths, progress: Progress) -> None:
+    def _fetch(self, remote: RemoteFile, paths: _Paths, progress: Progress,
+               cancel: CancelToken) -> None:
         for attempt in ("resume", "fresh"):
-            digest = self._stream_to(remote, paths.partial, progress)
+            digest = self._stream_to(remote, paths.partial, progress, cancel)
             expected = remote.etag
             if digest == expected:
                 os.replace(paths.partial, paths.blob)
@@ -586,7 +593,8 @@ class HubService:
                                             expected=expected[:12], actual=digest[:12])
             progress.notice(Notice("hub-discarded-partial", filename=remote.filename))
 
-    def _stream_to(self, remote: RemoteFile, partial: Path, progress: Progress) -> str:
+    def _stream_to(self, remote: RemoteFile, partial: Path, progress: Progress,
+                   cancel: CancelToken) -> str:
         """Append the missing bytes to ``partial``; returns the digest of the whole file."""
         hasher = _Hasher(remote.etag, remote.size)
         partial.parent.mkdir(parents=True, exist_ok=True)
@@ -601,8 +609,11 @@ class HubService:
             progress.start(remote.filename, remote.size, have)
             failures = 0
             while have < remote.size:
+                if cancel.cancelled:
+                    fh.flush()
+                    raise HubCancelledError(repo=remote.repo.id, filename=remote.filename)
                 try:
-                    have = self._get_range(remote, fh, hasher, have, progress)
+                    have = self._get_range(remote, fh, hasher, have, progress, cancel)
                 except (OSError, HTTPException, _Restart) as exc:
                     if isinstance(exc, _Restart):
                         fh.truncate(0)
@@ -625,7 +636,7 @@ class HubService:
         return hasher.hexdigest()
 
     def _get_range(self, remote: RemoteFile, fh: Any, hasher: _Hasher, start: int,
-                   progress: Progress) -> int:
+                   progress: Progress, cancel: CancelToken) -> int:
         headers = {"user-agent": _USER_AGENT, "accept-encoding": "identity"}
         if start:
             headers["range"] = f"bytes={start}-"
@@ -645,13 +656,16 @@ class HubService:
             done = start
             last = self.time.monotonic()
             with _Pipeline(fh, hasher) as pipe:
-                for n in pipe.pump(response):
+                for n in pipe.pump(response, cancel):
                     done += n
                     now = self.time.monotonic()
                     if now - last >= self.progress_interval:
                         progress.advance(done)
                         last = now
             progress.advance(done)
+            if cancel.cancelled and done < remote.size:
+                # the bytes read so far are in the partial file (the pipeline wrote them)
+                raise HubCancelledError(repo=remote.repo.id, filename=remote.filename)
             if done < remote.size:
                 raise ConnectionResetError(f"body ended after {done - start:,} bytes")
             return done
@@ -748,15 +762,16 @@ class _Pipeline:
             finally:
                 self._free.put(buf)
 
-    def pump(self, response: HTTPResponse) -> Iterator[int]:
-        """Read the body into the buffers; yields byte counts as they are handed over."""
+    def pump(self, response: HTTPResponse, cancel: CancelToken) -> Iterator[int]:
+        """Read the body into the buffers; yields byte counts as they are handed over.
+        Stops early (after handing over what it read) once ``cancel`` is set."""
         while True:
             if self._error is not None:
                 return
             buf = self._free.get()
             view = memoryview(buf)
             filled = 0
-            while filled < _BUFFER:
+            while filled < _BUFFER and not cancel.cancelled:
                 n = response.readinto(view[filled:])
                 if not n:
                     break

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from bodhi_nb.objs import ChatMessage, HistoryEntry
+from bodhi_nb.objs import ChatMessage, HistoryEntry, ThreadInfo
 from bodhi_nb.store.base import to_db_ts
 from bodhi_nb.store.table import Table
 
@@ -38,8 +38,9 @@ class ChatMessagesTable(Table):
         return [(str(r), str(c)) for r, c in rows]
 
     def history(self, *, limit: int = 10, thread: str | None = None,
-                query: str | None = None) -> list[HistoryEntry]:
-        """Exchanges, newest first; ``query`` matches prompt or answer, any case."""
+                query: str | None = None, offset: int = 0) -> list[HistoryEntry]:
+        """Exchanges, newest first; ``query`` matches prompt or answer, any case; ``limit``
+        of them after the first ``offset``."""
         where: list[str] = []
         args: list[object] = []
         if thread:
@@ -54,10 +55,31 @@ class ChatMessagesTable(Table):
             " a.usage, a.timings FROM chat_messages u JOIN chat_messages a"
             " ON a.exchange = u.exchange AND a.role = 'assistant'"
             f" WHERE u.role = 'user' {('AND ' + ' AND '.join(where)) if where else ''}"
-            " ORDER BY u.created_at DESC, u.exchange DESC LIMIT ?", [*args, limit])
+            " ORDER BY u.created_at DESC, u.exchange DESC LIMIT ? OFFSET ?",
+            [*args, max(limit, 0), max(offset, 0)])
         return [HistoryEntry(str(e), str(t), al, m, str(p), str(an), c,
                              json.loads(us) if us else None, json.loads(ti) if ti else None)
                 for e, t, al, m, p, an, c, us, ti in rows]
+
+    def threads(self, *, limit: int = 20, offset: int = 0,
+                named_only: bool = False) -> list[ThreadInfo]:
+        """Threads, the most recently active first (ties: the newest exchange, then the
+        name); reset markers are not counted. A one-off exchange is a thread named by its
+        exchange id; ``named_only`` leaves those out."""
+        where = " AND m.thread <> m.exchange" if named_only else ""
+        rows = self.store.execute(
+            "SELECT m.thread, max(m.created_at), count(DISTINCT m.exchange), count(*),"
+            " (SELECT l.alias FROM chat_messages l WHERE l.thread = m.thread"
+            "  AND l.role <> 'system' ORDER BY l.created_at DESC, l.exchange DESC,"
+            "  l.seq DESC LIMIT 1),"
+            " sum(CASE WHEN m.thread = m.exchange THEN 1 ELSE 0 END)"
+            f" FROM chat_messages m WHERE m.role <> 'system'{where}"
+            " GROUP BY m.thread"
+            " ORDER BY max(m.created_at) DESC, max(m.exchange) DESC, m.thread DESC"
+            " LIMIT ? OFFSET ?", [max(limit, 0), max(offset, 0)])
+        return [ThreadInfo(str(t), last, int(ex), int(n), None if al is None else str(al),
+                           int(one_off) == 0)
+                for t, last, ex, n, al, one_off in rows]
 
 
 def _like_escape(text: str) -> str:

@@ -43,12 +43,20 @@ class DownloadsTable(Table):
         rows = self.store.execute(f"{_SELECT} WHERE id = ?", [request_id])
         return _request(rows[0]) if rows else None
 
-    def list(self, *, include_archived: bool = False, limit: int = 100) -> list[DownloadRequest]:
-        """Newest change first."""
+    def list(self, *, include_archived: bool = False, limit: int = 100,
+             offset: int = 0) -> list[DownloadRequest]:
+        """Newest change first (ties by id, so pages never overlap); ``limit`` rows after
+        the first ``offset``."""
         where = "" if include_archived else "WHERE archived_at IS NULL"
-        rows = self.store.execute(f"{_SELECT} {where} ORDER BY updated_at DESC, id DESC LIMIT ?",
-                                  [limit])
+        rows = self.store.execute(
+            f"{_SELECT} {where} ORDER BY updated_at DESC, id DESC LIMIT ? OFFSET ?",
+            [max(limit, 0), max(offset, 0)])
         return [_request(r) for r in rows]
+
+    def count(self, *, include_archived: bool = False) -> int:
+        where = "" if include_archived else "WHERE archived_at IS NULL"
+        rows = self.store.execute(f"SELECT count(*) FROM download_requests {where}")
+        return int(rows[0][0])
 
     def latest_for(self, repo: str, filename: str, revision: str) -> DownloadRequest | None:
         """The newest unarchived request for this file at this revision."""
