@@ -182,7 +182,7 @@ def test_a_second_observer_reattaches_to_a_running_background_pull(
     assert stop_second is not None and stop_dropped is not None
     stop_dropped()
     size = big.stat().st_size
-    [(filename, total, initial)] = second.kinds("start")  # type: ignore[misc]
+    [(filename, total, initial)] = second.kinds("start")
     assert (filename, total) == (FILE, size) and 0 < initial < size  # where the bar is now
     first.release.set()
     assert second.finished.wait(LONG)
@@ -191,7 +191,7 @@ def test_a_second_observer_reattaches_to_a_running_background_pull(
 
     advances = second.kinds("advance")
     assert advances and advances[-1] == size
-    assert advances == sorted(advances)  # type: ignore[type-var]
+    assert advances == sorted(advances)
     assert second.kinds("finish") == [None] and second.calls[-1] == ("finish", None)
     assert dropped.kinds("advance") == [] and dropped.kinds("finish") == []
     assert first.kinds("finish") == [None]  # the pull's own progress, as before
@@ -224,3 +224,24 @@ def test_downloads_listing_pages_newest_first(registry: DefaultAppService) -> No
     assert [r.id for r in service.list(include_archived=True, limit=1, offset=6)] == [
         rows[6].id]
     assert [r.id for r in service.list()] == expected  # the default is unchanged
+
+
+def test_cancel_token_is_one_way_and_runs_its_callbacks_once() -> None:
+    token = CancelToken()
+    ran: list[str] = []
+    forget = token.on_cancel(lambda: ran.append("kept"))
+    token.on_cancel(lambda: ran.append("forgotten"))()  # registered, then forgotten
+    forget_boom = token.on_cancel(lambda: 1 / 0)
+    assert not token.cancelled and token.wait(0) is False
+    threads = [threading.Thread(target=token.cancel) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(LONG)
+    assert token.cancelled and token.wait(0) is True
+    assert ran == ["kept"]  # once, despite eight cancels; a failing callback is contained
+    token.on_cancel(lambda: ran.append("late"))  # already cancelled: runs at once
+    assert ran == ["kept", "late"]
+    forget()
+    forget_boom()
+    assert repr(token) == "CancelToken(cancelled=True)"
