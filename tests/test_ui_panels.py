@@ -164,6 +164,27 @@ def test_secrets_panel_sets_without_keeping_the_value(app: DefaultAppService) ->
     assert len(_tree(panel)) > 10  # the walk really went through the panel's tree
 
 
+def test_a_typed_value_goes_one_way_into_the_kernel(app: DefaultAppService,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # The front end sends the typed value (``set_state``, as a comm message would); the
+    # kernel must not echo it back (ipywidgets 8 echoes values by default), and the state
+    # it sends once the secret is stored holds an empty value.
+    from bodhi_nb import ui
+
+    panel = ui.secrets(app)
+    sent: list[Any] = []
+    monkeypatch.setattr(panel.password, "_send", lambda msg, buffers=None: sent.append(msg))
+    panel.name.value = "HF_TOKEN"
+    panel.password.set_state({"value": VALUE})
+    assert panel.password.value == VALUE  # the kernel has it ...
+    panel.set_button.click()
+    assert app.secret_service().retrieve_secret("HF_TOKEN") == VALUE
+    assert panel.password.value == ""  # ... and no longer
+    assert sent, "the emptied value is sent to the front end"
+    assert VALUE not in json.dumps(sent, default=str)
+    assert {"value": ""} in [m.get("state") for m in sent]
+
+
 def test_secrets_panel_refuses_bad_input_in_one_line(app: DefaultAppService) -> None:
     from bodhi_nb import ui
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import ipywidgets as widgets
+import traitlets
 
 from bodhi_nb.commands.grammar import Context
 from bodhi_nb.commands.results import _cell
@@ -25,8 +26,8 @@ if TYPE_CHECKING:
     from bodhi_nb.app import AppService
     from bodhi_nb.commands.results import Result
 
-__all__ = ["PAGE_SIZES", "Column", "ConfirmStrip", "ErrorLine", "Panel", "RowAction", "Table",
-           "Throttle", "widget_tree"]
+__all__ = ["PAGE_SIZES", "Column", "ConfirmStrip", "ErrorLine", "Panel", "RowAction",
+           "SecretBox", "Table", "Throttle", "widget_tree"]
 
 RowT = TypeVar("RowT")
 
@@ -311,6 +312,14 @@ class ErrorLine:
 
     def clear(self) -> None:
         self.widget.value = ""
+
+
+class SecretBox(widgets.Password):  # type: ignore[misc]
+    """A ``Password`` box whose value the kernel never echoes back to the front ends
+    (ipywidgets 8 echoes every value a front end sends, to keep other views in step): what
+    was typed goes one way, into the kernel, and the panel empties the box once read."""
+
+    value = traitlets.Unicode("", help="the typed value").tag(sync=True, echo_update=False)
 
 
 class Panel(widgets.VBox):  # type: ignore[misc]

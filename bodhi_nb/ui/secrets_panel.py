@@ -13,7 +13,7 @@ import ipywidgets as widgets
 
 from bodhi_nb.commands.grammar import said
 from bodhi_nb.objs import SecretInfo
-from bodhi_nb.ui.kit import Column, Panel, RowAction, Table
+from bodhi_nb.ui.kit import Column, Panel, RowAction, SecretBox, Table
 
 if TYPE_CHECKING:
     from bodhi_nb.app import AppService
@@ -36,9 +36,9 @@ class SecretsPanel(Panel):
                                  description=self.t("panel-secret-name-label"))
         # Not continuous: the front end sends the value once (on Enter or leaving the box),
         # not a prefix of it on every key.
-        self.password = widgets.Password(placeholder=self.t("panel-secret-value"),
-                                         description=self.t("panel-secret-value-label"),
-                                         continuous_update=False)
+        self.password = SecretBox(placeholder=self.t("panel-secret-value"),
+                                  description=self.t("panel-secret-value-label"),
+                                  continuous_update=False)
         self.set_button = widgets.Button(description=self.t("panel-secret-set"),
                                          button_style="primary")
         self.set_button.on_click(lambda _b: self.set_secret())
