@@ -130,6 +130,7 @@ class Table(Generic[RowT]):
         self.actions = tuple(actions)
         self._rows: list[RowT] = []
         self._texts: list[tuple[str, ...]] = []
+        self._haystacks: list[str] = []
         self.sort_key: str | None = None
         self.descending = False
         self.page = 0
@@ -167,6 +168,8 @@ class Table(Generic[RowT]):
         """Show these records (the filter, sort and page size stay; the page is clamped)."""
         self._rows = list(rows)
         self._texts = [tuple(c.shown(r) for c in self.columns) for r in self._rows]
+        # What the filter searches, folded once (cells apart: a match never spans two).
+        self._haystacks = ["\x00".join(t).casefold() for t in self._texts]
         self._render()
 
     @property
@@ -175,14 +178,16 @@ class Table(Generic[RowT]):
 
     def matching(self) -> list[RowT]:
         """The rows the filter lets through, in the current order."""
-        needle = self.filter.value.strip().casefold()
-        picked = [i for i, texts in enumerate(self._texts)
-                  if not needle or any(needle in t.casefold() for t in texts)]
+        return [self._rows[i] for i in self._matching()]
+
+    def _matching(self) -> list[int]:
+        needle = str(self.filter.value).strip().casefold()
+        picked = [i for i, hay in enumerate(self._haystacks) if needle in hay]
         if self.sort_key is not None:
             column = next(c for c in self.columns if c.key == self.sort_key)
             picked.sort(key=lambda i: _sort_key(column.value(self._rows[i])),
                         reverse=self.descending)
-        return [self._rows[i] for i in picked]
+        return picked
 
     def visible(self) -> list[RowT]:
         """The rows of the current page."""
@@ -220,7 +225,7 @@ class Table(Generic[RowT]):
     # -- drawing ----------------------------------------------------------------------------
 
     def _render(self) -> None:
-        matching = self.matching()
+        matching = self._matching()
         size = int(self.page_size.value)
         pages = max(1, -(-len(matching) // size))
         self.page = min(max(self.page, 0), pages - 1)
@@ -233,11 +238,10 @@ class Table(Generic[RowT]):
         children: list[widgets.Widget] = [self.headers[c.key] for c in self.columns]
         if self.actions:
             children.append(widgets.Label(""))
-        index = {id(r): i for i, r in enumerate(self._rows)}
         self.row_buttons = []
-        for row in shown:
-            texts = self._texts[index[id(row)]]
-            children += [widgets.Label(t) for t in texts]
+        for i in shown:
+            row = self._rows[i]
+            children += [widgets.Label(t) for t in self._texts[i]]
             if self.actions:
                 buttons = {}
                 for action in self.actions:
