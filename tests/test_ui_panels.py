@@ -83,14 +83,19 @@ def test_table_sorts_filters_and_pages_typed_records(app: DefaultAppService) -> 
     assert [r[2] for r in table.visible()][:3] == [999, 998, 997]
     assert table.headers["size"].description.endswith("▼")
 
+    from ipywidgets.widgets.widget import _instances
+
+    made = len(_instances)
     table.next.click()
     assert table.page == 1 and table.visible()[0][2] == 974
+    assert len(_instances) == made  # paging and sorting reuse the page's widgets
     table.filter.value = "model-00"  # 0..99, still sorted by size, descending
     assert table.page == 0
     assert len(table.matching()) == 100
     assert all(r[0] < 100 for r in table.visible())
     sizes = [r[2] for r in table.matching()]
     assert sizes == sorted(sizes, reverse=True)
+    assert len(_instances) == made
     table.page_size.value = 10
     assert table.pages() == 10 and len(table.visible()) == 10
 

@@ -157,6 +157,9 @@ class Table(Generic[RowT]):
             grid_gap="2px 12px"))
         #: the buttons of the visible rows, by action key (for tests and re-labelling).
         self.row_buttons: list[dict[str, widgets.Button]] = []
+        self._slots: list[_Slot] = []
+        self._actions_heading = widgets.Label("")
+        self._no_rows = widgets.Label(ctx.t("panel-no-rows"))
         self.widget = widgets.VBox([
             self.filter, self.grid,
             widgets.HBox([self.previous, self.next, self.where, self.page_size]),
@@ -224,6 +227,20 @@ class Table(Generic[RowT]):
 
     # -- drawing ----------------------------------------------------------------------------
 
+    def _new_slot(self) -> _Slot:
+        slot = _Slot([widgets.Label() for _ in self.columns], {}, widgets.HBox())
+        for action in self.actions:
+            button = widgets.Button(description=action.label, disabled=action.disabled,
+                                    tooltip=action.tooltip, layout=widgets.Layout(width="auto"))
+            button.on_click(self._press_handler(action, slot))
+            slot.buttons[action.key] = button
+        slot.box.children = tuple(slot.buttons.values())
+        return slot
+
+    def _press_handler(self, action: RowAction[RowT],
+                       slot: _Slot) -> Callable[[widgets.Button], None]:
+        return lambda _button: action.run(self._rows[slot.row])
+
     def _render(self) -> None:
         matching = self._matching()
         size = int(self.page_size.value)
@@ -237,23 +254,19 @@ class Table(Generic[RowT]):
             self.headers[column.key].description = self._ctx.heading(column.key) + mark
         children: list[widgets.Widget] = [self.headers[c.key] for c in self.columns]
         if self.actions:
-            children.append(widgets.Label(""))
-        self.row_buttons = []
-        for i in shown:
-            row = self._rows[i]
-            children += [widgets.Label(t) for t in self._texts[i]]
+            children.append(self._actions_heading)
+        while len(self._slots) < len(shown):
+            self._slots.append(self._new_slot())
+        for slot, i in zip(self._slots, shown, strict=False):
+            slot.row = i
+            for label, text in zip(slot.labels, self._texts[i], strict=True):
+                label.value = text
+            children += slot.labels
             if self.actions:
-                buttons = {}
-                for action in self.actions:
-                    button = widgets.Button(description=action.label, disabled=action.disabled,
-                                            tooltip=action.tooltip,
-                                            layout=widgets.Layout(width="auto"))
-                    button.on_click(_row_handler(action, row))
-                    buttons[action.key] = button
-                self.row_buttons.append(buttons)
-                children.append(widgets.HBox(list(buttons.values())))
+                children.append(slot.box)
+        self.row_buttons = [slot.buttons for slot in self._slots[:len(shown)]]
         if not shown:
-            children.append(widgets.Label(self._ctx.t("panel-no-rows")))
+            children.append(self._no_rows)
         self.grid.children = tuple(children)
         self.previous.disabled = self.page == 0
         self.next.disabled = self.page >= pages - 1
@@ -261,8 +274,15 @@ class Table(Generic[RowT]):
                                        rows=len(matching), total=len(self._rows))
 
 
-def _row_handler(action: RowAction[RowT], row: RowT) -> Callable[[widgets.Button], None]:
-    return lambda _button: action.run(row)
+@dataclass
+class _Slot:
+    """The widgets of one visible row, reused from page to page: paging, sorting and
+    filtering only set their values (no widget is made, none is left behind)."""
+
+    labels: list[widgets.Label]
+    buttons: dict[str, widgets.Button]
+    box: widgets.HBox
+    row: int = -1
 
 
 class ConfirmStrip:
