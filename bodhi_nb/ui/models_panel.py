@@ -7,6 +7,7 @@ chat panel: its button is there, disabled.
 
 from __future__ import annotations
 
+import html
 from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
@@ -84,15 +85,9 @@ class ModelsPanel(Panel):
 
     def refresh(self) -> None:
         data = self.app.data_service()
-        self.title.value = "<b>{}</b>".format(self._escape(
+        self.title.value = "<b>{}</b>".format(html.escape(
             self.t("models-title", root=str(data.hf_cache.root))))
         self.table.set_rows(data.local_models())
-
-    @staticmethod
-    def _escape(text: str) -> str:
-        import html
-
-        return html.escape(text)
 
     # -- Alias ------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ kept in a widget, sent back to the front end, shown, or put in the panel's text 
 
 from __future__ import annotations
 
+import html
 from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
@@ -45,7 +46,7 @@ class SecretsPanel(Panel):
         self.rotate_button = widgets.Button(description=self.t("panel-secret-rotate"))
         self.rotate_button.on_click(lambda _b: self.ask_rotate())
         self.children = (
-            widgets.HTML(f"<b>{self.t('secret-ls-title')}</b>"),
+            widgets.HTML(f"<b>{html.escape(self.t('secret-ls-title'))}</b>"),
             self.table.widget,
             widgets.HBox([self.name, self.password, self.set_button]),
             self.rotate_button,
