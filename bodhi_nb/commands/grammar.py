@@ -58,6 +58,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bodhi_nb.commands.local",
     "bodhi_nb.commands.offline_hub",
     "bodhi_nb.commands.db",
+    "bodhi_nb.commands.panel",
 )
 
 

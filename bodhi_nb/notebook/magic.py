@@ -59,7 +59,7 @@ class BodhiMagics(Magics):
                           ask_secret=getpass.getpass, confirm=ask_yes_no,
                           live=_live_factory(self.shell), progress=TqdmProgress,
                           started_at=entered)
-            return execute(invocation.tokens, ctx, app)
+            return _shown(execute(invocation.tokens, ctx, app), self.shell)
         except KeyboardInterrupt:
             print(message_text("ui-interrupted", prog="%bodhi", app_factory=app),
                   file=sys.stderr)
@@ -68,6 +68,18 @@ class BodhiMagics(Magics):
                 raise
             print(render_error(exc, prog="%bodhi", app_factory=app), file=sys.stderr)
         return None
+
+
+def _shown(result: object, shell: object) -> object:
+    """A panel's widget where a kernel can show widgets; its table elsewhere (terminal
+    IPython, tests), which is also the widget's own text/plain form."""
+    from bodhi_nb.commands.panel import PanelView
+
+    if isinstance(result, PanelView) and getattr(shell, "kernel", None) is not None:
+        from bodhi_nb.ui import make
+
+        return make(result.kind, prog="%bodhi")
+    return result
 
 
 def _live_factory(shell: object) -> Callable[[str], LiveOutput]:

@@ -1,0 +1,84 @@
+"""``panel secrets|models``: a widget panel in a notebook, its table in a terminal.
+
+The command itself only says which panel and what its text form is (the table ``secret
+ls`` or ``ls`` prints, from the same result objects); a notebook front end that has a
+widget manager swaps the :class:`PanelView` for the panel (:mod:`bodhi_nb.ui`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from bodhi_nb.commands.grammar import Context, Group, Verb, command
+from bodhi_nb.commands.results import Result
+
+if TYPE_CHECKING:
+    from bodhi_nb.app import AppService
+
+__all__ = ["PANELS", "PanelCommand", "PanelView", "listing"]
+
+#: the panels there are, by name.
+PANELS: tuple[str, ...] = ("secrets", "models")
+
+
+def listing(kind: str, app: AppService, ctx: Context) -> Result:
+    """The text form of panel ``kind``: what the matching command returns."""
+    if kind == "secrets":
+        from bodhi_nb.commands.secret import SecretLs, SecretRequest
+
+        return SecretLs().run(app, SecretRequest(), ctx)
+    if kind == "models":
+        from bodhi_nb.commands.models import ModelsCommand, ModelsRequest
+
+        return ModelsCommand().run(app, ModelsRequest(), ctx)
+    raise ValueError(kind)
+
+
+@dataclass(frozen=True, repr=False)
+class PanelView(Result):
+    """Which panel to show, and its text form for front ends without widgets."""
+
+    kind: str
+    text: Result
+
+    def to_text(self) -> str:
+        return self.text.to_text()
+
+    def to_markdown(self) -> str:
+        return self.text.to_markdown()
+
+    def to_html(self) -> str:
+        return self.text.to_html()
+
+    def to_json(self) -> Any:
+        return {"panel": self.kind, "listing": self.text.to_json()}
+
+
+@dataclass(frozen=True)
+class PanelRequest:
+    pass
+
+
+class _PanelVerb(Verb[PanelRequest]):
+    Request = PanelRequest
+
+    def run(self, app: AppService, request: PanelRequest, ctx: Context) -> Result:
+        return PanelView(self.name, listing(self.name, app, ctx))
+
+
+class SecretsPanel(_PanelVerb):
+    name = "secrets"
+    summary = "stored secrets: set (without echo), delete, rotate the master key"
+
+
+class ModelsPanel(_PanelVerb):
+    name = "models"
+    summary = "local GGUF models: sort, filter, alias, delete"
+
+
+@command
+class PanelCommand(Group):
+    name = "panel"
+    summary = "open a widget panel (in a terminal: its table)"
+    verbs = (SecretsPanel(), ModelsPanel())

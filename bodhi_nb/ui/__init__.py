@@ -1,0 +1,49 @@
+"""Widget panels over the typed services: ``bodhi_nb.ui.models()``, ``bodhi_nb.ui.secrets()``.
+
+Importing this package is cheap; ipywidgets is imported when a panel is made. Each panel
+is an ipywidgets VBox whose text/plain form is the table the matching ``%bodhi`` command
+prints (``%bodhi panel NAME`` opens the same panels).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bodhi_nb.app import AppService
+    from bodhi_nb.ui.kit import Panel
+    from bodhi_nb.ui.models_panel import ModelsPanel
+    from bodhi_nb.ui.secrets_panel import SecretsPanel
+
+__all__ = ["make", "models", "secrets"]
+
+
+def _registry(app: AppService | None) -> AppService:
+    if app is not None:
+        return app
+    from bodhi_nb.app import app as default_app
+
+    return default_app()
+
+
+def secrets(app: AppService | None = None, *, prog: str = "%bodhi") -> SecretsPanel:
+    """The secrets panel: names and dates, Set (a Password box), Delete, Rotate key."""
+    from bodhi_nb.ui.secrets_panel import SecretsPanel
+
+    return SecretsPanel(_registry(app), prog=prog)
+
+
+def models(app: AppService | None = None, *, prog: str = "%bodhi") -> ModelsPanel:
+    """The models panel: local GGUF files, sortable and filterable, with Alias and Delete."""
+    from bodhi_nb.ui.models_panel import ModelsPanel
+
+    return ModelsPanel(_registry(app), prog=prog)
+
+
+def make(kind: str, app: AppService | None = None, *, prog: str = "%bodhi") -> Panel:
+    """The panel named ``kind`` (one of :data:`bodhi_nb.commands.panel.PANELS`)."""
+    if kind == "secrets":
+        return secrets(app, prog=prog)
+    if kind == "models":
+        return models(app, prog=prog)
+    raise ValueError(kind)

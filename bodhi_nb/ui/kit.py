@@ -1,0 +1,405 @@
+"""The shared kit of the panels: a table, a confirm strip, an error line and a base Panel.
+
+Everything here is core ipywidgets 8, imported when a panel is made (never by
+``%load_ext``). A panel is thin: it asks typed services, shows their records, and says
+what went wrong as one coded, localized line (:func:`bodhi_nb.commands.render_error`).
+Its ``text/plain`` form is the table the matching command prints, so terminal IPython,
+VS Code without a widget manager and nbconvert show text, never ``VBox(...)``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+import ipywidgets as widgets
+import traitlets
+
+from bodhi_nb.commands.grammar import Context
+from bodhi_nb.commands.results import _cell
+
+if TYPE_CHECKING:
+    from bodhi_nb.app import AppService
+    from bodhi_nb.commands.results import Result
+
+__all__ = ["PAGE_SIZES", "Column", "ConfirmStrip", "ErrorLine", "Panel", "RowAction",
+           "SecretBox", "Table", "Throttle", "widget_tree"]
+
+RowT = TypeVar("RowT")
+
+#: the page sizes a table offers; the first page is all a 1,000-row table builds.
+PAGE_SIZES: tuple[int, ...] = (10, 25, 50, 100)
+
+
+def widget_tree(root: Any) -> list[Any]:
+    """``root`` and every widget under it (children, and widgets held in traits)."""
+    seen: dict[int, Any] = {}
+    stack = [root]
+    while stack:
+        widget = stack.pop()
+        if id(widget) in seen or not isinstance(widget, widgets.Widget):
+            continue
+        seen[id(widget)] = widget
+        for name in widget.keys:
+            value = getattr(widget, name, None)
+            if isinstance(value, widgets.Widget):
+                stack.append(value)
+            elif isinstance(value, (list, tuple)):
+                stack.extend(v for v in value if isinstance(v, widgets.Widget))
+    return list(seen.values())
+
+
+class Throttle:
+    """Lets an update through at most ``per_second`` times a second (the last one is never
+    lost: ``flush`` sends it). Worker threads call it; it only sets traits."""
+
+    def __init__(self, apply: Callable[[], None], per_second: float = 10.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._apply = apply
+        self._interval = 1.0 / per_second
+        self._clock = clock
+        self._last = float("-inf")
+        self._pending = False
+        self._lock = threading.Lock()
+
+    def __call__(self) -> bool:
+        """Apply now if the last update is old enough; else remember that one is due."""
+        with self._lock:
+            now = self._clock()
+            if now - self._last < self._interval:
+                self._pending = True
+                return False
+            self._last, self._pending = now, False
+        self._apply()
+        return True
+
+    def flush(self) -> None:
+        """Apply the update held back, if any (at the end of a download, say)."""
+        with self._lock:
+            due, self._pending = self._pending, False
+            self._last = self._clock()
+        if due:
+            self._apply()
+
+
+@dataclass(frozen=True)
+class Column(Generic[RowT]):
+    """A table column: its English key (the heading is the message ``col-KEY``), the value
+    it sorts by, and optionally how that value shows (else as ``%bodhi`` tables show it)."""
+
+    key: str
+    value: Callable[[RowT], object]
+    text: Callable[[RowT], str] | None = None
+
+    def shown(self, row: RowT) -> str:
+        return self.text(row) if self.text is not None else _cell(self.value(row))
+
+
+@dataclass(frozen=True)
+class RowAction(Generic[RowT]):
+    """A button on every row: its label (already localized) and what it does to the row."""
+
+    key: str
+    label: str
+    run: Callable[[RowT], None]
+    disabled: bool = False
+    tooltip: str = ""
+
+
+def _sort_key(value: object) -> tuple[int, float, str]:
+    # Numbers before text, blanks last, so a size or context column sorts as numbers.
+    if value is None or value == "":
+        return (2, 0.0, "")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (0, float(value), "")
+    return (1, 0.0, str(value).casefold())
+
+
+class Table(Generic[RowT]):
+    """Rows of typed records: headers that sort on click (again: the other way), a filter
+    box, paging. Only the visible page has widgets, so 1,000 rows build as fast as 25."""
+
+    def __init__(self, ctx: Context, columns: Sequence[Column[RowT]], *,
+                 actions: Sequence[RowAction[RowT]] = (), page_size: int = 25) -> None:
+        self._ctx = ctx
+        self.columns = tuple(columns)
+        self.actions = tuple(actions)
+        self._rows: list[RowT] = []
+        self._texts: list[tuple[str, ...]] = []
+        self._haystacks: list[str] = []
+        self.sort_key: str | None = None
+        self.descending = False
+        self.page = 0
+        self.headers: dict[str, widgets.Button] = {}
+        for column in self.columns:
+            button = widgets.Button(description=ctx.heading(column.key),
+                                    layout=widgets.Layout(width="auto"))
+            button.on_click(self._sort_handler(column.key))
+            self.headers[column.key] = button
+        self.filter = widgets.Text(placeholder=ctx.t("panel-filter"),
+                                   continuous_update=True)
+        self.filter.observe(self._on_filter, names="value")
+        self.page_size = widgets.Dropdown(
+            options=[(str(n), n) for n in sorted({*PAGE_SIZES, page_size})], value=page_size,
+            description=ctx.t("panel-page-size"), layout=widgets.Layout(width="12em"))
+        self.page_size.observe(self._on_page_size, names="value")
+        self.previous = widgets.Button(description=ctx.t("panel-previous"))
+        self.next = widgets.Button(description=ctx.t("panel-next"))
+        self.previous.on_click(lambda _b: self.go(self.page - 1))
+        self.next.on_click(lambda _b: self.go(self.page + 1))
+        self.where = widgets.Label()
+        self.grid = widgets.GridBox(layout=widgets.Layout(
+            grid_template_columns=" ".join(["auto"] * (len(self.columns) + bool(self.actions))),
+            grid_gap="2px 12px"))
+        #: the buttons of the visible rows, by action key (for tests and re-labelling).
+        self.row_buttons: list[dict[str, widgets.Button]] = []
+        self._slots: list[_Slot] = []
+        self._actions_heading = widgets.Label("")
+        self._no_rows = widgets.Label(ctx.t("panel-no-rows"))
+        self.widget = widgets.VBox([
+            self.filter, self.grid,
+            widgets.HBox([self.previous, self.next, self.where, self.page_size]),
+        ])
+
+    # -- data -------------------------------------------------------------------------------
+
+    def set_rows(self, rows: Sequence[RowT]) -> None:
+        """Show these records (the filter, sort and page size stay; the page is clamped)."""
+        self._rows = list(rows)
+        self._texts = [tuple(c.shown(r) for c in self.columns) for r in self._rows]
+        # What the filter searches, folded once (cells apart: a match never spans two).
+        self._haystacks = ["\x00".join(t).casefold() for t in self._texts]
+        self._render()
+
+    @property
+    def rows(self) -> list[RowT]:
+        return list(self._rows)
+
+    def matching(self) -> list[RowT]:
+        """The rows the filter lets through, in the current order."""
+        return [self._rows[i] for i in self._matching()]
+
+    def _matching(self) -> list[int]:
+        needle = str(self.filter.value).strip().casefold()
+        picked = [i for i, hay in enumerate(self._haystacks) if needle in hay]
+        if self.sort_key is not None:
+            column = next(c for c in self.columns if c.key == self.sort_key)
+            picked.sort(key=lambda i: _sort_key(column.value(self._rows[i])),
+                        reverse=self.descending)
+        return picked
+
+    def visible(self) -> list[RowT]:
+        """The rows of the current page."""
+        size = int(self.page_size.value)
+        return self.matching()[self.page * size:(self.page + 1) * size]
+
+    def pages(self) -> int:
+        return max(1, -(-len(self.matching()) // int(self.page_size.value)))
+
+    # -- what the controls do ---------------------------------------------------------------
+
+    def sort_by(self, key: str, descending: bool | None = None) -> None:
+        """Sort by column ``key``; without ``descending``, a second click reverses."""
+        if descending is None:
+            descending = not self.descending if self.sort_key == key else False
+        self.sort_key, self.descending = key, descending
+        self.page = 0
+        self._render()
+
+    def go(self, page: int) -> None:
+        self.page = page
+        self._render()
+
+    def _sort_handler(self, key: str) -> Callable[[widgets.Button], None]:
+        return lambda _button: self.sort_by(key)
+
+    def _on_filter(self, _change: dict[str, Any]) -> None:
+        self.page = 0
+        self._render()
+
+    def _on_page_size(self, _change: dict[str, Any]) -> None:
+        self.page = 0
+        self._render()
+
+    # -- drawing ----------------------------------------------------------------------------
+
+    def _new_slot(self) -> _Slot:
+        slot = _Slot([widgets.Label() for _ in self.columns], {}, widgets.HBox())
+        for action in self.actions:
+            button = widgets.Button(description=action.label, disabled=action.disabled,
+                                    tooltip=action.tooltip, layout=widgets.Layout(width="auto"))
+            button.on_click(self._press_handler(action, slot))
+            slot.buttons[action.key] = button
+        slot.box.children = tuple(slot.buttons.values())
+        return slot
+
+    def _press_handler(self, action: RowAction[RowT],
+                       slot: _Slot) -> Callable[[widgets.Button], None]:
+        return lambda _button: action.run(self._rows[slot.row])
+
+    def _render(self) -> None:
+        matching = self._matching()
+        size = int(self.page_size.value)
+        pages = max(1, -(-len(matching) // size))
+        self.page = min(max(self.page, 0), pages - 1)
+        shown = matching[self.page * size:(self.page + 1) * size]
+        for column in self.columns:
+            mark = ""
+            if column.key == self.sort_key:
+                mark = " ▼" if self.descending else " ▲"
+            self.headers[column.key].description = self._ctx.heading(column.key) + mark
+        children: list[widgets.Widget] = [self.headers[c.key] for c in self.columns]
+        if self.actions:
+            children.append(self._actions_heading)
+        while len(self._slots) < len(shown):
+            self._slots.append(self._new_slot())
+        for slot, i in zip(self._slots, shown, strict=False):
+            slot.row = i
+            for label, text in zip(slot.labels, self._texts[i], strict=True):
+                label.value = text
+            children += slot.labels
+            if self.actions:
+                children.append(slot.box)
+        self.row_buttons = [slot.buttons for slot in self._slots[:len(shown)]]
+        if not shown:
+            children.append(self._no_rows)
+        self.grid.children = tuple(children)
+        self.previous.disabled = self.page == 0
+        self.next.disabled = self.page >= pages - 1
+        self.where.value = self._ctx.t("panel-page", page=self.page + 1, pages=pages,
+                                       rows=len(matching), total=len(self._rows))
+
+
+@dataclass
+class _Slot:
+    """The widgets of one visible row, reused from page to page: paging, sorting and
+    filtering only set their values (no widget is made, none is left behind)."""
+
+    labels: list[widgets.Label]
+    buttons: dict[str, widgets.Button]
+    box: widgets.HBox
+    row: int = -1
+
+
+class ConfirmStrip:
+    """A question with Yes and No in the panel (never ``input()``); hidden until asked."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.question = widgets.Label()
+        self.yes = widgets.Button(description=ctx.t("panel-yes"), button_style="danger")
+        self.no = widgets.Button(description=ctx.t("panel-no"))
+        self.yes.on_click(lambda _b: self._answer(True))
+        self.no.on_click(lambda _b: self._answer(False))
+        self.widget = widgets.HBox([self.question, self.yes, self.no],
+                                   layout=widgets.Layout(display="none"))
+        self._then: Callable[[], None] | None = None
+
+    @property
+    def asking(self) -> bool:
+        return self._then is not None
+
+    def ask(self, question: str, then: Callable[[], None]) -> None:
+        """Show ``question``; Yes runs ``then``, No forgets it."""
+        self.question.value = question
+        self._then = then
+        self.widget.layout.display = "flex"
+
+    def _answer(self, yes: bool) -> None:
+        then, self._then = self._then, None
+        self.question.value = ""
+        self.widget.layout.display = "none"
+        if yes and then is not None:
+            then()
+
+
+class ErrorLine:
+    """Where a panel says what went wrong: one coded, localized line, never a traceback."""
+
+    def __init__(self, ctx: Context, app: AppService) -> None:
+        self._ctx = ctx
+        self._app = app
+        self.widget = widgets.Label(style={"text_color": "#b00020"})
+
+    @property
+    def text(self) -> str:
+        return str(self.widget.value)
+
+    def show(self, error: BaseException) -> None:
+        from bodhi_nb.commands import render_error
+
+        self.widget.value = render_error(error, prog=self._ctx.prog,
+                                         app_factory=lambda: self._app)
+
+    def clear(self) -> None:
+        self.widget.value = ""
+
+
+class SecretBox(widgets.Password):  # type: ignore[misc]
+    """A ``Password`` box whose value the kernel never echoes back to the front ends
+    (ipywidgets 8 echoes every value a front end sends, to keep other views in step): what
+    was typed goes one way, into the kernel, and the panel empties the box once read."""
+
+    value = traitlets.Unicode("", help="the typed value").tag(sync=True, echo_update=False)
+
+
+class Panel(widgets.VBox):  # type: ignore[misc]
+    """Base of the panels: a VBox with a status line and an error line, whose text/plain
+    form is :meth:`listing`'s text (the table the matching command prints)."""
+
+    def __init__(self, app: AppService, *, prog: str = "%bodhi") -> None:
+        super().__init__()
+        self.app = app
+        self.ctx = Context(prog=prog, localization=app.localization_service())
+        self.status = widgets.Label()
+        self.error = ErrorLine(self.ctx, app)
+        self.confirm = ConfirmStrip(self.ctx)
+
+    def t(self, message_id: str, **args: Any) -> str:
+        return self.ctx.t(message_id, **args)
+
+    def listing(self) -> Result:
+        """The result object the matching command returns (its text is this panel's)."""
+        raise NotImplementedError
+
+    def text(self) -> str:
+        try:
+            return self.listing().to_text()
+        except Exception as exc:  # the text form says what failed, in one line
+            from bodhi_nb.commands import render_error
+
+            return render_error(exc, prog=self.ctx.prog, app_factory=lambda: self.app)
+
+    def attempt(self, step: Callable[[], str | None]) -> bool:
+        """Run a user's step: its message (if any) goes to the status line; a failure to the
+        error line. True when it succeeded."""
+        self.error.clear()
+        try:
+            said = step()
+        except Exception as exc:
+            self.status.value = ""
+            self.error.show(exc)
+            return False
+        self.status.value = said or ""
+        return True
+
+    def attempt_then_refresh(self, step: Callable[[], str | None]) -> None:
+        """:meth:`attempt`; after a failure, show the list as it is now (another kernel may
+        have changed it) while keeping the error line."""
+        if not self.attempt(step):
+            with contextlib.suppress(Exception):
+                self.refresh()
+
+    def refresh(self) -> None:
+        """Read the records again from the services."""
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        bundle: dict[str, Any] = super()._repr_mimebundle_(**kwargs) or {}
+        bundle["text/plain"] = self.text()
+        return bundle
+
+    def __repr__(self) -> str:
+        return self.text()

@@ -1,0 +1,134 @@
+"""The models panel: local GGUF files with their metadata and aliases, from DataService.
+
+Each row has Alias (a name box, then DataService ``create_alias``) and Delete (the confirm
+strip, then HubService ``remove_local_file``; the table refreshes). Chat waits for the
+chat panel: its button is there, disabled.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING
+
+import ipywidgets as widgets
+
+from bodhi_nb.commands.results import human_bytes
+from bodhi_nb.ui.kit import Column, Panel, RowAction, Table
+
+if TYPE_CHECKING:
+    from bodhi_nb.app import AppService
+    from bodhi_nb.commands.results import Result
+    from bodhi_nb.services.data import LocalModel
+
+__all__ = ["ModelsPanel"]
+
+
+def _quant(m: LocalModel) -> str | None:
+    return m.metadata.quantization if m.metadata else None
+
+
+def _arch(m: LocalModel) -> str | None:
+    return m.metadata.architecture if m.metadata else None
+
+
+def _context(m: LocalModel) -> int | None:
+    return m.metadata.context_length if m.metadata else None
+
+
+class ModelsPanel(Panel):
+    """``bodhi_nb.ui.models()``."""
+
+    def __init__(self, app: AppService, *, prog: str = "%bodhi") -> None:
+        super().__init__(app, prog=prog)
+        unreadable = self.t("models-unreadable")
+        self.table: Table[LocalModel] = Table(self.ctx, (
+            Column("repo", lambda m: m.file.repo),
+            Column("file", lambda m: m.file.filename),
+            Column("quant", _quant),
+            Column("size", lambda m: m.file.size, lambda m: human_bytes(m.file.size)),
+            Column("arch", _arch, lambda m: _arch(m) or (unreadable if m.metadata is None
+                                                         else "")),
+            Column("context", _context),
+            Column("aliases", lambda m: ", ".join(m.aliases)),
+        ), actions=(
+            RowAction("chat", self.t("panel-chat"), lambda _m: None, disabled=True,
+                      tooltip=self.t("panel-chat-later")),
+            RowAction("alias", self.t("panel-alias"), self.start_alias),
+            RowAction("delete", self.t("panel-delete"), self.ask_delete),
+        ))
+        #: the model the alias strip names, while it is open.
+        self.aliasing: LocalModel | None = None
+        self.alias_target = widgets.Label()
+        self.alias_name = widgets.Text(placeholder=self.t("panel-alias-name"))
+        self.alias_create = widgets.Button(description=self.t("panel-alias-create"),
+                                           button_style="primary")
+        self.alias_cancel = widgets.Button(description=self.t("panel-cancel"))
+        self.alias_create.on_click(lambda _b: self.create_alias())
+        self.alias_cancel.on_click(lambda _b: self._close_alias())
+        self.alias_strip = widgets.HBox(
+            [self.alias_target, self.alias_name, self.alias_create, self.alias_cancel],
+            layout=widgets.Layout(display="none"))
+        self.refresh_button = widgets.Button(description=self.t("panel-refresh"))
+        self.refresh_button.on_click(lambda _b: self.attempt(self.refresh))
+        self.title = widgets.HTML()
+        self.children = (
+            widgets.HBox([self.title, self.refresh_button]),
+            self.table.widget, self.alias_strip, self.confirm.widget,
+            self.status, self.error.widget,
+        )
+        self.attempt(self.refresh)
+
+    def listing(self) -> Result:
+        from bodhi_nb.commands.panel import listing
+
+        return listing("models", self.app, self.ctx)
+
+    def refresh(self) -> None:
+        data = self.app.data_service()
+        self.title.value = "<b>{}</b>".format(html.escape(
+            self.t("models-title", root=str(data.hf_cache.root))))
+        self.table.set_rows(data.local_models())
+
+    # -- Alias ------------------------------------------------------------------------------
+
+    def start_alias(self, model: LocalModel) -> None:
+        self.aliasing = model
+        self.alias_target.value = self.t("panel-alias-for", repo=model.file.repo,
+                                         file=model.file.filename)
+        self.alias_name.value = ""
+        self.alias_strip.layout.display = "flex"
+
+    def _close_alias(self) -> None:
+        self.aliasing = None
+        self.alias_strip.layout.display = "none"
+
+    def create_alias(self) -> None:
+        model = self.aliasing
+        if model is None:
+            return
+
+        def create() -> str:
+            from bodhi_nb.objs import UserAlias
+
+            saved = self.app.data_service().create_alias(UserAlias(
+                alias=str(self.alias_name.value).strip(), repo=model.file.repo,
+                filename=model.file.filename, snapshot=model.file.snapshot))
+            self._close_alias()
+            self.refresh()
+            return self.t("alias-created", alias=saved.alias, repo=saved.repo,
+                          filename=saved.filename, snapshot=saved.snapshot)
+
+        self.attempt(create)
+
+    # -- Delete -----------------------------------------------------------------------------
+
+    def ask_delete(self, model: LocalModel) -> None:
+        def delete() -> str:
+            freed = self.app.hub_service().remove_local_file(model.file)
+            self.refresh()
+            return self.t("panel-model-deleted", repo=model.file.repo,
+                          file=model.file.filename, size=human_bytes(freed))
+
+        self.confirm.ask(self.t("panel-model-delete-question", repo=model.file.repo,
+                                file=model.file.filename, size=human_bytes(model.file.size)),
+                         lambda: self.attempt_then_refresh(delete))
