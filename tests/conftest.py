@@ -95,6 +95,14 @@ def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 
 @pytest.fixture
+def registry(hub: Any) -> Iterator[Any]:
+    """A registry built after ``hub`` points HF_ENDPOINT at the offline Hub."""
+    app = build_app_service(SettingService())
+    yield app
+    app.close()
+
+
+@pytest.fixture
 def python() -> str:
     return sys.executable
 

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,13 +31,6 @@ def big(tmp_path: Path) -> Path:
     path.parent.mkdir(parents=True)
     make_gguf(path, size_bytes=12 << 20)
     return path
-
-
-@pytest.fixture
-def registry(hub: FaultyHubServer) -> Iterator[DefaultAppService]:
-    app = build_app_service(SettingService())
-    yield app
-    app.close()
 
 
 def _partials(app: DefaultAppService, repo: str) -> list[Path]:

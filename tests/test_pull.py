@@ -56,13 +56,6 @@ def model(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def registry(hub: FaultyHubServer) -> Iterator[DefaultAppService]:
-    app = build_app_service(SettingService())
-    yield app
-    app.close()
-
-
 def _hf_cache(app: DefaultAppService) -> Path:
     return app.setting_service().hf_cache
 

@@ -12,19 +12,17 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from _backends import both_backends
 
-from bodhi_nb.app import DefaultAppService, build_app_service
+from bodhi_nb.app import DefaultAppService
 from bodhi_nb.commands import Context, execute
 from bodhi_nb.errors import HubCancelledError
 from bodhi_nb.objs import CancelToken, DownloadRequest, DownloadStatus, Repo, new_ulid
 from bodhi_nb.services.downloads import CANCELLED, error_code, error_of
-from bodhi_nb.services.settings import SettingService
 from bodhi_nb.testing.gguf_files import make_gguf
 from bodhi_nb.testing.hub_faults import FaultyHubServer
 
@@ -38,13 +36,6 @@ def big(tmp_path: Path) -> Path:
     path.parent.mkdir(parents=True)
     make_gguf(path, size_bytes=12 << 20)
     return path
-
-
-@pytest.fixture
-def registry(hub: FaultyHubServer) -> Iterator[DefaultAppService]:
-    app = build_app_service(SettingService())
-    yield app
-    app.close()
 
 
 class Recorder:
