@@ -23,7 +23,8 @@ from bodhi_nb.errors import (
     UnreachableError,
 )
 from bodhi_nb.services.time import DefaultTimeService
-from bodhi_nb.store.postgres import PostgresStore, safe_url
+from bodhi_nb.store import redact_password
+from bodhi_nb.store.postgres import PostgresStore
 from bodhi_nb.testing.postgres import PostgresServer, free_port
 
 INSERT_SECRET = ("INSERT INTO secrets (name, value, salt, nonce, key_id, created_at, updated_at)"
@@ -96,8 +97,20 @@ def test_bad_url_is_bad_url_and_redacted(url: str) -> None:
     _no_password(caught.value, "S3cret-pw-value")
 
 
-def test_safe_url_masks_the_password_in_both_places() -> None:
-    shown = safe_url("postgresql://me:pw-12345@h:5/db?password=pw-12345&sslmode=require")
+def test_an_unsupported_url_never_shows_its_password() -> None:
+    """The scheme check (before any driver) masked only user:password@, not ?password=."""
+    from bodhi_nb.errors import BadUrlError
+    from bodhi_nb.store import backend_of
+
+    for url in ("mysql://me:pw-98765@h/db", "mysql://me@h/db?password=pw-98765",
+                "mysql://me@h:notaport/db?PASSWORD=pw-98765"):
+        with pytest.raises(BadUrlError) as caught:
+            backend_of(url)
+        assert "pw-98765" not in str(caught.value.params), url
+
+
+def test_redact_password_masks_the_password_in_both_places() -> None:
+    shown = redact_password("postgresql://me:pw-12345@h:5/db?password=pw-12345&sslmode=require")
     assert "pw-12345" not in shown
     assert shown.startswith("postgresql://") and "h:5/db" in shown and "sslmode=require" in shown
 

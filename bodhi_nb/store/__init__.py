@@ -8,6 +8,7 @@ per table; nothing above this package sees a connection, a row or a SQL string.
 
 from __future__ import annotations
 
+import re
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ __all__ = ["BACKENDS", "DUCKDB_FILE", "Store", "StoreInfo", "Tables", "backend_o
 
 #: The embedded database's file name under BODHI_HOME.
 DUCKDB_FILE = "bodhi.duckdb"
+_QUERY_PASSWORD = re.compile(r"(?i)(password=)[^&#\s]*")
 #: Internal secret names of API keys: ``bodhi:api_key:<alias row id>``.
 API_KEY_PREFIX = "bodhi:api_key:"
 
@@ -58,24 +60,27 @@ class Tables:
 
 
 def redact_password(url: str) -> str:
-    """``postgresql://me:pw@host/db`` -> ``postgresql://me:***@host/db`` (user kept)."""
+    """``url`` as it may be shown: the password masked, in the authority
+    (``postgresql://me:***@host/db``, the user kept: messages name it anyway) and in a
+    ``password=`` query parameter."""
+    from bodhi_nb.redact import MASK, redact_url
+
     try:
         parts = urllib.parse.urlsplit(url)
-    except ValueError:
-        return "<unparseable URL>"
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = f"{parts.username or ''}:***@{host}"
-    try:
         port = parts.port
     except ValueError:
-        port = None
-    if port is not None:
-        netloc += f":{port}"
-    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+        shown = redact_url(url)
+    else:
+        shown = url
+        if parts.password is not None:
+            host = parts.hostname or ""
+            if ":" in host:
+                host = f"[{host}]"
+            netloc = f"{parts.username or ''}:{MASK}@{host}"
+            if port is not None:
+                netloc += f":{port}"
+            shown = urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+    return _QUERY_PASSWORD.sub(rf"\g<1>{MASK}", shown)
 
 
 def backend_of(url: str) -> str:

@@ -29,7 +29,6 @@ import atexit
 import contextlib
 import hashlib
 import logging
-import re
 import threading
 import time as _time
 import weakref
@@ -48,7 +47,8 @@ from bodhi_nb.errors import (
     QueryFailedError,
     UnreachableError,
 )
-from bodhi_nb.redact import MASK, redact_url
+from bodhi_nb.redact import MASK
+from bodhi_nb.store import redact_password
 from bodhi_nb.store.base import (
     PLAIN_TYPES,
     MigrationInfo,
@@ -67,7 +67,7 @@ if TYPE_CHECKING:
 
     from bodhi_nb.store.base import Clock
 
-__all__ = ["MIGRATION_LOCK", "PostgresStore", "safe_url"]
+__all__ = ["MIGRATION_LOCK", "PostgresStore"]
 
 T = TypeVar("T")
 
@@ -75,7 +75,6 @@ T = TypeVar("T")
 MIGRATION_LOCK = 0x626F646869
 
 _SCHEMES = ("postgresql", "postgres")
-_QUERY_PASSWORD = re.compile(r"(?i)(password=)[^&#\s]*")
 # libpq's words for a server that is not there (the rest of a connect error's first line
 # names the host and port, which the message shows already).
 _DISCONNECT_STATES = ("08", "57P01", "57P02", "57P03")
@@ -86,23 +85,11 @@ _TUPLES_OK = 2
 _IDLE = 0
 
 
-def safe_url(url: str) -> str:
-    """``url`` as it may be shown: the password masked, in the authority and in a
-    ``password=`` query parameter (the user name is kept: messages name it anyway)."""
-    from bodhi_nb.store import redact_password
-
-    try:
-        shown = redact_password(url)
-    except ValueError:
-        shown = redact_url(url)
-    return _QUERY_PASSWORD.sub(rf"\g<1>{MASK}", shown)
-
-
 class _Parts:
     """What the messages need from the URL (parsed without the driver)."""
 
     def __init__(self, url: str) -> None:
-        shown = safe_url(url)
+        shown = redact_password(url)
         try:
             split = urlsplit(url)
             port = split.port  # ValueError when not a number in 0..65535
