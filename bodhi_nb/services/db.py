@@ -45,8 +45,5 @@ class DbService:
     def migrate_down(self, steps: int) -> list[MigrationInfo]:
         return self.store.migrate_down(steps)
 
-    def hand_back(self) -> None:
-        self.store.hand_back()
-
     def close(self) -> None:
         self.store.close()
