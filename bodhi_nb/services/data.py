@@ -273,12 +273,16 @@ class DataService:
         at wins, then the most recently written snapshot, then the shorter path. Vision
         projectors (``mmproj-*``) and parts 2+ of split models get no alias.
         """
+        return self._model_aliases(self.hf_cache.list_local_models())
+
+    def _model_aliases(self, files: list[HubFile]) -> list[UserAlias]:
+        """:meth:`model_aliases` over ``files`` (the local GGUFs, listed once by the caller)."""
         from bodhi_nb.gguf import is_auxiliary, quant_from_filename, shard_index
 
         mains = {r.repo.id: r.refs.get("main") for r in self.hf_cache.local_repos()}
         mtimes: dict[tuple[str, str], int] = {}
         best: dict[str, tuple[tuple[int, int, int, str, str], HubFile]] = {}
-        for f in self.hf_cache.list_local_models():
+        for f in files:
             if is_auxiliary(f.filename) or shard_index(f.filename) > 1:
                 continue
             name = f"{f.repo}:{quant_from_filename(f.filename)}"
@@ -388,16 +392,22 @@ class DataService:
         """Every local GGUF with its metadata and the aliases (user and model) pointing at it."""
         from bodhi_nb.errors import GgufInvalidError
 
+        # The cache is walked once: a 1,000-model panel waited twice as long when the
+        # model aliases walked it again.
+        files = self.hf_cache.list_local_models()
         pointing: dict[tuple[str, str, str], list[str]] = {}
-        for alias in [*self._scan().records_sorted(), *self.model_aliases()]:
+        for alias in self._scan().records_sorted():
             try:
                 commit = self.hf_cache.resolve_revision(alias.repo, alias.snapshot)
             except BodhiError:
                 continue
             if commit is not None:
                 pointing.setdefault((alias.repo, alias.filename, commit), []).append(alias.alias)
+        for alias in self._model_aliases(files):  # named by their commit already
+            pointing.setdefault((alias.repo, alias.filename, alias.snapshot),
+                                []).append(alias.alias)
         out = []
-        for f in self.hf_cache.list_local_models():
+        for f in files:
             metadata: GgufMetadata | None = None
             problem = None
             try:

@@ -171,7 +171,8 @@ class HfCache:
             repo = self.repo_from_folder(entry.name)
             if repo is None or not entry.is_dir():
                 continue
-            found.append(LocalRepo(repo, Path(entry.path), _read_refs(Path(entry.path) / "refs")))
+            found.append(LocalRepo(repo, Path(entry.path),
+                                   _read_refs(os.path.join(entry.path, "refs"))))
         return sorted(found, key=lambda r: r.repo.id)
 
     def list_local_models(self) -> list[HubFile]:
@@ -197,17 +198,19 @@ class HfCache:
             except (FileNotFoundError, NotADirectoryError):
                 continue
             for commit in commits:
-                top = snapshots / commit
+                # Plain strings, not Path objects: a 1,000-model cache is listed for every
+                # panel refresh, and building Paths was most of the time.
+                top = os.path.join(snapshots, commit)
                 for dirpath, dirnames, filenames in os.walk(top, followlinks=True):
                     dirnames.sort()
                     for name in sorted(filenames):
                         if not wanted(name):
                             continue
-                        path = Path(dirpath) / name
+                        path = os.path.join(dirpath, name)
                         size = _complete_size(path)
                         if size is None:
                             continue
-                        rel = path.relative_to(top).as_posix()
+                        rel = os.path.relpath(path, top).replace(os.sep, "/")
                         out.append(HubFile(hf_cache=str(self.root), repo=local.repo.id,
                                            filename=rel, snapshot=commit, size=size))
         return sorted(out, key=lambda f: (f.repo, f.filename, f.snapshot))
@@ -321,30 +324,36 @@ def _replace_text(path: Path, text: str) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _read_refs(refs: Path) -> dict[str, str]:
+def _read_refs(refs: str | os.PathLike[str]) -> dict[str, str]:
+    base = os.fspath(refs)
     out: dict[str, str] = {}
-    for dirpath, _dirs, files in os.walk(refs):
+    for dirpath, _dirs, files in os.walk(base):
         for name in files:
-            path = Path(dirpath) / name
+            path = os.path.join(dirpath, name)
             try:
-                commit = path.read_text(encoding="utf-8").strip()
+                with open(path, encoding="utf-8") as fh:
+                    commit = fh.read().strip()
             except (OSError, UnicodeDecodeError):
                 continue
-            out[path.relative_to(refs).as_posix()] = commit
+            out[os.path.relpath(path, base).replace(os.sep, "/")] = commit
     return out
 
 
-def _complete_size(path: Path) -> int | None:
+def _complete_size(path: str | os.PathLike[str]) -> int | None:
     """Size of a finished regular file (after symlinks), or None for missing/partial ones."""
-    if path.name.endswith(PARTIAL_SUFFIXES):
+    path = os.fspath(path)
+    if path.endswith(PARTIAL_SUFFIXES):
         return None
     try:
-        st = path.stat()
+        st = os.stat(path)
+        linked = stat.S_ISLNK(os.lstat(path).st_mode)
     except OSError:
         return None
     if not stat.S_ISREG(st.st_mode):
         return None
-    target = path.resolve() if path.is_symlink() else path
-    if target.name.endswith(PARTIAL_SUFFIXES):
-        return None
+    if linked:  # a snapshot's link into blobs/: the blob must not be a partial download
+        hop = os.path.join(os.path.dirname(path), os.readlink(path))
+        if hop.endswith(PARTIAL_SUFFIXES) or (
+                os.path.islink(hop) and os.path.realpath(path).endswith(PARTIAL_SUFFIXES)):
+            return None
     return st.st_size

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import ipywidgets as widgets
 import traitlets
+from ipywidgets.widgets.widget_string import LabelStyle
 
 from bodhi_nb.commands.grammar import Context
 from bodhi_nb.commands.results import _cell
@@ -158,6 +159,8 @@ class Table(Generic[RowT]):
         #: the buttons of the visible rows, by action key (for tests and re-labelling).
         self.row_buttons: list[dict[str, widgets.Button]] = []
         self._slots: list[_Slot] = []
+        self._cell_look: tuple[widgets.Layout, LabelStyle, widgets.Layout,
+                               widgets.ButtonStyle] | None = None
         self._actions_heading = widgets.Label("")
         self._no_rows = widgets.Label(ctx.t("panel-no-rows"))
         self.widget = widgets.VBox([
@@ -228,10 +231,18 @@ class Table(Generic[RowT]):
     # -- drawing ----------------------------------------------------------------------------
 
     def _new_slot(self) -> _Slot:
-        slot = _Slot([widgets.Label() for _ in self.columns], {}, widgets.HBox())
+        # The cells share one layout and one style (each widget would otherwise make two
+        # more): a page of 25 rows is a third as many widgets to build and to send.
+        if self._cell_look is None:
+            self._cell_look = (widgets.Layout(), LabelStyle(),
+                               widgets.Layout(width="auto"), widgets.ButtonStyle())
+        layout, style, button_layout, button_style = self._cell_look
+        slot = _Slot([widgets.Label(layout=layout, style=style) for _ in self.columns], {},
+                     widgets.HBox(layout=layout))
         for action in self.actions:
             button = widgets.Button(description=action.label, disabled=action.disabled,
-                                    tooltip=action.tooltip, layout=widgets.Layout(width="auto"))
+                                    tooltip=action.tooltip, layout=button_layout,
+                                    style=button_style)
             button.on_click(self._press_handler(action, slot))
             slot.buttons[action.key] = button
         slot.box.children = tuple(slot.buttons.values())
