@@ -11,7 +11,7 @@ chat-panel-new-thread = new thread
 chat-panel-thread-option = { $thread } · { $alias } · { $exchanges ->
     [one] 1 exchange
    *[other] { $exchanges } exchanges
-}
+    }
 chat-panel-thread-new = new thread { $thread }
 chat-panel-thread-shown = thread { $thread }
 chat-panel-temperature = temperature

@@ -11,7 +11,7 @@ chat-panel-new-thread = nouveau fil
 chat-panel-thread-option = { $thread } · { $alias } · { $exchanges ->
     [one] { $exchanges } échange
    *[other] { $exchanges } échanges
-}
+    }
 chat-panel-thread-new = nouveau fil { $thread }
 chat-panel-thread-shown = fil { $thread }
 chat-panel-temperature = température
