@@ -106,16 +106,16 @@ class ChatPanel(Panel):
                                        layout=widgets.Layout(width="auto"))
         self.thread.observe(self._on_thread, names="value")
         self.thread_label = widgets.Label()
-        placeholder = self.t("chat-panel-default")
-        small = widgets.Layout(width="14em")
-        self.temperature = widgets.Text(description=self.t("chat-panel-temperature"),
-                                        placeholder=placeholder, layout=small)
-        self.max_tokens = widgets.Text(description=self.t("chat-panel-max-tokens"),
-                                       placeholder=placeholder, layout=small)
-        self.seed = widgets.Text(description=self.t("chat-panel-seed"),
-                                 placeholder=placeholder, layout=small)
-        for box in (self.temperature, self.max_tokens, self.seed):
-            box.style.description_width = "initial"
+        # Text boxes, not FloatText/IntText: blank means "the alias's own value", and what
+        # is typed is checked as `-o KEY=VALUE` is. Not continuous: a box syncs its value
+        # once, when left (a click on Send leaves it first), so no keystroke's update can
+        # still be on its way when Send's click arrives.
+        self.temperature, self.max_tokens, self.seed = (
+            widgets.Text(description=self.t(message), placeholder=self.t("chat-panel-default"),
+                         continuous_update=False, layout=widgets.Layout(width="14em"),
+                         style={"description_width": "initial"})
+            for message in ("chat-panel-temperature", "chat-panel-max-tokens",
+                            "chat-panel-seed"))
         self.transcript = widgets.VBox(layout=widgets.Layout(padding="4px 0"))
         self.transcript.add_class("bodhi-chat-transcript")
         #: the HTML widget the next answer streams into (the last of the transcript)
@@ -252,6 +252,7 @@ class ChatPanel(Panel):
         self.transcript.children = (*messages, self.streaming)
         for message in old:  # ipywidgets keeps every widget until it is closed
             message.layout.close()
+            message.style.close()
             message.close()
 
     def transcript_html(self) -> str:
