@@ -1024,6 +1024,24 @@ class BadParamError(ChatServiceError):
     """args: name, value, reason"""
 
 
+# -- the chat panel (issue 10): CommandError leaves -------------------------------------------
+
+
+class NoAliasChosenError(CommandError):
+    """The chat panel's Send with no alias picked (none exists, or the one asked for is
+    unknown). args: none"""
+
+
+class NoAliasForFileError(CommandError):
+    """The models panel's Chat on a file that no alias serves (a vision projector, a later
+    part of a split model). args: repo, filename"""
+
+    error_type = ErrorType.NOT_FOUND
+
+
+__all__ += ["NoAliasChosenError", "NoAliasForFileError"]  # issue 10's chat panel
+
+
 # -- the offline Hub (issue 9): OfflineHubError ---------------------------------------------
 
 

@@ -1,17 +1,20 @@
-"""``panel secrets|models``: a widget panel in a notebook, its table in a terminal.
+"""``panel secrets|models|chat``: a widget panel in a notebook, its table in a terminal.
 
 The command itself only says which panel and what its text form is (the table ``secret
-ls`` or ``ls`` prints, from the same result objects); a notebook front end that has a
-widget manager swaps the :class:`PanelView` for the panel (:mod:`bodhi_nb.ui`).
+ls``, ``ls`` or ``history`` prints, from the same result objects); a notebook front end
+that has a widget manager swaps the :class:`PanelView` for the panel (:mod:`bodhi_nb.ui`),
+made on ``PanelView.args`` (``panel chat ALIAS``: the alias).
 """
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bodhi_nb.commands.grammar import Context, Group, Verb, command
 from bodhi_nb.commands.results import Result
+from bodhi_nb.errors import AliasNotFoundError
 
 if TYPE_CHECKING:
     from bodhi_nb.app import AppService
@@ -19,7 +22,7 @@ if TYPE_CHECKING:
 __all__ = ["PANELS", "PanelCommand", "PanelView", "listing"]
 
 #: the panels there are, by name.
-PANELS: tuple[str, ...] = ("secrets", "models")
+PANELS: tuple[str, ...] = ("secrets", "models", "chat")
 
 
 def listing(kind: str, app: AppService, ctx: Context) -> Result:
@@ -32,6 +35,10 @@ def listing(kind: str, app: AppService, ctx: Context) -> Result:
         from bodhi_nb.commands.models import ModelsCommand, ModelsRequest
 
         return ModelsCommand().run(app, ModelsRequest(), ctx)
+    if kind == "chat":
+        from bodhi_nb.commands.chat import HistoryCommand, HistoryRequest
+
+        return HistoryCommand().run(app, HistoryRequest(), ctx)
     raise ValueError(kind)
 
 
@@ -41,6 +48,8 @@ class PanelView(Result):
 
     kind: str
     text: Result
+    #: what the panel is opened on (``panel chat ALIAS``: the alias)
+    args: tuple[str, ...] = ()
 
     def to_text(self) -> str:
         return self.text.to_text()
@@ -52,7 +61,8 @@ class PanelView(Result):
         return self.text.to_html()
 
     def to_json(self) -> Any:
-        return {"panel": self.kind, "listing": self.text.to_json()}
+        return {"panel": self.kind, "listing": self.text.to_json(),
+                **({"args": list(self.args)} if self.args else {})}
 
 
 @dataclass(frozen=True)
@@ -77,8 +87,29 @@ class ModelsPanel(_PanelVerb):
     summary = "local GGUF models: sort, filter, alias, delete"
 
 
+@dataclass(frozen=True)
+class ChatPanelRequest:
+    alias: str | None = None
+
+
+class ChatPanel(Verb[ChatPanelRequest]):
+    name = "chat"
+    summary = "chat with an alias: threads from history, the answer streaming, Stop"
+    Request = ChatPanelRequest
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("alias", nargs="?", help="the alias to chat with")
+
+    def run(self, app: AppService, request: ChatPanelRequest, ctx: Context) -> Result:
+        alias = request.alias
+        if alias is not None and app.data_service().find_alias(alias) is None:
+            raise AliasNotFoundError(alias=alias)
+        return PanelView(self.name, listing(self.name, app, ctx),
+                         args=(alias,) if alias is not None else ())
+
+
 @command
 class PanelCommand(Group):
     name = "panel"
     summary = "open a widget panel (in a terminal: its table)"
-    verbs = (SecretsPanel(), ModelsPanel())
+    verbs = (SecretsPanel(), ModelsPanel(), ChatPanel())

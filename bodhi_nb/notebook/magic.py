@@ -78,7 +78,7 @@ def _shown(result: object, shell: object) -> object:
     if isinstance(result, PanelView) and getattr(shell, "kernel", None) is not None:
         from bodhi_nb.ui import make
 
-        return make(result.kind, prog="%bodhi")
+        return make(result.kind, prog="%bodhi", args=result.args)
     return result
 
 

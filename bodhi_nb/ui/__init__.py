@@ -1,4 +1,5 @@
-"""Widget panels over the typed services: ``bodhi_nb.ui.models()``, ``bodhi_nb.ui.secrets()``.
+"""Widget panels over the typed services: ``bodhi_nb.ui.models()``, ``bodhi_nb.ui.secrets()``,
+``bodhi_nb.ui.chat()``.
 
 Importing this package is cheap; ipywidgets is imported when a panel is made. Each panel
 is an ipywidgets VBox whose text/plain form is the table the matching ``%bodhi`` command
@@ -10,12 +11,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from bodhi_nb.app import AppService
+    from bodhi_nb.ui.chat_panel import ChatPanel
     from bodhi_nb.ui.kit import Panel
     from bodhi_nb.ui.models_panel import ModelsPanel
     from bodhi_nb.ui.secrets_panel import SecretsPanel
 
-__all__ = ["make", "models", "secrets"]
+__all__ = ["chat", "make", "models", "secrets"]
 
 
 def _registry(app: AppService | None) -> AppService:
@@ -40,10 +44,23 @@ def models(app: AppService | None = None, *, prog: str = "%bodhi") -> ModelsPane
     return ModelsPanel(_registry(app), prog=prog)
 
 
-def make(kind: str, app: AppService | None = None, *, prog: str = "%bodhi") -> Panel:
-    """The panel named ``kind`` (one of :data:`bodhi_nb.commands.panel.PANELS`)."""
+def chat(alias: str | None = None, app: AppService | None = None, *,
+         prog: str = "%bodhi") -> ChatPanel:
+    """The chat panel on ``alias`` (else the first alias): alias and thread pickers, the
+    transcript streaming as Markdown, Send (and Enter), Stop, temperature/max tokens/seed."""
+    from bodhi_nb.ui.chat_panel import ChatPanel
+
+    return ChatPanel(_registry(app), alias, prog=prog)
+
+
+def make(kind: str, app: AppService | None = None, *, prog: str = "%bodhi",
+         args: Sequence[str] = ()) -> Panel:
+    """The panel named ``kind`` (one of :data:`bodhi_nb.commands.panel.PANELS`), opened on
+    ``args`` (``PanelView.args``)."""
     if kind == "secrets":
         return secrets(app, prog=prog)
     if kind == "models":
         return models(app, prog=prog)
+    if kind == "chat":
+        return chat(args[0] if args else None, app, prog=prog)
     raise ValueError(kind)

@@ -1,8 +1,9 @@
 """The models panel: local GGUF files with their metadata and aliases, from DataService.
 
-Each row has Alias (a name box, then DataService ``create_alias``) and Delete (the confirm
-strip, then HubService ``remove_local_file``; the table refreshes). Chat waits for the
-chat panel: its button is there, disabled.
+Each row has Chat (the chat panel on an alias of that file opens below the table: a user
+alias if one points at it, else its model alias ``owner/repo:QUANT``), Alias (a name box,
+then DataService ``create_alias``) and Delete (the confirm strip, then HubService
+``remove_local_file``; the table refreshes).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from bodhi_nb.app import AppService
     from bodhi_nb.commands.results import Result
     from bodhi_nb.services.data import LocalModel
+    from bodhi_nb.ui.chat_panel import ChatPanel
 
 __all__ = ["ModelsPanel"]
 
@@ -51,8 +53,7 @@ class ModelsPanel(Panel):
             Column("context", _context),
             Column("aliases", lambda m: ", ".join(m.aliases)),
         ), actions=(
-            RowAction("chat", self.t("panel-chat"), lambda _m: None, disabled=True,
-                      tooltip=self.t("panel-chat-later")),
+            RowAction("chat", self.t("panel-chat"), self.open_chat),
             RowAction("alias", self.t("panel-alias"), self.start_alias),
             RowAction("delete", self.t("panel-delete"), self.ask_delete),
         ))
@@ -71,10 +72,13 @@ class ModelsPanel(Panel):
         self.refresh_button = widgets.Button(description=self.t("panel-refresh"))
         self.refresh_button.on_click(lambda _b: self.attempt(self.refresh))
         self.title = widgets.HTML()
+        #: the chat panel a row's Chat opened (shown in ``chat_area``, below the table)
+        self.chat: ChatPanel | None = None
+        self.chat_area = widgets.VBox()
         self.children = (
             widgets.HBox([self.title, self.refresh_button]),
             self.table.widget, self.alias_strip, self.confirm.widget,
-            self.status, self.error.widget,
+            self.status, self.error.widget, self.chat_area,
         )
         self.attempt(self.refresh)
 
@@ -88,6 +92,32 @@ class ModelsPanel(Panel):
         self.title.value = "<b>{}</b>".format(html.escape(
             self.t("models-title", root=str(data.hf_cache.root))))
         self.table.set_rows(data.local_models())
+
+    # -- Chat -------------------------------------------------------------------------------
+
+    def chat_alias(self, model: LocalModel) -> str:
+        """The alias Chat opens for ``model``: a user alias of the file, else its model
+        alias; ``NoAliasForFileError`` when none serves it."""
+        users = {a.alias for a in self.app.data_service().list_aliases().user}
+        mine = [name for name in model.aliases if name in users]
+        if mine or model.aliases:
+            return (mine or list(model.aliases))[0]
+        from bodhi_nb.errors import NoAliasForFileError
+
+        raise NoAliasForFileError(repo=model.file.repo, filename=model.file.filename)
+
+    def open_chat(self, model: LocalModel) -> None:
+        """Show the chat panel on ``model`` below the table (in place of one open)."""
+        def open_panel() -> None:
+            from bodhi_nb.ui.chat_panel import ChatPanel
+
+            alias = self.chat_alias(model)
+            if self.chat is not None:
+                self.chat.stop()
+            self.chat = ChatPanel(self.app, alias, prog=self.ctx.prog)
+            self.chat_area.children = (self.chat,)
+
+        self.attempt(open_panel)
 
     # -- Alias ------------------------------------------------------------------------------
 
