@@ -72,11 +72,12 @@ class BrowserMissingError(RuntimeError):
     """Debian's Chromium is not installed."""
 
 
-def chromium_path() -> str:
-    """``/usr/bin/chromium``, or :class:`BrowserMissingError` with the line that installs it."""
-    if not os.access(CHROMIUM, os.X_OK):
-        raise BrowserMissingError(INSTALL_HINT)
-    return CHROMIUM
+def chromium_path(path: str = CHROMIUM) -> str:
+    """``path`` (Debian's Chromium by default) if it can run, else
+    :class:`BrowserMissingError` with the line that installs it."""
+    if not os.access(path, os.X_OK):
+        raise BrowserMissingError(INSTALL_HINT.replace(CHROMIUM, path))
+    return path
 
 
 @dataclass(frozen=True)
@@ -474,7 +475,7 @@ class Chromium:
                  artefacts: Path | None = None) -> None:
         from playwright.sync_api import sync_playwright
 
-        path = executable or chromium_path()
+        path = chromium_path(executable or CHROMIUM)
         self.artefacts = artefacts
         self._playwright: Playwright = sync_playwright().start()
         try:

@@ -17,30 +17,13 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pytest
+from _browser_support import ROOT, OpenNotebook, artefacts_dir, kernel_env
 
-from bodhi_nb.testing.jupyterlab import (
-    KERNEL_ENV,
-    BrowserMissingError,
-    Chromium,
-    JupyterLab,
-    LabPage,
-)
-
-ROOT = Path(__file__).resolve().parents[2]
-HEADLESS_KEYRING = "keyring.backends.fail.Keyring"
-
-OpenNotebook = Callable[..., LabPage]
-
-
-def artefacts_dir() -> Path:
-    """Where screenshots go: ``$BODHI_BROWSER_ARTEFACTS``, else ``build/browser-artefacts``."""
-    return Path(os.environ.get("BODHI_BROWSER_ARTEFACTS")
-                or ROOT / "build" / "browser-artefacts").resolve()
-
+from bodhi_nb.testing.jupyterlab import BrowserMissingError, Chromium, JupyterLab, LabPage
 
 _USED: list[Path] = []
 
@@ -77,17 +60,6 @@ def jupyter_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab
     lab.close()
     assert lab.process.poll() is not None, "the JupyterLab server outlived close()"
     assert lab.leftover_pids() == [], "kernels outlived the JupyterLab server"
-
-
-def kernel_env(**extra: str) -> dict[str, str]:
-    """The variables a test's kernel gets: the test's own (see ``KERNEL_ENV``), a headless
-    keyring, and this checkout first on PYTHONPATH, plus ``extra``."""
-    env = {key: os.environ[key] for key in KERNEL_ENV if key in os.environ}
-    env.setdefault("PYTHON_KEYRING_BACKEND", HEADLESS_KEYRING)
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
-    env.update(extra)
-    return env
 
 
 def _slug(text: str) -> str:

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, OpenNotebook
+from _browser_support import ROOT, OpenNotebook
 
 from bodhi_nb.testing.gguf_files import make_gguf, put_in_hf_cache
 from bodhi_nb.testing.jupyterlab import time_to_first_visible
@@ -109,7 +109,7 @@ def test_time_to_first_row_is_measured_in_the_page(open_notebook: OpenNotebook,
     nb = open_notebook(["%load_ext bodhi_nb", "%bodhi panel models"])
     nb.run_cell(0)
     seconds = time_to_first_visible(nb, 1, f"{PANEL} .bodhi-cell")
-    assert 0 < seconds < 60
+    assert seconds > 0  # a duration, not a bound: the bench reports it
     assert len(nb.texts(FILES)) == len(MODELS)
     nb.wait_cells_done()
     assert nb.texts(".jp-InputPrompt")[:2] == ["[1]:", "[2]:"]

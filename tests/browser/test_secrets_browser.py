@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from conftest import OpenNotebook
+from _browser_support import OpenNotebook
 
 PANEL = ".bodhi-secrets-panel"
 VALUE = "hf_bRoWsErSeCrEt_9f8e7d6c5b4a3210"
