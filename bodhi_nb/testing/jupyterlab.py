@@ -337,36 +337,61 @@ class LabPage:
 
     # -- running ----------------------------------------------------------------------------
 
-    def _command(self, command: str, args: Mapping[str, object] | None = None) -> Any:
-        return self.page.evaluate(
-            "([c, a]) => window.jupyterapp.commands.execute(c, a)", [command, dict(args or {})])
+    def start_command(self, command: str, args: Mapping[str, object] | None = None) -> int:
+        """Start a JupyterLab command (``notebook:run-cell``, ``docmanager:save``...) without
+        waiting; its id for :meth:`wait_command`."""
+        started: int = self.page.evaluate("""([c, a]) => {
+            const runs = window.__bodhiRuns = window.__bodhiRuns || [];
+            const id = runs.length;
+            runs.push({done: false});
+            window.jupyterapp.commands.execute(c, a).then(
+                value => { runs[id] = {done: true, value: ['boolean', 'number', 'string'].includes(
+                    typeof value) ? value : null}; },
+                error => { runs[id] = {done: true, error: String(error)}; });
+            return id;
+        }""", [command, dict(args or {})])
+        return started
 
-    def run_all(self, *, timeout: float = 120.0) -> None:
-        """Run every cell and wait until each has finished (its prompt shows a number)."""
-        self._command("notebook:run-all-cells")
-        self.wait_cells_done(timeout=timeout)
+    def wait_command(self, run: int, *, timeout: float = 120.0) -> Any:
+        """Wait until command ``run`` has finished; its result if JSON-able (a notebook run
+        command says True when every cell ran without an error)."""
+        outcome = self.wait_until("(id) => window.__bodhiRuns[id].done && window.__bodhiRuns[id]",
+                                  run, timeout=timeout)
+        if "error" in outcome:
+            raise RuntimeError(f"JupyterLab command failed: {outcome['error']}")
+        return outcome.get("value")
+
+    def command(self, command: str, args: Mapping[str, object] | None = None, *,
+                timeout: float = 120.0) -> Any:
+        """Run a JupyterLab command and wait (at most ``timeout``) until it has finished."""
+        return self.wait_command(self.start_command(command, args), timeout=timeout)
+
+    def run_all(self, *, timeout: float = 120.0) -> bool:
+        """Run every cell, wait until all have finished and the kernel is idle; True when
+        none raised."""
+        ok = self.command("notebook:run-all-cells", timeout=timeout)
+        self.wait_idle(timeout)
+        return bool(ok)
 
     def select_cell(self, index: int) -> None:
         self.page.evaluate("(i) => { window.jupyterapp.shell.currentWidget.content"
                            ".activeCellIndex = i; }", index)
 
-    def start_cell(self, index: int) -> None:
-        """Send cell ``index`` to the kernel without waiting."""
+    def start_cell(self, index: int) -> int:
+        """Send cell ``index`` to the kernel without waiting (see :meth:`wait_command`)."""
         self.select_cell(index)
-        self._command("notebook:run-cell")
+        return self.start_command("notebook:run-cell")
 
-    def run_cell(self, index: int, *, timeout: float = 120.0) -> None:
-        self.start_cell(index)
-        self.wait_cells_done(timeout=timeout)
+    def run_cell(self, index: int, *, timeout: float = 120.0) -> bool:
+        """Run cell ``index``, wait until it has finished and the kernel is idle; True when
+        it did not raise."""
+        ok = self.wait_command(self.start_cell(index), timeout=timeout)
+        self.wait_idle(timeout)
+        return bool(ok)
 
     def wait_cells_done(self, *, timeout: float = 120.0) -> None:
-        """Wait until no code cell is queued or running (no ``[*]`` prompt) and the kernel
-        is idle."""
-        self.wait_until("""() => {
-            const nb = window.jupyterapp.shell.currentWidget.content;
-            return nb.widgets.every(c => c.model.type !== 'code' ||
-                                    !(c.promptNode && c.promptNode.textContent.includes('*')));
-        }""", timeout=timeout)
+        """Wait until every command started here has finished and the kernel is idle."""
+        self.wait_until("() => (window.__bodhiRuns || []).every(r => r.done)", timeout=timeout)
         self.wait_idle(timeout)
 
     # -- reading ----------------------------------------------------------------------------
@@ -421,7 +446,7 @@ class LabPage:
              timeout: float = 30.0) -> None:
         """Type ``text`` into the text box of the widget matching ``within`` (then Enter,
         which is when a box with ``continuous_update=False`` sends its value)."""
-        box = self.page.locator(f"{within} input, {within} textarea, input{within}").first
+        box = self.page.locator(f"{within} input, {within} textarea").first
         box.fill(text, timeout=timeout * 1000)
         if enter:
             box.press("Enter")
@@ -429,7 +454,7 @@ class LabPage:
     def save(self) -> Any:
         """Save the notebook (JupyterLab's save command, awaited) and return the file as
         written on disk (an ``nbformat`` node)."""
-        self._command("docmanager:save")
+        self.command("docmanager:save")
         self.wait_until("() => !window.jupyterapp.shell.currentWidget.context.model.dirty")
         return self.lab.read_notebook(self.path)
 
@@ -542,8 +567,13 @@ def time_to_first_visible(nb: LabPage, cell: int, selector: str, *,
     frame), so Playwright's round trips are not counted."""
     nb.select_cell(cell)
     started: float = nb.page.evaluate("""() => {
+        const runs = window.__bodhiRuns = window.__bodhiRuns || [];
+        const id = runs.length;
+        runs.push({done: false});
         const t0 = performance.now();
-        window.jupyterapp.commands.execute('notebook:run-cell');
+        window.jupyterapp.commands.execute('notebook:run-cell').then(
+            () => { runs[id] = {done: true}; },
+            error => { runs[id] = {done: true, error: String(error)}; });
         return t0;
     }""")
     seen = nb.page.wait_for_function("""(sel) => {

@@ -27,6 +27,7 @@ MODELS = (
     ("mid/tiny-GGUF", "tiny-Q2_K.gguf", 512),
     ("zeta/big-GGUF", "big-Q8_0.gguf", 3072),
 )
+BY_REPO = [m[1] for m in sorted(MODELS)]
 
 
 @pytest.fixture
@@ -49,15 +50,14 @@ def test_models_panel_sorts_filters_and_deletes_in_the_browser(
         "%load_ext bodhi_nb",
         "%bodhi panel models",
     ])
-    nb.run_all()
+    assert nb.run_all()
     # The kernel is this interpreter, importing the code under test, with the test's HF_HOME.
     out = nb.outputs_text()
     assert f"python {sys.executable}" in out
     assert f"bodhi_nb {ROOT / 'bodhi_nb' / '__init__.py'}" in out
     assert f"home {os.environ['HF_HOME']}" in out
 
-    listed = nb.wait_texts(FILES, sorted(models, key=lambda f: next(
-        m[0] for m in MODELS if m[1] == f)))
+    listed = nb.wait_texts(FILES, BY_REPO)
     assert sorted(listed) == sorted(models)
     by_size = [m[1] for m in sorted(MODELS, key=lambda m: m[2])]
     assert listed != by_size and listed != by_size[::-1]  # so the sort has work to do
@@ -106,10 +106,14 @@ def test_models_panel_sorts_filters_and_deletes_in_the_browser(
 def test_time_to_first_row_is_measured_in_the_page(open_notebook: OpenNotebook,
                                                    models: dict[str, Path]) -> None:
     # The bench's measure: from the execute request to the first row visible.
-    nb = open_notebook(["%load_ext bodhi_nb", "%bodhi panel models"])
-    nb.run_cell(0)
+    nb = open_notebook(["%load_ext bodhi_nb", "%bodhi panel models",
+                        "raise ValueError('a cell that fails')"])
+    assert nb.run_cell(0)
     seconds = time_to_first_visible(nb, 1, f"{PANEL} .bodhi-cell")
     assert seconds > 0  # a duration, not a bound: the bench reports it
-    assert len(nb.texts(FILES)) == len(MODELS)
+    assert nb.wait_texts(FILES, BY_REPO) == BY_REPO
     nb.wait_cells_done()
     assert nb.texts(".jp-InputPrompt")[:2] == ["[1]:", "[2]:"]
+    # A run says whether its cells raised.
+    assert nb.run_cell(2) is False
+    assert "ValueError: a cell that fails" in nb.outputs_text()

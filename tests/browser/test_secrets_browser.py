@@ -19,8 +19,7 @@ CHECK = ("import hashlib\nfrom bodhi_nb.app import app\n"
 
 def test_secret_set_in_the_browser_is_nowhere_to_be_seen(open_notebook: OpenNotebook) -> None:
     nb = open_notebook(["%load_ext bodhi_nb", "%bodhi panel secrets", CHECK])
-    nb.run_cell(0)
-    nb.run_cell(1)
+    assert nb.run_cell(0) and nb.run_cell(1)
     nb.wait_for(f"{PANEL} .bodhi-secret-set")
     assert nb.texts(f"{PANEL} .bodhi-col-name") == []
 
@@ -37,7 +36,7 @@ def test_secret_set_in_the_browser_is_nowhere_to_be_seen(open_notebook: OpenNote
                          ".value === ''")
     nb.screenshot("secrets-after-set")
 
-    nb.run_cell(2)
+    assert nb.run_cell(2)
     digest = hashlib.sha256(VALUE.encode()).hexdigest()
     assert f"sha256 {digest}" in nb.outputs_text()  # the value did reach the secret store
 
