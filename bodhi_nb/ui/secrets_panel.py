@@ -28,6 +28,7 @@ class SecretsPanel(Panel):
 
     def __init__(self, app: AppService, *, prog: str = "%bodhi") -> None:
         super().__init__(app, prog=prog)
+        self.add_class("bodhi-secrets-panel")
         self.table: Table[SecretInfo] = Table(self.ctx, (
             Column("name", lambda s: s.name),
             Column("created", lambda s: s.created_at),
@@ -45,6 +46,11 @@ class SecretsPanel(Panel):
         self.set_button.on_click(lambda _b: self.set_secret())
         self.rotate_button = widgets.Button(description=self.t("panel-secret-rotate"))
         self.rotate_button.on_click(lambda _b: self.ask_rotate())
+        # CSS classes name the parts for browser tests and themes.
+        self.name.add_class("bodhi-secret-name")
+        self.password.add_class("bodhi-secret-value")
+        self.set_button.add_class("bodhi-secret-set")
+        self.rotate_button.add_class("bodhi-secret-rotate")
         self.children = (
             widgets.HTML(f"<b>{html.escape(self.t('secret-ls-title'))}</b>"),
             self.table.widget,
