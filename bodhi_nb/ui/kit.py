@@ -138,7 +138,7 @@ class Table(Generic[RowT]):
         self.headers: dict[str, widgets.Button] = {}
         for column in self.columns:
             button = widgets.Button(description=ctx.heading(column.key),
-                                    layout=widgets.Layout(width="auto"))
+                                    layout=widgets.Layout(width="auto", min_width="max-content"))
             button.on_click(self._sort_handler(column.key))
             # CSS classes name the parts for browser tests and themes (bodhi-sort-size...).
             button.add_class("bodhi-sort")
@@ -164,7 +164,7 @@ class Table(Generic[RowT]):
             # the buttons' column as wide as its buttons (else they shrink to "C…")
             grid_template_columns=" ".join(["auto"] * len(self.columns)
                                            + ["max-content"] * bool(self.actions)),
-            grid_gap="2px 12px"))
+            grid_gap="2px 12px", overflow="auto"))  # a wide table scrolls, whole
         self.grid.add_class("bodhi-table")
         #: the buttons of the visible rows, by action key (for tests and re-labelling).
         self.row_buttons: list[dict[str, widgets.Button]] = []
@@ -244,7 +244,7 @@ class Table(Generic[RowT]):
         # The cells share one layout and one style (each widget would otherwise make two
         # more): a page of 25 rows is a third as many widgets to build and to send.
         if self._cell_look is None:
-            self._cell_look = (widgets.Layout(), LabelStyle(),
+            self._cell_look = (widgets.Layout(width="max-content"), LabelStyle(),
                                widgets.Layout(width="auto", min_width="max-content"),
                                widgets.ButtonStyle())
         layout, style, button_layout, button_style = self._cell_look
