@@ -116,6 +116,9 @@ class ChatPanel(Panel):
                          style={"description_width": "initial"})
             for message in ("chat-panel-temperature", "chat-panel-max-tokens",
                             "chat-panel-seed"))
+        for box, name in ((self.temperature, "temperature"), (self.max_tokens, "max-tokens"),
+                          (self.seed, "seed")):
+            box.add_class(f"bodhi-chat-{name}")
         self.transcript = widgets.VBox(layout=widgets.Layout(padding="4px 0"))
         self.transcript.add_class("bodhi-chat-transcript")
         #: the HTML widget the next answer streams into (the last of the transcript)
