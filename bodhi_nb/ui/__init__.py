@@ -11,11 +11,13 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bodhi_nb.app import AppService
+    from bodhi_nb.ui.downloads_panel import DownloadsPanel
     from bodhi_nb.ui.kit import Panel
     from bodhi_nb.ui.models_panel import ModelsPanel
+    from bodhi_nb.ui.pull_panel import PullPanel
     from bodhi_nb.ui.secrets_panel import SecretsPanel
 
-__all__ = ["make", "models", "secrets"]
+__all__ = ["downloads", "make", "models", "pull", "secrets"]
 
 
 def _registry(app: AppService | None) -> AppService:
@@ -40,10 +42,28 @@ def models(app: AppService | None = None, *, prog: str = "%bodhi") -> ModelsPane
     return ModelsPanel(_registry(app), prog=prog)
 
 
+def pull(app: AppService | None = None, *, prog: str = "%bodhi") -> PullPanel:
+    """The pull panel: a repository's GGUF files, Pull, a live download row each."""
+    from bodhi_nb.ui.pull_panel import PullPanel
+
+    return PullPanel(_registry(app), prog=prog)
+
+
+def downloads(app: AppService | None = None, *, prog: str = "%bodhi") -> DownloadsPanel:
+    """The downloads panel: every request, live rows for this kernel's, Retry, Archive."""
+    from bodhi_nb.ui.downloads_panel import DownloadsPanel
+
+    return DownloadsPanel(_registry(app), prog=prog)
+
+
 def make(kind: str, app: AppService | None = None, *, prog: str = "%bodhi") -> Panel:
     """The panel named ``kind`` (one of :data:`bodhi_nb.commands.panel.PANELS`)."""
     if kind == "secrets":
         return secrets(app, prog=prog)
     if kind == "models":
         return models(app, prog=prog)
+    if kind == "pull":
+        return pull(app, prog=prog)
+    if kind == "downloads":
+        return downloads(app, prog=prog)
     raise ValueError(kind)
