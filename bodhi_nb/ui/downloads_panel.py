@@ -239,22 +239,26 @@ class DownloadsPanel(Panel):
             self._timer.start()
 
     def _tick(self) -> None:
-        try:
-            while not self._stop.wait(self.refresh_every):
-                self.attempt(self.refresh)
-                with self._lock:
-                    pending = any(r.status is DownloadStatus.PENDING
-                                  and r.id not in self._running for r in self.table.rows)
-                    if not pending:
-                        self._timer = None
-                        self.watching.value = ""
-                self.polled.set()
-                if not pending:
-                    return
-        finally:
+        me = threading.current_thread()
+        while not self._stop.wait(self.refresh_every):
+            self.attempt(self.refresh)
             with self._lock:
-                self._timer = None
-                self.idle.set()
+                pending = any(r.status is DownloadStatus.PENDING
+                              and r.id not in self._running for r in self.table.rows)
+                if not pending:
+                    self.watching.value = ""
+                    self._stand_down(me)
+            self.polled.set()
+            if not pending:
+                return
+        with self._lock:
+            self._stand_down(me)
+
+    def _stand_down(self, timer: threading.Thread) -> None:
+        # Only the current timer says the panel is idle (a new one may have started).
+        if self._timer is timer:
+            self._timer = None
+            self.idle.set()
 
     def close(self) -> None:
         """Stop the timer and the live rows (the downloads themselves go on)."""
