@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 __all__ = ["PANELS", "PanelCommand", "PanelView", "listing"]
 
 #: the panels there are, by name.
-PANELS: tuple[str, ...] = ("secrets", "models", "chat")
+PANELS: tuple[str, ...] = ("secrets", "models", "chat", "pull", "downloads")
 
 
 def listing(kind: str, app: AppService, ctx: Context) -> Result:
@@ -39,6 +39,16 @@ def listing(kind: str, app: AppService, ctx: Context) -> Result:
         from bodhi_nb.commands.chat import HistoryCommand, HistoryRequest
 
         return HistoryCommand().run(app, HistoryRequest(), ctx)
+    if kind in ("pull", "downloads"):
+        from bodhi_nb.commands.hub import DownloadsLs, DownloadsLsRequest
+
+        downloads = DownloadsLs().run(app, DownloadsLsRequest(), ctx)
+        if kind == "downloads":
+            return downloads
+        # The pull panel's text: what it does, then the downloads so far.
+        from bodhi_nb.commands.results import Message, Sections
+
+        return Sections((("panel", Message(ctx.t("pull-text"))), ("downloads", downloads)))
     raise ValueError(kind)
 
 
@@ -108,8 +118,18 @@ class ChatPanel(Verb[ChatPanelRequest]):
                          args=(alias,) if alias is not None else ())
 
 
+class PullPanel(_PanelVerb):
+    name = "pull"
+    summary = "list a Hub repository's GGUF files and pull them, a live row each"
+
+
+class DownloadsPanel(_PanelVerb):
+    name = "downloads"
+    summary = "every download request: live progress, retry, archive"
+
+
 @command
 class PanelCommand(Group):
     name = "panel"
     summary = "open a widget panel (in a terminal: its table)"
-    verbs = (SecretsPanel(), ModelsPanel(), ChatPanel())
+    verbs = (SecretsPanel(), ModelsPanel(), ChatPanel(), PullPanel(), DownloadsPanel())

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 
 if TYPE_CHECKING:
-    from bodhi_nb.commands.grammar import LiveOutput
+    from bodhi_nb.commands.grammar import Context, DownloadProgress, LiveOutput
+    from bodhi_nb.ui.download_row import DownloadRow
 
 __all__ = ["BodhiMagics"]
 
@@ -41,6 +42,7 @@ class BodhiMagics(Magics):
         from bodhi_nb.terminal import TqdmProgress, ask_yes_no
 
         debug = "--debug" in line.split()
+        progress: Callable[[Context], DownloadProgress] | None = None
         try:
             invocation = Invocation.of(split_line(line))
             if self.shell is not None and invocation.tokens[:1] != ["chat"]:
@@ -54,16 +56,19 @@ class BodhiMagics(Magics):
             def fill(text: str) -> str:
                 return interpolate(text, namespace)
 
+            progress = _progress_factory(self.shell, TqdmProgress)
             ctx = Context(prog="%bodhi", user_ns=namespace, interpolate=fill,
                           cell=strip_markers(cell) if cell is not None else None,
                           ask_secret=getpass.getpass, confirm=ask_yes_no,
-                          live=_live_factory(self.shell), progress=TqdmProgress,
+                          live=_live_factory(self.shell), progress=progress,
                           started_at=entered)
             return _shown(execute(invocation.tokens, ctx, app), self.shell)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
+            _rows_end(progress, exc)
             print(message_text("ui-interrupted", prog="%bodhi", app_factory=app),
                   file=sys.stderr)
         except Exception as exc:
+            _rows_end(progress, exc)
             if debug:
                 raise
             print(render_error(exc, prog="%bodhi", app_factory=app), file=sys.stderr)
@@ -80,6 +85,54 @@ def _shown(result: object, shell: object) -> object:
 
         return make(result.kind, prog="%bodhi", args=result.args)
     return result
+
+
+def _progress_factory(shell: object, fallback: Callable[[Context], DownloadProgress]
+                      ) -> Callable[[Context], DownloadProgress]:
+    """In a Jupyter kernel a download shows as a DownloadRow (the pull panel's row), made
+    when the pull starts; elsewhere (terminal IPython, tests) as ``fallback`` (tqdm)."""
+    if getattr(shell, "kernel", None) is None:
+        return fallback
+    return _KernelRows()
+
+
+class _KernelRows:
+    """Makes the rows of one ``%bodhi pull``; each is displayed when its download starts (a
+    file already in the cache shows none), and :meth:`end` shows how a failed pull ended.
+
+    The pull runs in the kernel's shell thread, which also handles widget clicks: a click on
+    Cancel would wait for the pull's end. So these rows have no Cancel; they say to
+    interrupt the kernel (the stop button), which stops the pull at once (the row then says
+    ``interrupted``; the next pull resumes). Cancel works on the pull and downloads panels,
+    whose downloads run in background threads."""
+
+    def __init__(self) -> None:
+        self.rows: list[DownloadRow] = []
+
+    def __call__(self, ctx: Context) -> DownloadProgress:
+        from bodhi_nb.app import app
+        from bodhi_nb.ui.download_row import DownloadRow
+
+        row = DownloadRow(ctx, app_factory=app, cancellable=False, on_start=_display)
+        self.rows.append(row)
+        return row
+
+    def end(self, error: BaseException) -> None:
+        for row in self.rows:
+            if row.outcome is None and row.total > 0:
+                row.fail(error)
+
+
+def _display(widget: object) -> None:
+    from IPython.display import display
+
+    display(widget)  # type: ignore[no-untyped-call]
+
+
+def _rows_end(progress: object, error: BaseException) -> None:
+    """The rows of a pull that failed (or was interrupted) say how it ended."""
+    if isinstance(progress, _KernelRows):
+        progress.end(error)
 
 
 def _live_factory(shell: object) -> Callable[[str], LiveOutput]:

@@ -1,5 +1,5 @@
-"""Widget panels over the typed services: ``bodhi_nb.ui.models()``, ``bodhi_nb.ui.secrets()``,
-``bodhi_nb.ui.chat()``.
+"""Widget panels over the typed services: ``bodhi_nb.ui.models()``, ``secrets()``, ``chat()``,
+``pull()`` and ``downloads()``.
 
 Importing this package is cheap; ipywidgets is imported when a panel is made. Each panel
 is an ipywidgets VBox whose text/plain form is the table the matching ``%bodhi`` command
@@ -15,11 +15,13 @@ if TYPE_CHECKING:
 
     from bodhi_nb.app import AppService
     from bodhi_nb.ui.chat_panel import ChatPanel
+    from bodhi_nb.ui.downloads_panel import DownloadsPanel
     from bodhi_nb.ui.kit import Panel
     from bodhi_nb.ui.models_panel import ModelsPanel
+    from bodhi_nb.ui.pull_panel import PullPanel
     from bodhi_nb.ui.secrets_panel import SecretsPanel
 
-__all__ = ["chat", "make", "models", "secrets"]
+__all__ = ["chat", "downloads", "make", "models", "pull", "secrets"]
 
 
 def _registry(app: AppService | None) -> AppService:
@@ -53,6 +55,20 @@ def chat(alias: str | None = None, app: AppService | None = None, *,
     return ChatPanel(_registry(app), alias, prog=prog)
 
 
+def pull(app: AppService | None = None, *, prog: str = "%bodhi") -> PullPanel:
+    """The pull panel: a repository's GGUF files, Pull, a live download row each."""
+    from bodhi_nb.ui.pull_panel import PullPanel
+
+    return PullPanel(_registry(app), prog=prog)
+
+
+def downloads(app: AppService | None = None, *, prog: str = "%bodhi") -> DownloadsPanel:
+    """The downloads panel: every request, live rows for this kernel's, Retry, Archive."""
+    from bodhi_nb.ui.downloads_panel import DownloadsPanel
+
+    return DownloadsPanel(_registry(app), prog=prog)
+
+
 def make(kind: str, app: AppService | None = None, *, prog: str = "%bodhi",
          args: Sequence[str] = ()) -> Panel:
     """The panel named ``kind`` (one of :data:`bodhi_nb.commands.panel.PANELS`), opened on
@@ -63,4 +79,8 @@ def make(kind: str, app: AppService | None = None, *, prog: str = "%bodhi",
         return models(app, prog=prog)
     if kind == "chat":
         return chat(args[0] if args else None, app, prog=prog)
+    if kind == "pull":
+        return pull(app, prog=prog)
+    if kind == "downloads":
+        return downloads(app, prog=prog)
     raise ValueError(kind)
