@@ -121,7 +121,49 @@ def _kernel_side() -> list[dict[str, Any]]:
                             baseline="`downloads` text, same rows",
                             baseline_value=text_s * 1000, requests=REQUESTS, goal_ms=1000))
             reset_apps()
+            out += _browser_side(root)
     return out
+
+
+#: (what, the cell, what must be visible): a tiny HTML output is the baseline, the floor of
+#: any cell's round trip (kernel, widget manager, layout) in the same page.
+_SHOWN = (
+    ("baseline", "from IPython.display import HTML\nHTML('<b class=\"bench-mark\">x</b>')",
+     ".bench-mark"),
+    ("models", "%bodhi panel models", ".bodhi-models-panel .bodhi-cell"),
+    ("downloads", "%bodhi panel downloads", ".bodhi-downloads-panel .bodhi-cell"),
+)
+
+
+def _browser_side(root: Path) -> list[dict[str, Any]]:
+    """Time until the first page of each panel is visible in JupyterLab in Chromium."""
+    from bodhi_nb.testing.jupyterlab import lab_and_browser, time_to_first_visible
+
+    env = {"BODHI_HOME": str(root / "bodhi"), "HF_HOME": str(root / "hf"),
+           "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+           "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    samples: dict[str, list[float]] = {name: [] for name, _, _ in _SHOWN}
+    with lab_and_browser(root / "lab") as (lab, browser):
+        kernel = lab.add_kernel("bench", env)
+        cells = ["%load_ext bodhi_nb", "%bodhi status", *(cell for _, cell, _ in _SHOWN)]
+        path = lab.write_notebook("bench.ipynb", cells, kernel)
+        nb = browser.open(lab, path, kernel, viewport=(1280, 900))
+        try:
+            assert nb.run_cell(0) and nb.run_cell(1)  # imports and the registry: warm
+            for _ in range(RUNS + 1):  # the first round warms the panels' code up
+                for i, (name, _, selector) in enumerate(_SHOWN):
+                    nb.command("notebook:clear-all-cell-outputs")
+                    samples[name].append(time_to_first_visible(nb, 2 + i, selector,
+                                                               timeout=120))
+                    nb.wait_cells_done()
+        finally:
+            nb.close()
+    base = median(samples["baseline"][1:]) * 1000
+    return [line(f"panel_{name}_first_page_visible", median(samples[name][1:]) * 1000, "ms",
+                 baseline="a tiny HTML output, same page", baseline_value=base,
+                 rows=MODELS if name == "models" else REQUESTS, goal_ms=1000,
+                 browser="Chromium (Debian) headless, JupyterLab 4")
+            for name in ("models", "downloads")]
 
 
 # Runs in the kernel: one pull of the big file, the kernel's CPU seconds around it. With

@@ -136,9 +136,13 @@ class Table(Generic[RowT]):
         self.descending = False
         self.page = 0
         self.headers: dict[str, widgets.Button] = {}
+        # One layout and one style for every header (a widget each would be two more
+        # models for the front end to make before the first page shows).
+        header_layout = widgets.Layout(width="auto", min_width="max-content")
+        header_style = widgets.ButtonStyle()
         for column in self.columns:
-            button = widgets.Button(description=ctx.heading(column.key),
-                                    layout=widgets.Layout(width="auto", min_width="max-content"))
+            button = widgets.Button(description=ctx.heading(column.key), layout=header_layout,
+                                    style=header_style)
             button.on_click(self._sort_handler(column.key))
             # CSS classes name the parts for browser tests and themes (bodhi-sort-size...).
             button.add_class("bodhi-sort")
