@@ -78,6 +78,15 @@ def _bar_width(nb: LabPage, within: str, *, other_than: float | None = None,
     return width
 
 
+def _clipped(nb: LabPage, selector: str) -> list[str]:
+    """The texts of the elements matching ``selector`` that are cut off (wider than their
+    box)."""
+    clipped: list[str] = nb.page.evaluate("""(sel) => Array.from(
+        document.querySelectorAll(sel)).filter(e => e.scrollWidth > e.clientWidth + 1)
+        .map(e => e.textContent)""", selector)
+    return clipped
+
+
 def _open_pull_panel(open_notebook: OpenNotebook) -> LabPage:
     nb = open_notebook(["%load_ext bodhi_nb", "%bodhi panel pull"])
     assert nb.run_all()
@@ -117,6 +126,7 @@ def test_pull_panel_lists_pulls_and_shows_the_bar_advance(
     assert shown.endswith("/ 8.0 MiB")
     nb.wait_for_text("ETA ", f"{PULL} .bodhi-download-eta")
     nb.wait_for_text("/s", f"{PULL} .bodhi-download-speed")
+    assert _clipped(nb, f"{PULL} .bodhi-download-row .widget-label") == []
 
     nb.wait_for(f"{PULL} .bodhi-download-state.bodhi-download-completed", timeout=LONG)
     assert nb.texts(f"{PULL} .bodhi-download-state") == ["completed"]
@@ -143,6 +153,8 @@ def test_cancel_in_the_pull_panel_then_pull_again_resumes_with_a_range(
     stopped = _bar_width(nb, PULL)
     assert moved <= stopped < 100
     nb.screenshot("pull-cancelled")
+    # The long state line does not squeeze the row: every label shows its whole text.
+    assert _clipped(nb, f"{PULL} .bodhi-download-row .widget-label") == []
     [partial] = list((_repo_dir() / "blobs").glob("*.incomplete"))
     kept = partial.stat().st_size
     total = sources[FILE].stat().st_size
