@@ -89,18 +89,23 @@ class DownloadRow(widgets.HBox):  # type: ignore[misc]
         self.request_id: str | None = None
         self._unwatch: Callable[[], None] | None = None
 
-        self.file = widgets.Label(filename, layout=widgets.Layout(min_width="14em"))
+        # Every part keeps its whole text; a row too wide for the cell wraps (the long
+        # "cancelled: ..." line goes below) instead of squeezing the bar and cutting bytes.
+        self.layout.flex_flow = "row wrap"
+        self.layout.align_items = "center"
+        self.file = widgets.Label(filename, layout=widgets.Layout(min_width="14em",
+                                                                  width="max-content"))
         self.bar = widgets.FloatProgress(value=0.0, min=0.0, max=100.0,
-                                         layout=widgets.Layout(width="18em"))
-        self.bytes = widgets.Label()
-        self.speed_label = widgets.Label()
-        self.eta = widgets.Label()
+                                         layout=widgets.Layout(width="18em", flex="0 0 auto"))
+        self.bytes = widgets.Label(layout=widgets.Layout(width="max-content"))
+        self.speed_label = widgets.Label(layout=widgets.Layout(width="max-content"))
+        self.eta = widgets.Label(layout=widgets.Layout(width="max-content"))
         self.cancel_button = widgets.Button(description=ctx.t("dl-cancel"),
                                             tooltip=ctx.t("dl-cancel-tip"),
                                             button_style="warning", icon="stop",
                                             layout=widgets.Layout(width="auto"))
         self.cancel_button.on_click(lambda _b: self.cancel())
-        self.state = widgets.Label()
+        self.state = widgets.Label(layout=widgets.Layout(width="max-content"))
         for widget, name in ((self, "bodhi-download-row"), (self.file, "bodhi-download-file"),
                              (self.bar, "bodhi-download-bar"),
                              (self.bytes, "bodhi-download-bytes"),

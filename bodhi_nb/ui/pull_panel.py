@@ -73,7 +73,7 @@ def repo_entries(listing: list[tuple[str, int | None]],
 class PullPanel(Panel):
     """``bodhi_nb.ui.pull()``: root ``bodhi-pull-panel``; the repository box
     ``bodhi-pull-repo``, List ``bodhi-pull-list``, the files ``bodhi-pull-files`` (a Pull
-    button per entry, ``bodhi-pull-button``), the download rows ``bodhi-download-rows``."""
+    button per entry, ``bodhi-action-pull``), the download rows ``bodhi-download-rows``."""
 
     def __init__(self, app: AppService, *, prog: str = "%bodhi",
                  memory: Callable[[], int | None] = available_memory,

@@ -29,7 +29,10 @@ pull-fits = fits in memory
 pull-too-big = larger than free memory
 pull-no-files = { $repo } has no GGUF files.
 pull-listed = { $count } GGUF models in { $repo }.
-pull-started = Pulling { $file } ({ $parts } files).
+pull-started = { $parts ->
+    [one] Pulling { $file }.
+   *[other] Pulling { $file } ({ $parts } files).
+    }
 pull-text = The pull panel lists a repository's GGUF files and pulls them, a live row each (in a terminal: `{ $prog } pull OWNER/REPO` lists them). Downloads so far:
 col-fits = fits
 col-parts = parts

@@ -27,7 +27,10 @@ pull-fits = tient en mémoire
 pull-too-big = plus grand que la mémoire libre
 pull-no-files = { $repo } n'a aucun fichier GGUF.
 pull-listed = { $count } modèles GGUF dans { $repo }.
-pull-started = Téléchargement de { $file } ({ $parts } fichiers).
+pull-started = { $parts ->
+    [one] Téléchargement de { $file }.
+   *[other] Téléchargement de { $file } ({ $parts } fichiers).
+    }
 pull-text = Le panneau pull liste les fichiers GGUF d'un dépôt et les télécharge, une ligne en direct chacun (dans un terminal : `{ $prog } pull PROPRIÉTAIRE/DÉPÔT` les liste). Téléchargements jusqu'ici :
 col-fits = tient
 col-parts = parties
