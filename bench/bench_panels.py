@@ -168,7 +168,7 @@ def _browser_side(root: Path) -> list[dict[str, Any]]:
 
 # Runs in the kernel: one pull of the big file, the kernel's CPU seconds around it. With
 # ``shown`` it is ``%bodhi pull``, whose download row is a widget in a kernel; without, the
-# same DownloadService pull with no progress at all.
+# same pull command run with no progress display at all.
 _PULL_IN_KERNEL = r"""
 import json, resource, time
 from bodhi_nb.app import app
@@ -182,7 +182,8 @@ _c0, _t0 = _cpu(), time.perf_counter()
 if SHOWN:
     get_ipython().run_line_magic("bodhi", "pull bench/big big-Q4_K_M.gguf")
 else:
-    app().download_service().pull(_repo, "big-Q4_K_M.gguf")
+    from bodhi_nb.commands import Context, execute
+    execute(["pull", "bench/big", "big-Q4_K_M.gguf"], Context(prog="%bodhi"), app)
 print("BENCH " + json.dumps({"cpu": _cpu() - _c0, "seconds": time.perf_counter() - _t0}))
 """
 
