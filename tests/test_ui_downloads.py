@@ -201,7 +201,7 @@ def test_pull_panel_lists_a_repo_with_a_split_model_as_one_entry(
     assert split.size == sum(parts[f].stat().st_size for f in split.files)
     assert split.quant == "Q8_0" and entries["m-Q4_K_M.gguf"].quant == "Q4_K_M"
     assert split.fits is False and entries["m-Q4_K_M.gguf"].fits is True
-    cells = [w.value for w in panel.table.grid.children if hasattr(w, "value")]
+    cells = [c for row in panel.table.cells() for c in row]
     assert "✓ fits in memory" in cells and "✗ larger than free memory" in cells
     assert panel.memory.value == "Available memory: 3.0 MiB"
     assert panel.status.value == "2 GGUF models in acme/m-GGUF."
@@ -324,7 +324,7 @@ def test_downloads_panel_retries_a_cancelled_pull_which_resumes_then_archives_it
     panel = ui.downloads(registry)
     assert "bodhi-downloads-panel" in panel._dom_classes
     assert [r.id for r in panel.table.rows] == [request_id]
-    cells = [w.value for w in panel.table.grid.children if hasattr(w, "value")]
+    cells = [c for row in panel.table.cells() for c in row]
     assert "error" in cells and any("was cancelled" in str(c) for c in cells)
     buttons = panel.table.row_buttons[0]
     assert not buttons["retry"].disabled and not buttons["archive"].disabled

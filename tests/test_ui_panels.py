@@ -70,8 +70,9 @@ def test_table_sorts_filters_and_pages_typed_records(app: DefaultAppService) -> 
                   actions=(RowAction("pick", "Pick", lambda r: pressed.append(r[0])),),
                   page_size=25)
     table.set_rows(rows)
-    # Only one page has widgets: 3 headers + an actions heading + 25 rows of 3 cells + 1.
-    assert len(table.grid.children) == 4 + 25 * 4
+    # Only the page is sent to the browser: 25 rows of 3 cells, in one widget.
+    assert len(table.cells()) == 25 and table.cells()[0] == ["0", "model-0000", "0"]
+    assert table.grid.columns[1] == {"key": "name", "heading": "name"}
     assert [r[0] for r in table.visible()] == list(range(25))
     assert table.where.value == "page 1 of 40 · 1000 of 1000 rows"
     assert table.previous.disabled and not table.next.disabled
@@ -86,9 +87,11 @@ def test_table_sorts_filters_and_pages_typed_records(app: DefaultAppService) -> 
     from ipywidgets.widgets.widget import _instances
 
     made = len(_instances)
+    version = table.grid.version
     table.next.click()
     assert table.page == 1 and table.visible()[0][2] == 974
-    assert len(_instances) == made  # paging and sorting reuse the page's widgets
+    assert table.cells()[0][2] == "974" and table.grid.version > version
+    assert len(_instances) == made  # paging and sorting make no widget
     table.filter.value = "model-00"  # 0..99, still sorted by size, descending
     assert table.page == 0
     assert len(table.matching()) == 100
@@ -280,7 +283,7 @@ def test_models_panel_lists_sorts_and_filters_local_files(
     panel.table.headers["size"].click()
     assert [m.file.filename for m in panel.table.visible()] == [
         "big-Q8_0.gguf", "small-Q4_K_M.gguf"]
-    labels = [w.value for w in panel.table.grid.children if hasattr(w, "value")]
+    labels = [c for row in panel.table.cells() for c in row]
     assert "qwen2" in labels and "32768" in labels and "Q8_0" in labels
     panel.table.filter.value = "qwen"
     assert [m.file.repo for m in panel.table.visible()] == ["zeta/big-GGUF"]
@@ -345,9 +348,9 @@ def test_models_panel_builds_a_thousand_rows_one_page_at_a_time(
                  for i in range(1000)]
     panel.table.set_rows(synthetic)
     assert len(panel.table.row_buttons) == 25
-    # Widgets for one page (7 cells and a box of buttons a row), not for 1,000 rows.
-    assert len(panel.table.grid.children) == 8 + 25 * 8
-    assert len(_tree(panel)) < 2000
+    # One page is sent (25 rows of 7 cells, in one widget), not 1,000 rows.
+    assert len(panel.table.cells()) == 25 and all(len(r) == 7 for r in panel.table.cells())
+    assert len(_tree(panel)) < 100
     panel.table.headers["size"].click()
     panel.table.headers["size"].click()
     assert panel.table.visible()[0].file.repo == "org/m0999-GGUF"

@@ -38,6 +38,7 @@ from bodhi_nb.objs import (
 
 if TYPE_CHECKING:
     from bodhi_nb.app import AppService
+    from bodhi_nb.services.data import LocalModel
 
 __all__ = ["AliasCommand", "ModelsCommand", "parse_context_params", "parse_request_params"]
 
@@ -133,37 +134,43 @@ class ModelsCommand(Command[ModelsRequest]):
 
     def run(self, app: AppService, request: ModelsRequest, ctx: Context) -> Result:
         data = app.data_service()
-        models = data.local_models()
-        if request.json:
-            rows = []
-            for m in models:
-                meta = m.metadata.to_dict() if m.metadata else {}
-                rows.append({
-                    "repo": m.file.repo, "filename": m.file.filename,
-                    "snapshot": m.file.snapshot, "path": str(m.file.path), "size": m.file.size,
-                    "quantization": meta.get("quantization"),
-                    "architecture": meta.get("architecture"),
-                    "context_length": meta.get("context_length"),
-                    "parameter_count": meta.get("parameter_count"),
-                    "has_chat_template": meta.get("has_chat_template"),
-                    "aliases": list(m.aliases), "problem": m.problem,
-                })
-            return Message(ctx.t("models-count", count=len(rows)), data=rows)
-        table = ctx.table(
-            ("repo", "file", "quant", "size", "arch", "context", "aliases"),
-            [(m.file.repo, m.file.filename,
-              (m.metadata.quantization if m.metadata else None) or "",
-              human_bytes(m.file.size),
-              m.metadata.architecture if m.metadata else ctx.t("models-unreadable"),
-              m.metadata.context_length if m.metadata else None,
-              ", ".join(m.aliases)) for m in models],
-            title=ctx.t("models-title", root=str(data.hf_cache.root)),
-            empty=ctx.t("models-empty"))
-        problems = [f"{m.file.path}: {m.problem}" for m in models if m.problem]
-        if not problems:
-            return table
-        note = Message(ctx.t("models-problems", count=len(problems)), tuple(problems))
-        return Sections((("models", table), ("problems", note)))
+        return models_result(data.local_models(), str(data.hf_cache.root), ctx,
+                             json=request.json)
+
+
+def models_result(models: Sequence[LocalModel], root: str, ctx: Context, *,
+                  json: bool = False) -> Result:
+    """What ``ls`` shows for these models (the models panel's text form, from its rows)."""
+    if json:
+        rows = []
+        for m in models:
+            meta = m.metadata.to_dict() if m.metadata else {}
+            rows.append({
+                "repo": m.file.repo, "filename": m.file.filename,
+                "snapshot": m.file.snapshot, "path": str(m.file.path), "size": m.file.size,
+                "quantization": meta.get("quantization"),
+                "architecture": meta.get("architecture"),
+                "context_length": meta.get("context_length"),
+                "parameter_count": meta.get("parameter_count"),
+                "has_chat_template": meta.get("has_chat_template"),
+                "aliases": list(m.aliases), "problem": m.problem,
+            })
+        return Message(ctx.t("models-count", count=len(rows)), data=rows)
+    table = ctx.table(
+        ("repo", "file", "quant", "size", "arch", "context", "aliases"),
+        [(m.file.repo, m.file.filename,
+          (m.metadata.quantization if m.metadata else None) or "",
+          human_bytes(m.file.size),
+          m.metadata.architecture if m.metadata else ctx.t("models-unreadable"),
+          m.metadata.context_length if m.metadata else None,
+          ", ".join(m.aliases)) for m in models],
+        title=ctx.t("models-title", root=root),
+        empty=ctx.t("models-empty"))
+    problems = [f"{m.file.path}: {m.problem}" for m in models if m.problem]
+    if not problems:
+        return table
+    note = Message(ctx.t("models-problems", count=len(problems)), tuple(problems))
+    return Sections((("models", table), ("problems", note)))
 
 
 # -- alias create|ls|show|copy|rm -----------------------------------------------------------

@@ -9,6 +9,8 @@ made on ``PanelView.args`` (``panel chat ALIAS``: the alias).
 from __future__ import annotations
 
 import argparse
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -57,9 +59,15 @@ class PanelView(Result):
     """Which panel to show, and its text form for front ends without widgets."""
 
     kind: str
-    text: Result
+    #: makes the text form, when one is asked for: a notebook that shows the panel itself
+    #: never does (listing 1,000 models once more cost the panel a second)
+    make_text: Callable[[], Result]
     #: what the panel is opened on (``panel chat ALIAS``: the alias)
     args: tuple[str, ...] = ()
+
+    @functools.cached_property
+    def text(self) -> Result:
+        return self.make_text()
 
     def to_text(self) -> str:
         return self.text.to_text()
@@ -84,7 +92,7 @@ class _PanelVerb(Verb[PanelRequest]):
     Request = PanelRequest
 
     def run(self, app: AppService, request: PanelRequest, ctx: Context) -> Result:
-        return PanelView(self.name, listing(self.name, app, ctx))
+        return PanelView(self.name, functools.partial(listing, self.name, app, ctx))
 
 
 class SecretsPanel(_PanelVerb):
@@ -114,7 +122,7 @@ class ChatPanel(Verb[ChatPanelRequest]):
         alias = request.alias
         if alias is not None and app.data_service().find_alias(alias) is None:
             raise AliasNotFoundError(alias=alias)
-        return PanelView(self.name, listing(self.name, app, ctx),
+        return PanelView(self.name, functools.partial(listing, self.name, app, ctx),
                          args=(alias,) if alias is not None else ())
 
 

@@ -36,22 +36,6 @@ __all__ = ["DownloadsPanel"]
 _RETRYABLE = ("error", "interrupted")
 
 
-class _DownloadsTable(Table[DownloadRequest]):
-    """The kit's table, with Retry and Archive enabled only where they apply."""
-
-    def __init__(self, panel: DownloadsPanel, *args: object, **kwargs: object) -> None:
-        self._panel = panel
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-
-    def _render(self) -> None:
-        super()._render()
-        for buttons, row in zip(self.row_buttons, self.visible(), strict=False):
-            running = self._panel.running_here(row.id)
-            state = self._panel.state_of(row)
-            buttons["retry"].disabled = running or state not in _RETRYABLE
-            buttons["archive"].disabled = running or row.status is DownloadStatus.PENDING
-
-
 class DownloadsPanel(Panel):
     """``bodhi_nb.ui.downloads()``: root ``bodhi-downloads-panel``; live rows in
     ``bodhi-download-rows``; the table ``bodhi-downloads-table``."""
@@ -71,7 +55,7 @@ class DownloadsPanel(Panel):
         self._whens: dict[object, str] = {}
         self._running: set[str] = set()
         self._lock = threading.RLock()
-        self.table: _DownloadsTable = _DownloadsTable(self, self.ctx, (
+        self.table: Table[DownloadRequest] = Table(self.ctx, (
             Column("id", lambda r: r.id, lambda r: r.id[-8:]),
             Column("repo", lambda r: r.repo),
             Column("file", lambda r: r.filename),
@@ -80,8 +64,13 @@ class DownloadsPanel(Panel):
             Column("updated", lambda r: r.updated_at, self._when_text),
             Column("error", self._error_text),
         ), actions=(
-            RowAction("retry", self.t("downloads-panel-retry"), self.retry),
-            RowAction("archive", self.t("downloads-panel-archive"), self.archive),
+            # Retry and Archive only where they apply (not on a download running here)
+            RowAction("retry", self.t("downloads-panel-retry"), self.retry,
+                      enabled=lambda r: (not self.running_here(r.id)
+                                         and self.state_of(r) in _RETRYABLE)),
+            RowAction("archive", self.t("downloads-panel-archive"), self.archive,
+                      enabled=lambda r: (not self.running_here(r.id)
+                                         and r.status is not DownloadStatus.PENDING)),
         ))
         #: live rows of the downloads running in this kernel, by request id
         self.rows: dict[str, DownloadRow] = {}

@@ -14,11 +14,12 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+import anywidget
 import ipywidgets as widgets
 import traitlets
-from ipywidgets.widgets.widget_string import LabelStyle
 
 from bodhi_nb.commands.grammar import Context
 from bodhi_nb.commands.results import _cell
@@ -27,8 +28,9 @@ if TYPE_CHECKING:
     from bodhi_nb.app import AppService
     from bodhi_nb.commands.results import Result
 
-__all__ = ["PAGE_SIZES", "Column", "ConfirmStrip", "ErrorLine", "Panel", "RowAction",
-           "SecretBox", "Table", "Throttle", "widget_tree"]
+__all__ = ["PAGE_SIZES", "Column", "ConfirmStrip", "ErrorLine", "HeaderButton", "Panel",
+           "RowAction", "RowButton", "SecretBox", "Table", "TableView", "Throttle",
+           "widget_tree"]
 
 RowT = TypeVar("RowT")
 
@@ -109,6 +111,8 @@ class RowAction(Generic[RowT]):
     run: Callable[[RowT], None]
     disabled: bool = False
     tooltip: str = ""
+    #: whether the button is enabled on a given row (when drawn); None: on every row
+    enabled: Callable[[RowT], bool] | None = None
 
 
 def _sort_key(value: object) -> tuple[int, float, str]:
@@ -122,7 +126,10 @@ def _sort_key(value: object) -> tuple[int, float, str]:
 
 class Table(Generic[RowT]):
     """Rows of typed records: headers that sort on click (again: the other way), a filter
-    box, paging. Only the visible page has widgets, so 1,000 rows build as fast as 25."""
+    box, paging. The kernel keeps the records, the filter, the order and the page; the page
+    itself is one widget (:class:`TableView`) drawn by a few lines of JavaScript shipped in
+    the package. A page of 25 rows as labels and buttons was some 350 widget models for the
+    front end to make one by one: four seconds before a 1,000-model panel showed."""
 
     def __init__(self, ctx: Context, columns: Sequence[Column[RowT]], *,
                  actions: Sequence[RowAction[RowT]] = (), page_size: int = 25) -> None:
@@ -132,22 +139,13 @@ class Table(Generic[RowT]):
         self._rows: list[RowT] = []
         self._texts: list[tuple[str, ...]] = []
         self._haystacks: list[str] = []
+        #: indices (into the records) of the rows on the page drawn last
+        self._shown: list[int] = []
         self.sort_key: str | None = None
         self.descending = False
         self.page = 0
-        self.headers: dict[str, widgets.Button] = {}
-        # One layout and one style for every header (a widget each would be two more
-        # models for the front end to make before the first page shows).
-        header_layout = widgets.Layout(width="auto", min_width="max-content")
-        header_style = widgets.ButtonStyle()
-        for column in self.columns:
-            button = widgets.Button(description=ctx.heading(column.key), layout=header_layout,
-                                    style=header_style)
-            button.on_click(self._sort_handler(column.key))
-            # CSS classes name the parts for browser tests and themes (bodhi-sort-size...).
-            button.add_class("bodhi-sort")
-            button.add_class(f"bodhi-sort-{column.key}")
-            self.headers[column.key] = button
+        self.headers: dict[str, HeaderButton] = {
+            c.key: HeaderButton(self, c.key) for c in self.columns}
         self.filter = widgets.Text(placeholder=ctx.t("panel-filter"),
                                    continuous_update=True)
         self.filter.observe(self._on_filter, names="value")
@@ -160,23 +158,19 @@ class Table(Generic[RowT]):
         self.next = widgets.Button(description=ctx.t("panel-next"))
         self.previous.on_click(lambda _b: self.go(self.page - 1))
         self.next.on_click(lambda _b: self.go(self.page + 1))
+        # CSS classes name the parts for browser tests and themes (bodhi-sort-size...).
         self.previous.add_class("bodhi-previous")
         self.next.add_class("bodhi-next")
         self.where = widgets.Label()
         self.where.add_class("bodhi-table-where")
-        self.grid = widgets.GridBox(layout=widgets.Layout(
-            # the buttons' column as wide as its buttons (else they shrink to "C…")
-            grid_template_columns=" ".join(["auto"] * len(self.columns)
-                                           + ["max-content"] * bool(self.actions)),
-            grid_gap="2px 12px", overflow="auto"))  # a wide table scrolls, whole
-        self.grid.add_class("bodhi-table")
-        #: the buttons of the visible rows, by action key (for tests and re-labelling).
-        self.row_buttons: list[dict[str, widgets.Button]] = []
-        self._slots: list[_Slot] = []
-        self._cell_look: tuple[widgets.Layout, LabelStyle, widgets.Layout,
-                               widgets.ButtonStyle] | None = None
-        self._actions_heading = widgets.Label("")
-        self._no_rows = widgets.Label(ctx.t("panel-no-rows"))
+        self.grid = TableView(
+            columns=[{"key": c.key, "heading": ctx.heading(c.key)} for c in self.columns],
+            actions=[{"key": a.key, "label": a.label, "tooltip": a.tooltip}
+                     for a in self.actions],
+            empty=ctx.t("panel-no-rows"))
+        self.grid.on_msg(self._on_view_msg)
+        #: the buttons of the visible rows, by action key (what a click on them does).
+        self.row_buttons: list[dict[str, RowButton]] = []
         self.widget = widgets.VBox([
             self.filter, self.grid,
             widgets.HBox([self.previous, self.next, self.where, self.page_size]),
@@ -217,6 +211,10 @@ class Table(Generic[RowT]):
     def pages(self) -> int:
         return max(1, -(-len(self.matching()) // int(self.page_size.value)))
 
+    def cells(self) -> list[list[str]]:
+        """The text of the visible page's cells, row by row (what the browser draws)."""
+        return [list(row) for row in self.grid.rows]
+
     # -- what the controls do ---------------------------------------------------------------
 
     def sort_by(self, key: str, descending: bool | None = None) -> None:
@@ -231,8 +229,28 @@ class Table(Generic[RowT]):
         self.page = page
         self._render()
 
-    def _sort_handler(self, key: str) -> Callable[[widgets.Button], None]:
-        return lambda _button: self.sort_by(key)
+    def redraw(self) -> None:
+        """Draw the page again (a row's enabled buttons may have changed)."""
+        self._render()
+
+    def press(self, index: int, key: str) -> None:
+        """What a click on button ``key`` of visible row ``index`` does (nothing when that
+        button is disabled there, as in the browser)."""
+        if not 0 <= index < len(self._shown):
+            return
+        k = next((n for n, a in enumerate(self.actions) if a.key == key), None)
+        if k is None or self.grid.disabled[index][k]:
+            return
+        self.actions[k].run(self._rows[self._shown[index]])
+
+    def _on_view_msg(self, _view: object, content: dict[str, Any], _buffers: object) -> None:
+        if not isinstance(content, dict) or content.get("version") != self.grid.version:
+            return  # a click on a page drawn before the last change: dropped
+        kind, key = content.get("kind"), content.get("key")
+        if kind == "sort" and key in self.headers:
+            self.sort_by(str(key))
+        elif kind == "action" and isinstance(content.get("row"), int):
+            self.press(int(content["row"]), str(key))
 
     def _on_filter(self, _change: dict[str, Any]) -> None:
         self.page = 0
@@ -244,33 +262,10 @@ class Table(Generic[RowT]):
 
     # -- drawing ----------------------------------------------------------------------------
 
-    def _new_slot(self) -> _Slot:
-        # The cells share one layout and one style (each widget would otherwise make two
-        # more): a page of 25 rows is a third as many widgets to build and to send.
-        if self._cell_look is None:
-            self._cell_look = (widgets.Layout(width="max-content"), LabelStyle(),
-                               widgets.Layout(width="auto", min_width="max-content"),
-                               widgets.ButtonStyle())
-        layout, style, button_layout, button_style = self._cell_look
-        slot = _Slot([widgets.Label(layout=layout, style=style) for _ in self.columns], {},
-                     widgets.HBox(layout=layout))
-        for label, column in zip(slot.labels, self.columns, strict=True):
-            label.add_class("bodhi-cell")
-            label.add_class(f"bodhi-col-{column.key}")
-        slot.box.add_class("bodhi-row-actions")
-        for action in self.actions:
-            button = widgets.Button(description=action.label, disabled=action.disabled,
-                                    tooltip=action.tooltip, layout=button_layout,
-                                    style=button_style)
-            button.on_click(self._press_handler(action, slot))
-            button.add_class(f"bodhi-action-{action.key}")
-            slot.buttons[action.key] = button
-        slot.box.children = tuple(slot.buttons.values())
-        return slot
-
-    def _press_handler(self, action: RowAction[RowT],
-                       slot: _Slot) -> Callable[[widgets.Button], None]:
-        return lambda _button: action.run(self._rows[slot.row])
+    def heading(self, key: str) -> str:
+        """Column ``key``'s heading with the sort mark when it is the sort column."""
+        mark = (" ▼" if self.descending else " ▲") if key == self.sort_key else ""
+        return self._ctx.heading(key) + mark
 
     def _render(self) -> None:
         matching = self._matching()
@@ -278,42 +273,98 @@ class Table(Generic[RowT]):
         pages = max(1, -(-len(matching) // size))
         self.page = min(max(self.page, 0), pages - 1)
         shown = matching[self.page * size:(self.page + 1) * size]
-        for column in self.columns:
-            mark = ""
-            if column.key == self.sort_key:
-                mark = " ▼" if self.descending else " ▲"
-            self.headers[column.key].description = self._ctx.heading(column.key) + mark
-        children: list[widgets.Widget] = [self.headers[c.key] for c in self.columns]
-        if self.actions:
-            children.append(self._actions_heading)
-        while len(self._slots) < len(shown):
-            self._slots.append(self._new_slot())
-        for slot, i in zip(self._slots, shown, strict=False):
-            slot.row = i
-            for label, text in zip(slot.labels, self._texts[i], strict=True):
-                label.value = text
-            children += slot.labels
-            if self.actions:
-                children.append(slot.box)
-        self.row_buttons = [slot.buttons for slot in self._slots[:len(shown)]]
-        if not shown:
-            children.append(self._no_rows)
-        self.grid.children = tuple(children)
+        self._shown = shown
+        disabled = [[a.disabled or (a.enabled is not None and not a.enabled(self._rows[i]))
+                     for a in self.actions] for i in shown]
+        with self.grid.hold_sync():  # one message for the whole page
+            self.grid.sort_key = self.sort_key
+            self.grid.descending = self.descending
+            self.grid.rows = [list(self._texts[i]) for i in shown]
+            self.grid.disabled = disabled
+            self.grid.version += 1
+        self.row_buttons = [{a.key: RowButton(self, n, a) for a in self.actions}
+                            for n in range(len(shown))]
         self.previous.disabled = self.page == 0
         self.next.disabled = self.page >= pages - 1
         self.where.value = self._ctx.t("panel-page", page=self.page + 1, pages=pages,
                                        rows=len(matching), total=len(self._rows))
 
 
-@dataclass
-class _Slot:
-    """The widgets of one visible row, reused from page to page: paging, sorting and
-    filtering only set their values (no widget is made, none is left behind)."""
+class TableView(anywidget.AnyWidget):
+    """The visible page of a :class:`Table`, as one widget (``table.js`` draws it)."""
 
-    labels: list[widgets.Label]
-    buttons: dict[str, widgets.Button]
-    box: widgets.HBox
-    row: int = -1
+    _esm = Path(__file__).with_name("table.js")
+    _css = """
+    .bodhi-table { overflow-x: auto; max-width: 100%; }
+    .bodhi-table-page { border-collapse: collapse; font-family: var(--jp-ui-font-family);
+      font-size: var(--jp-widgets-font-size); color: var(--jp-widgets-color); }
+    .bodhi-table-page th { text-align: left; padding: 0 8px 2px 0; }
+    .bodhi-table-page td { padding: 1px 12px 1px 0; white-space: nowrap; }
+    .bodhi-table-page .bodhi-row-actions { padding-right: 0; }
+    .bodhi-table-page .bodhi-row-actions button { margin: 0 2px 0 0; width: auto; }
+    .bodhi-table-page th button { width: auto; margin: 0; }
+    .bodhi-table-page .bodhi-no-rows { font-style: italic; }
+    """
+    columns = traitlets.List(traitlets.Dict()).tag(sync=True)
+    actions = traitlets.List(traitlets.Dict()).tag(sync=True)
+    rows = traitlets.List(traitlets.List(traitlets.Unicode())).tag(sync=True)
+    disabled = traitlets.List(traitlets.List(traitlets.Bool())).tag(sync=True)
+    sort_key = traitlets.Unicode(None, allow_none=True).tag(sync=True)
+    descending = traitlets.Bool(False).tag(sync=True)
+    empty = traitlets.Unicode("").tag(sync=True)
+    #: which page a click was made on (a click on an older one is dropped)
+    version = traitlets.Int(0).tag(sync=True)
+
+
+class HeaderButton:
+    """A column heading of a :class:`Table`: ``click()`` sorts as a click in the browser."""
+
+    def __init__(self, table: Table[Any], key: str) -> None:
+        self._table = table
+        self.key = key
+
+    @property
+    def description(self) -> str:
+        return self._table.heading(self.key)
+
+    def click(self) -> None:
+        self._table.sort_by(self.key)
+
+
+class RowButton:
+    """A button of a visible row: ``click()`` does what a click in the browser does;
+    ``disabled`` can be set (the page is drawn again)."""
+
+    def __init__(self, table: Table[Any], index: int, action: RowAction[Any]) -> None:
+        self._table = table
+        self.index = index
+        self.action = action
+
+    @property
+    def description(self) -> str:
+        return self.action.label
+
+    @property
+    def tooltip(self) -> str:
+        return self.action.tooltip
+
+    @property
+    def _k(self) -> int:
+        return self._table.actions.index(self.action)
+
+    @property
+    def disabled(self) -> bool:
+        return bool(self._table.grid.disabled[self.index][self._k])
+
+    @disabled.setter
+    def disabled(self, value: bool) -> None:
+        grid = self._table.grid
+        matrix = [list(r) for r in grid.disabled]
+        matrix[self.index][self._k] = bool(value)
+        grid.disabled = matrix
+
+    def click(self) -> None:
+        self._table.press(self.index, self.action.key)
 
 
 class ConfirmStrip:

@@ -42,6 +42,8 @@ class ModelsPanel(Panel):
 
     def __init__(self, app: AppService, *, prog: str = "%bodhi") -> None:
         super().__init__(app, prog=prog)
+        #: the HF cache the rows were read from ("" until a refresh has succeeded)
+        self._root = ""
         self.add_class("bodhi-models-panel")
         unreadable = self.t("models-unreadable")
         self.table: Table[LocalModel] = Table(self.ctx, (
@@ -89,12 +91,18 @@ class ModelsPanel(Panel):
         self.attempt(self.refresh)
 
     def listing(self) -> Result:
+        """``ls``'s table of the models this panel holds (not listed again: the text form is
+        asked for when the panel shows, right after it read them)."""
+        from bodhi_nb.commands.models import models_result
         from bodhi_nb.commands.panel import listing
 
-        return listing("models", self.app, self.ctx)
+        if not self._root:  # never read: the command says what fails
+            return listing("models", self.app, self.ctx)
+        return models_result(self.table.rows, self._root, self.ctx)
 
     def refresh(self) -> None:
         data = self.app.data_service()
+        self._root = str(data.hf_cache.root)
         self.title.value = "<b>{}</b>".format(html.escape(
             self.t("models-title", root=str(data.hf_cache.root))))
         self.table.set_rows(data.local_models())
