@@ -118,7 +118,7 @@ def _kernel_side() -> list[dict[str, Any]]:
             panel_s = _timed(lambda: ui.downloads(registry))
             text_s = _timed(lambda: execute(["downloads"], ctx, lambda: registry).to_text())
             out.append(line("panel_downloads_build", panel_s * 1000, "ms",
-                            baseline="`downloads` text, same rows",
+                            baseline="`downloads` text (its newest 100 rows)",
                             baseline_value=text_s * 1000, requests=REQUESTS, goal_ms=1000))
             reset_apps()
             out += _browser_side(root)
