@@ -392,3 +392,42 @@ def test_help_lists_the_panels(app: DefaultAppService) -> None:
     text = execute(["help", "panel"], Context(prog="bodhi"), lambda: app).to_text()
     assert "secrets" in text and "models" in text
 
+
+
+def _browser_click(table: Any, content: dict[str, Any]) -> None:
+    """A message from the page's JavaScript, through the widget's own message path."""
+    table.grid._handle_msg({"content": {"data": {"method": "custom", "content": content}},
+                            "buffers": []})
+
+
+def test_the_browser_page_clicks_reach_the_table_unless_the_page_is_stale(
+        app: DefaultAppService) -> None:
+    from bodhi_nb.ui.kit import Column, RowAction, Table
+
+    ctx = Context(localization=app.localization_service())
+    pressed: list[str] = []
+    table = Table(ctx, (Column("name", lambda r: r[0]), Column("size", lambda r: r[1])),
+                  actions=(RowAction("pick", "Pick", lambda r: pressed.append(r[0])),
+                           RowAction("drop", "Drop", lambda r: pressed.append("drop " + r[0]),
+                                     enabled=lambda r: r[1] > 1)))
+    table.set_rows([("a", 1), ("b", 3), ("c", 2)])
+    assert table.grid.disabled == [[False, True], [False, False], [False, False]]
+    drawn = table.grid.version
+    _browser_click(table, {"kind": "action", "key": "pick", "row": 1, "version": drawn})
+    assert pressed == ["b"]
+    _browser_click(table, {"kind": "action", "key": "drop", "row": 0, "version": drawn})
+    assert pressed == ["b"]  # disabled on that row, as in the browser
+    _browser_click(table, {"kind": "sort", "key": "size", "version": drawn})
+    assert table.sort_key == "size" and table.cells()[1] == ["c", "2"]
+    assert table.grid.version > drawn
+    # A click made on the page drawn before the sort would name another record: dropped.
+    _browser_click(table, {"kind": "action", "key": "pick", "row": 1, "version": drawn})
+    assert pressed == ["b"]
+    _browser_click(table, {"kind": "action", "key": "pick", "row": 1,
+                           "version": table.grid.version})
+    assert pressed == ["b", "c"]
+    for junk in ({"kind": "action", "key": "pick", "row": 9, "version": table.grid.version},
+                 {"kind": "action", "key": "nope", "row": 0, "version": table.grid.version},
+                 {"kind": "sort", "key": "nope", "version": table.grid.version}):
+        _browser_click(table, junk)
+    assert pressed == ["b", "c"] and table.sort_key == "size"
