@@ -376,6 +376,8 @@ def test_a_new_downloads_panel_reattaches_to_a_running_pull_once(
     assert second.running_here(request.id)
     assert second.table.row_buttons[0]["retry"].disabled  # running: nothing to retry
     assert second.table.row_buttons[0]["archive"].disabled  # running: nothing to archive
+    # The table's progress cell points at the live row (the database lags by seconds).
+    assert "live, above" in second.table.cells()[0]
     held.release.set()
     assert row.ended.wait(LONG) and first_row.ended.wait(LONG)
     assert row.outcome == first_row.outcome == "completed"

@@ -140,8 +140,9 @@ class DownloadsPanel(Panel):
             self._states[key] = text
         return text
 
-    @staticmethod
-    def _progress_text(row: DownloadRequest) -> str:
+    def _progress_text(self, row: DownloadRequest) -> str:
+        if row.id in self._running:  # the database has the count of a few seconds ago
+            return self.t("downloads-panel-progress-live")
         total = row.total_bytes or 0
         pct = f" {100 * row.downloaded_bytes / total:.0f}%" if total else ""
         return f"{human_bytes(row.downloaded_bytes)} / {human_bytes(total)}{pct}"

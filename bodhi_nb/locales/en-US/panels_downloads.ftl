@@ -43,4 +43,5 @@ downloads-panel-archive = Archive
 downloads-panel-retried = Retrying { $file }.
 downloads-panel-archived = Archived { $file }.
 downloads-panel-live = Running in this kernel
+downloads-panel-progress-live = live, above
 downloads-panel-watching = Refreshing every { $seconds } s while a download runs in another kernel.

@@ -26,7 +26,6 @@ panel-secret-delete-question = Delete secret { $name }?
 panel-secret-rotate-question = Encrypt every stored secret again under a new master key?
 
 panel-chat = Chat
-panel-chat-later = the chat panel is not available yet
 panel-alias = Alias
 panel-alias-name = alias name, e.g. llama3:instruct
 panel-alias-create = Create

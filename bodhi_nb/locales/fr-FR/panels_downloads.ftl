@@ -40,4 +40,5 @@ downloads-panel-archive = Archiver
 downloads-panel-retried = Nouvelle tentative pour { $file }.
 downloads-panel-archived = { $file } archivé.
 downloads-panel-live = En cours dans ce noyau
+downloads-panel-progress-live = en direct, ci-dessus
 downloads-panel-watching = Actualisé toutes les { $seconds } s tant qu'un téléchargement tourne dans un autre noyau.

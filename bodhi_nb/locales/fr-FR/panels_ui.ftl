@@ -26,7 +26,6 @@ panel-secret-delete-question = Supprimer le secret { $name } ?
 panel-secret-rotate-question = Chiffrer à nouveau tous les secrets enregistrés avec une nouvelle clé maîtresse ?
 
 panel-chat = Discuter
-panel-chat-later = le panneau de discussion n’est pas encore disponible
 panel-alias = Alias
 panel-alias-name = nom de l’alias, p. ex. llama3:instruct
 panel-alias-create = Créer
