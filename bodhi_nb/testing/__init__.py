@@ -5,6 +5,8 @@
   (:mod:`bodhi_nb.offline_hub`) with fault injection and a request log;
 * :mod:`bodhi_nb.testing.fault_proxy` - a proxy that misbehaves between a client and a server;
 * :mod:`bodhi_nb.testing.gguf_files` - small real GGUF files for tests;
+* :mod:`bodhi_nb.testing.oidc` - a real OpenID provider (Node, tests/oidc_server) and
+  helpers that fill its login, consent and device pages;
 * :mod:`bodhi_nb.testing.jupyterlab` - JupyterLab and Debian's Chromium (Playwright) for
   browser tests of the panels (imports Playwright only when a browser starts).
 """
