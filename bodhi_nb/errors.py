@@ -1078,6 +1078,59 @@ __all__ += [  # issue 9's offline Hub branch, kept beside its classes
 ]
 
 
+# -- identity (issue 11): AuthError --------------------------------------------------------
+
+
+class AuthError(BodhiError):
+    error_type = ErrorType.AUTHENTICATION
+
+
+class AuthTokenMalformedError(AuthError):
+    """The access token is not a well-formed signed JWT."""
+
+
+class AuthTokenAlgorithmError(AuthError):
+    """The token names an algorithm that is not allowed (none, HMAC...). args: alg"""
+
+
+class AuthTokenUnknownKeyError(AuthError):
+    """The token's key id is not among the provider's keys, even after fetching them anew."""
+
+
+class AuthTokenSignatureError(AuthError):
+    """The token's signature does not verify."""
+
+
+class AuthTokenIssuerError(AuthError):
+    """The token was issued by another provider. args: expected"""
+
+
+class AuthTokenAudienceError(AuthError):
+    """The token is not meant for this deployment's client. args: client"""
+
+
+class AuthTokenExpiredError(AuthError):
+    """The token has expired (beyond the allowed clock skew)."""
+
+
+class AuthTokenNotYetValidError(AuthError):
+    """The token is not valid yet (beyond the allowed clock skew)."""
+
+
+class AuthJwksUnavailableError(AuthError):
+    """The provider's signing keys could not be read. args: reason"""
+
+    error_type = ErrorType.SERVICE_UNAVAILABLE
+
+
+__all__ += [  # issue 11's identity branch, kept beside its classes
+    "AuthError", "AuthJwksUnavailableError", "AuthTokenAlgorithmError",
+    "AuthTokenAudienceError", "AuthTokenExpiredError", "AuthTokenIssuerError",
+    "AuthTokenMalformedError", "AuthTokenNotYetValidError", "AuthTokenSignatureError",
+    "AuthTokenUnknownKeyError",
+]
+
+
 def all_error_classes() -> list[type[BodhiError]]:
     """Every concrete (leaf) error class, sorted by code."""
     return [_BY_CODE[k] for k in sorted(_BY_CODE)]
