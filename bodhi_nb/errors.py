@@ -23,8 +23,10 @@ service (or layer) sits below it, and each concrete error is a leaf of exactly o
     ├── AiApiServiceError         unreachable, unauthorized, model_not_found, rate_limited,
     │                             context_too_long, stream_interrupted, ...
     ├── ChatServiceError          model_not_downloaded, no_model, bad_param
-    └── OfflineHubError           root_not_a_folder, port_in_use, cannot_listen,
-                                  already_serving
+    ├── OfflineHubError           root_not_a_folder, port_in_use, cannot_listen,
+    │                             already_serving
+    └── AuthError                 token_malformed, token_algorithm, token_unknown_key,
+                                  token_signature, token_issuer, token_audience, ...
 
 :func:`all_error_classes` lists every leaf; a test checks each has a message in every
 locale, and that this tree names every branch.
