@@ -26,7 +26,10 @@ service (or layer) sits below it, and each concrete error is a leaf of exactly o
     ├── OfflineHubError           root_not_a_folder, port_in_use, cannot_listen,
     │                             already_serving
     └── AuthError                 token_malformed, token_algorithm, token_unknown_key,
-                                  token_signature, token_issuer, token_audience, ...
+                                  token_signature, token_issuer, token_audience, ...,
+                                  issuer_unreachable, discovery_broken, invalid_client,
+                                  login_again, access_denied, device_expired,
+                                  provider_unavailable, provider_refused, forbidden, ...
 
 :func:`all_error_classes` lists every leaf; a test checks each has a message in every
 locale, and that this tree names every branch.
@@ -1125,11 +1128,84 @@ class AuthJwksUnavailableError(AuthError):
     error_type = ErrorType.SERVICE_UNAVAILABLE
 
 
+class AuthIssuerNotSetError(AuthError):
+    """No OpenID issuer is configured (or it is not an http(s) URL)."""
+
+    error_type = ErrorType.INVALID_REQUEST
+
+
+class AuthIssuerUnreachableError(AuthError):
+    """The provider could not be reached. args: issuer, reason"""
+
+    error_type = ErrorType.SERVICE_UNAVAILABLE
+
+
+class AuthDiscoveryBrokenError(AuthError):
+    """The discovery document is missing, unreadable or lacks an endpoint. args: issuer, reason"""
+
+    error_type = ErrorType.SERVICE_UNAVAILABLE
+
+
+class AuthInvalidClientError(AuthError):
+    """The provider does not know this client id / secret. args: endpoint"""
+
+
+class AuthLoginAgainError(AuthError):
+    """The refresh token or code is no longer valid (invalid_grant, 401). args: endpoint"""
+
+
+class AuthAccessDeniedError(AuthError):
+    """The user refused the login (device flow or consent)."""
+
+    error_type = ErrorType.FORBIDDEN
+
+
+class AuthDeviceExpiredError(AuthError):
+    """The device code expired before the user approved it."""
+
+
+class AuthCancelledError(AuthError):
+    """The login was cancelled while waiting for the user."""
+
+    error_type = ErrorType.INVALID_REQUEST
+
+
+class AuthProviderUnavailableError(AuthError):
+    """The provider kept failing (5xx or network errors, after retries). args: endpoint,
+    reason"""
+
+    error_type = ErrorType.SERVICE_UNAVAILABLE
+
+
+class AuthProviderRefusedError(AuthError):
+    """The provider refused a request (a 4xx other than the above). args: endpoint, error"""
+
+    error_type = ErrorType.INVALID_REQUEST
+
+
+class AuthForbiddenError(AuthError):
+    """A Bodhi resource route answered 403 (the caller's role is too low). args: endpoint"""
+
+    error_type = ErrorType.FORBIDDEN
+
+
+class AuthConflictError(AuthError):
+    """A Bodhi resource route answered 409 (e.g. the resource already has an admin).
+    args: endpoint"""
+
+    error_type = ErrorType.CONFLICT
+
+
 __all__ += [  # issue 11's identity branch, kept beside its classes
     "AuthError", "AuthJwksUnavailableError", "AuthTokenAlgorithmError",
     "AuthTokenAudienceError", "AuthTokenExpiredError", "AuthTokenIssuerError",
     "AuthTokenMalformedError", "AuthTokenNotYetValidError", "AuthTokenSignatureError",
     "AuthTokenUnknownKeyError",
+    # the provider's HTTP client (bodhi_nb.services.oidc_client)
+    "AuthAccessDeniedError", "AuthCancelledError", "AuthConflictError",
+    "AuthDeviceExpiredError", "AuthDiscoveryBrokenError", "AuthForbiddenError",
+    "AuthInvalidClientError", "AuthIssuerNotSetError", "AuthIssuerUnreachableError",
+    "AuthLoginAgainError", "AuthProviderRefusedError", "AuthProviderUnavailableError",
 ]
 
 

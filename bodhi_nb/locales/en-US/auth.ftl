@@ -9,3 +9,17 @@ auth_error-token_audience = The access token is not meant for this deployment (c
 auth_error-token_expired = The access token has expired. Log in again: `{ $prog } login`.
 auth_error-token_not_yet_valid = The access token is not valid yet; check this machine's clock.
 auth_error-jwks_unavailable = The provider's signing keys could not be read ({ $reason }). Check `BODHI_AUTH_ISSUER` and that the provider is reachable.
+
+# The provider's HTTP client (bodhi_nb.services.oidc_client). Never a token or a secret.
+auth_error-issuer_not_set = No OpenID provider is configured: set `BODHI_AUTH_ISSUER` to the provider's issuer URL.
+auth_error-issuer_unreachable = The OpenID provider { $issuer } cannot be reached ({ $reason }). Check `BODHI_AUTH_ISSUER` and the network.
+auth_error-discovery_broken = The OpenID provider { $issuer } does not publish a usable configuration ({ $reason }). Check `BODHI_AUTH_ISSUER`.
+auth_error-invalid_client = The provider does not accept this deployment's client id and secret ({ $endpoint }). The client may have been deleted or its secret changed.
+auth_error-login_again = The login is no longer valid ({ $endpoint }). Log in again: `{ $prog } login`.
+auth_error-access_denied = The login was refused on the provider's page.
+auth_error-device_expired = The code expired before the login was approved. Start again: `{ $prog } login`.
+auth_error-cancelled = The login was cancelled.
+auth_error-provider_unavailable = The OpenID provider is unavailable ({ $endpoint }: { $reason }), even after retrying. Try again later.
+auth_error-provider_refused = The OpenID provider refused the request ({ $endpoint }: { $error }).
+auth_error-forbidden = Your role does not allow this ({ $endpoint }).
+auth_error-conflict = The provider refused a conflicting change ({ $endpoint }): for example, the resource already has an admin.

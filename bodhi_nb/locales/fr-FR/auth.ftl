@@ -9,3 +9,17 @@ auth_error-token_audience = Le jeton d’accès n’est pas destiné à ce dépl
 auth_error-token_expired = Le jeton d’accès a expiré. Reconnectez-vous : `{ $prog } login`.
 auth_error-token_not_yet_valid = Le jeton d’accès n’est pas encore valide ; vérifiez l’horloge de cette machine.
 auth_error-jwks_unavailable = Les clés de signature du fournisseur n’ont pas pu être lues ({ $reason }). Vérifiez `BODHI_AUTH_ISSUER` et que le fournisseur est joignable.
+
+# Le client HTTP du fournisseur (bodhi_nb.services.oidc_client). Jamais de jeton ni de secret.
+auth_error-issuer_not_set = Aucun fournisseur OpenID n’est configuré : indiquez l’URL de l’émetteur dans `BODHI_AUTH_ISSUER`.
+auth_error-issuer_unreachable = Le fournisseur OpenID { $issuer } est injoignable ({ $reason }). Vérifiez `BODHI_AUTH_ISSUER` et le réseau.
+auth_error-discovery_broken = Le fournisseur OpenID { $issuer } ne publie pas de configuration utilisable ({ $reason }). Vérifiez `BODHI_AUTH_ISSUER`.
+auth_error-invalid_client = Le fournisseur n’accepte pas l’identifiant et le secret client de ce déploiement ({ $endpoint }). Le client a peut-être été supprimé ou son secret changé.
+auth_error-login_again = La connexion n’est plus valide ({ $endpoint }). Reconnectez-vous : `{ $prog } login`.
+auth_error-access_denied = La connexion a été refusée sur la page du fournisseur.
+auth_error-device_expired = Le code a expiré avant que la connexion soit approuvée. Recommencez : `{ $prog } login`.
+auth_error-cancelled = La connexion a été annulée.
+auth_error-provider_unavailable = Le fournisseur OpenID est indisponible ({ $endpoint } : { $reason }), même après de nouvelles tentatives. Réessayez plus tard.
+auth_error-provider_refused = Le fournisseur OpenID a refusé la requête ({ $endpoint } : { $error }).
+auth_error-forbidden = Votre rôle ne permet pas cette action ({ $endpoint }).
+auth_error-conflict = Le fournisseur a refusé une modification en conflit ({ $endpoint }) : par exemple, la ressource a déjà un administrateur.
