@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -337,3 +338,49 @@ def test_concurrent_discovery_fetches_once(server: OidcServer) -> None:
         for thread in threads:
             thread.join()
     assert paths == ["/.well-known/openid-configuration"]
+
+
+@pytest.fixture()
+def odd_provider() -> Iterator[tuple[str, dict[str, bytes]]]:
+    """A stdlib HTTP server whose discovery document the test chooses (issuer, bodies)."""
+    bodies: dict[str, bytes] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+            body = bodies.get("doc", b"")
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}", bodies
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
+
+
+@pytest.mark.parametrize(("doc", "reason"), [
+    (b"{not json", "not JSON"),
+    (b"[1, 2]", "not a JSON object"),
+    (b'{"issuer": "http://elsewhere.example"}', "another issuer"),
+    (b'{"issuer": "ISSUER", "authorization_endpoint": "x", "jwks_uri": "y"}',
+     "no token_endpoint"),
+])
+def test_broken_discovery_documents(make: Callable[..., OidcClient],
+                                    odd_provider: tuple[str, dict[str, bytes]],
+                                    doc: bytes, reason: str) -> None:
+    issuer, bodies = odd_provider
+    bodies["doc"] = doc.replace(b"ISSUER", issuer.encode())
+    with pytest.raises(AuthDiscoveryBrokenError) as caught:
+        make(issuer).discovery()
+    assert caught.value.params["reason"] == reason
+    assert reason in render_error(caught.value)
