@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from bodhi_nb import __version__
 from bodhi_nb.commands import render_error
 from bodhi_nb.errors import (
     AuthAccessDeniedError,
@@ -115,12 +116,13 @@ def shown(error: BaseException) -> list[str]:
 
 def test_discovery_is_cached_and_names_the_endpoints(server: OidcServer) -> None:
     with httpx.Client() as http:
-        requests: list[str] = []
-        http.event_hooks["request"] = [lambda r: requests.append(r.url.path)]
+        requests: list[tuple[str, str | None]] = []
+        http.event_hooks["request"] = [lambda r: requests.append(
+            (r.url.path, r.headers.get("x-bodhi-app-version")))]
         oidc = OidcClient(server.issuer + "/", http=http)
         assert oidc.endpoint("token_endpoint").startswith(server.issuer + "/")
         assert oidc.discovery()["issuer"] == server.issuer
-        assert requests == ["/.well-known/openid-configuration"]
+        assert requests == [("/.well-known/openid-configuration", __version__)]
     with pytest.raises(AuthIssuerNotSetError):
         OidcClient("")
 
