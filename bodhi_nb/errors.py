@@ -29,7 +29,8 @@ service (or layer) sits below it, and each concrete error is a leaf of exactly o
                                   token_signature, token_issuer, token_audience, ...,
                                   issuer_unreachable, discovery_broken, invalid_client,
                                   login_again, access_denied, device_expired,
-                                  provider_unavailable, provider_refused, forbidden, ...
+                                  provider_unavailable, provider_refused, forbidden, ...,
+                                  not_set_up, state_mismatch, not_logged_in, insufficient_role
 
 :func:`all_error_classes` lists every leaf; a test checks each has a message in every
 locale, and that this tree names every branch.
@@ -1196,6 +1197,30 @@ class AuthConflictError(AuthError):
     error_type = ErrorType.CONFLICT
 
 
+class AuthNotSetUpError(AuthError):
+    """BODHI_AUTH_ISSUER is set but this deployment has no client registered with it
+    (``AuthService.setup`` was not run for this BODHI_HOME)."""
+
+    error_type = ErrorType.INVALID_REQUEST
+
+
+class AuthStateMismatchError(AuthError):
+    """The login's callback carried another ``state`` than the one sent (a forged or stale
+    redirect): the code in it is not exchanged."""
+
+    error_type = ErrorType.INVALID_REQUEST
+
+
+class AuthNotLoggedInError(AuthError):
+    """Authentication is on and nobody is logged in for this profile."""
+
+
+class AuthInsufficientRoleError(AuthError):
+    """The logged-in user's role is below the one an action needs. args: needed, have"""
+
+    error_type = ErrorType.FORBIDDEN
+
+
 __all__ += [  # issue 11's identity branch, kept beside its classes
     "AuthError", "AuthJwksUnavailableError", "AuthTokenAlgorithmError",
     "AuthTokenAudienceError", "AuthTokenExpiredError", "AuthTokenIssuerError",
@@ -1206,6 +1231,9 @@ __all__ += [  # issue 11's identity branch, kept beside its classes
     "AuthDeviceExpiredError", "AuthDiscoveryBrokenError", "AuthForbiddenError",
     "AuthInvalidClientError", "AuthIssuerNotSetError", "AuthIssuerUnreachableError",
     "AuthLoginAgainError", "AuthProviderRefusedError", "AuthProviderUnavailableError",
+    # the login workflows and sessions (bodhi_nb.services.auth)
+    "AuthInsufficientRoleError", "AuthNotLoggedInError", "AuthNotSetUpError",
+    "AuthStateMismatchError",
 ]
 
 

@@ -173,6 +173,10 @@ SETTINGS: dict[str, SettingDef] = _defs(
     SettingDef("BODHI_LLAMACPP_ARGS", "str", "", "extra arguments for the llama.cpp server"),
     SettingDef("BODHI_AUTH_URL", "url", "", "OpenID server base URL"),
     SettingDef("BODHI_AUTH_REALM", "str", "bodhi", "OpenID realm"),
+    SettingDef("BODHI_AUTH_ISSUER", "url", "",
+               "OpenID provider's issuer URL (empty: authentication off)"),
+    SettingDef("BODHI_PROFILE", "str", "main",
+               "name of the login profile (one logged-in user per profile and BODHI_HOME)"),
 )
 
 Listener = Callable[[str, Any, Any], None]

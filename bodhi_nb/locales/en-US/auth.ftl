@@ -23,3 +23,11 @@ auth_error-provider_unavailable = The OpenID provider is unavailable ({ $endpoin
 auth_error-provider_refused = The OpenID provider refused the request ({ $endpoint }: { $error }).
 auth_error-forbidden = Your role does not allow this ({ $endpoint }).
 auth_error-conflict = The provider refused a conflicting change ({ $endpoint }): for example, the resource already has an admin.
+
+# The login workflows and sessions (bodhi_nb.services.auth). Never a token or a secret.
+auth_error-not_set_up = This deployment is not registered with the OpenID provider yet: run the auth setup for this BODHI_HOME.
+auth_error-state_mismatch = The login's answer does not match the login that was started (state mismatch): it was refused. Start the login again.
+auth_error-not_logged_in = Nobody is logged in: log in first (`{ $prog } login`).
+auth_error-insufficient_role = This needs the role { $needed }; yours is { $have }.
+setting-BODHI_AUTH_ISSUER = OpenID provider's issuer URL (empty: authentication off)
+setting-BODHI_PROFILE = name of the login profile (one logged-in user per profile and BODHI_HOME)

@@ -23,3 +23,11 @@ auth_error-provider_unavailable = Le fournisseur OpenID est indisponible ({ $end
 auth_error-provider_refused = Le fournisseur OpenID a refusé la requête ({ $endpoint } : { $error }).
 auth_error-forbidden = Votre rôle ne permet pas cette action ({ $endpoint }).
 auth_error-conflict = Le fournisseur a refusé une modification en conflit ({ $endpoint }) : par exemple, la ressource a déjà un administrateur.
+
+# Les connexions et les sessions (bodhi_nb.services.auth). Jamais un jeton ni un secret.
+auth_error-not_set_up = Ce déploiement n'est pas encore enregistré auprès du fournisseur OpenID : lancez la configuration de l'authentification pour ce BODHI_HOME.
+auth_error-state_mismatch = La réponse de connexion ne correspond pas à la connexion commencée (state différent) : elle a été refusée. Recommencez la connexion.
+auth_error-not_logged_in = Personne n'est connecté : connectez-vous d'abord (`{ $prog } login`).
+auth_error-insufficient_role = Cette action demande le rôle { $needed } ; le vôtre est { $have }.
+setting-BODHI_AUTH_ISSUER = URL de l'émetteur du fournisseur OpenID (vide : authentification désactivée)
+setting-BODHI_PROFILE = nom du profil de connexion (un utilisateur connecté par profil et par BODHI_HOME)
