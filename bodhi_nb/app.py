@@ -1,10 +1,9 @@
 """The registry: ``AppService`` hands out every service, built once per BODHI_HOME.
 
 ``build_app_service`` wires the services in dependency order (time -> setting -> db ->
-keyring -> secret -> session -> cache -> localization -> hub -> download -> data -> ai_api ->
-local_llm -> chat), each from ``bodhi_nb.services.<name>``. ``auth`` is not built by this
-version: it is ``None`` in ``DefaultAppService``, and its accessor raises
-``ServiceNotAvailableError`` rather than handing out a fake.
+keyring -> secret -> session -> cache -> localization -> hub -> download -> data -> auth ->
+ai_api -> local_llm -> chat), each from ``bodhi_nb.services.<name>``. ``auth`` is always
+built (on first use); it is off (``enabled`` false) while ``BODHI_AUTH_ISSUER`` is empty.
 
 Building is cheap: nothing is opened, probed or fetched (the database lease is taken by the
 first unit of work, the OS keyring is asked only when a key is needed), and every service
@@ -36,6 +35,7 @@ from bodhi_nb.errors import OverridesConflictError, ServiceNotAvailableError
 
 if TYPE_CHECKING:
     from bodhi_nb.services.ai_api import AiApiService
+    from bodhi_nb.services.auth import AuthService
     from bodhi_nb.services.cache import CacheService
     from bodhi_nb.services.chat import ChatService
     from bodhi_nb.services.data import DataService
@@ -55,7 +55,6 @@ if TYPE_CHECKING:
 __all__ = [
     "SERVICE_NAMES",
     "AppService",
-    "AuthService",
     "DefaultAppService",
     "app",
     "build_app_service",
@@ -69,12 +68,6 @@ SERVICE_NAMES = (
 )
 
 T = TypeVar("T")
-
-
-class AuthService(Protocol):
-    """The OpenID Connect service's place in the registry. This version builds none:
-    ``auth_service()`` raises ``ServiceNotAvailableError``. Its methods land with the
-    service (login, refresh, token exchange)."""
 
 
 @runtime_checkable
@@ -322,6 +315,15 @@ def build_app_service(
         return DataService(setting, hf_cache.get(), clock, cache=get("cache", CacheService),
                            api_aliases=lambda: get("ai_api", AiApiService).list_api_aliases())
 
+    def make_auth() -> AuthService:
+        from bodhi_nb.services.auth import AuthService
+        from bodhi_nb.services.secret import SecretService
+        from bodhi_nb.services.session import SessionService
+
+        return AuthService(setting, get("secret", SecretService),
+                           get("session", SessionService), clock,
+                           localization=get("localization", LocalizationService))
+
     def make_ai_api() -> AiApiService:
         from bodhi_nb.services.ai_api import AiApiService
         from bodhi_nb.services.secret import SecretService
@@ -354,6 +356,7 @@ def build_app_service(
     need("hub", make_hub)
     need("download", make_download)
     need("data", make_data)
+    need("auth", make_auth)
     need("ai_api", make_ai_api)
     need("local_llm", make_local_llm)
     if built["ai_api"] is not None and built["local_llm"] is not None:

@@ -30,7 +30,8 @@ service (or layer) sits below it, and each concrete error is a leaf of exactly o
                                   issuer_unreachable, discovery_broken, invalid_client,
                                   login_again, access_denied, device_expired,
                                   provider_unavailable, provider_refused, forbidden, ...,
-                                  not_set_up, state_mismatch, not_logged_in, insufficient_role
+                                  not_set_up, state_mismatch, login_timeout, not_logged_in,
+                                  insufficient_role
 
 :func:`all_error_classes` lists every leaf; a test checks each has a message in every
 locale, and that this tree names every branch.
@@ -1211,6 +1212,12 @@ class AuthStateMismatchError(AuthError):
     error_type = ErrorType.INVALID_REQUEST
 
 
+class AuthLoginTimeoutError(AuthError):
+    """The browser did not come back to the loopback listener in time. args: seconds"""
+
+    error_type = ErrorType.INVALID_REQUEST
+
+
 class AuthNotLoggedInError(AuthError):
     """Authentication is on and nobody is logged in for this profile."""
 
@@ -1232,8 +1239,8 @@ __all__ += [  # issue 11's identity branch, kept beside its classes
     "AuthInvalidClientError", "AuthIssuerNotSetError", "AuthIssuerUnreachableError",
     "AuthLoginAgainError", "AuthProviderRefusedError", "AuthProviderUnavailableError",
     # the login workflows and sessions (bodhi_nb.services.auth)
-    "AuthInsufficientRoleError", "AuthNotLoggedInError", "AuthNotSetUpError",
-    "AuthStateMismatchError",
+    "AuthInsufficientRoleError", "AuthLoginTimeoutError", "AuthNotLoggedInError",
+    "AuthNotSetUpError", "AuthStateMismatchError",
 ]
 
 

@@ -31,3 +31,5 @@ auth_error-not_logged_in = Nobody is logged in: log in first (`{ $prog } login`)
 auth_error-insufficient_role = This needs the role { $needed }; yours is { $have }.
 setting-BODHI_AUTH_ISSUER = OpenID provider's issuer URL (empty: authentication off)
 setting-BODHI_PROFILE = name of the login profile (one logged-in user per profile and BODHI_HOME)
+auth_error-login_timeout = The browser did not come back from the login page within { $seconds } s. Start the login again.
+auth-loopback-done = You are logged in to Bodhi. You may close this tab.

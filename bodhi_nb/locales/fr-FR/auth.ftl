@@ -31,3 +31,5 @@ auth_error-not_logged_in = Personne n'est connecté : connectez-vous d'abord (`{
 auth_error-insufficient_role = Cette action demande le rôle { $needed } ; le vôtre est { $have }.
 setting-BODHI_AUTH_ISSUER = URL de l'émetteur du fournisseur OpenID (vide : authentification désactivée)
 setting-BODHI_PROFILE = nom du profil de connexion (un utilisateur connecté par profil et par BODHI_HOME)
+auth_error-login_timeout = Le navigateur n'est pas revenu de la page de connexion en { $seconds } s. Recommencez la connexion.
+auth-loopback-done = Vous êtes connecté à Bodhi. Vous pouvez fermer cet onglet.

@@ -1,0 +1,459 @@
+"""AuthService: who is logged in, through the OpenID provider (issue 11; BodhiApp §9-§10).
+
+Authentication is on when ``BODHI_AUTH_ISSUER`` is set. ``setup`` registers this deployment
+with the provider as a resource client; its secret is sealed by SecretService
+(``auth:client_secret``), its id and issuer kept as the internal value ``auth:client``.
+
+A login is split so that any front end can drive it: ``begin_login`` gives the URL to open
+(PKCE S256, a 32-character ``state``; the verifier stays inside :class:`PendingLogin`),
+``finish_login`` takes the URL the browser was sent back to, checks the state, exchanges
+the code and validates the access token locally. ``login_loopback`` does both around an
+RFC 8252 listener on 127.0.0.1 (a free port); ``begin_device``/``finish_device`` run the
+device flow. The first user to log in to a client without an admin is made its
+``resource_admin`` (then the tokens are refreshed so the role shows).
+
+The session is kept per BODHI_HOME and ``BODHI_PROFILE``: a SessionService session whose
+tokens are sealed (never in clear in the database), found through the sealed internal
+pointer ``auth:session:<profile>``. Each login replaces the profile's session by one under a
+new id. ``current`` validates the access token locally and refreshes it when it expires
+within 60 s; a refused refresh (``login_again``) ends the session.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import secrets as _random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
+
+from bodhi_nb.errors import (
+    AuthAccessDeniedError,
+    AuthCancelledError,
+    AuthConflictError,
+    AuthInsufficientRoleError,
+    AuthIssuerNotSetError,
+    AuthLoginAgainError,
+    AuthLoginTimeoutError,
+    AuthNotLoggedInError,
+    AuthNotSetUpError,
+    AuthProviderRefusedError,
+    AuthStateMismatchError,
+    AuthTokenExpiredError,
+)
+from bodhi_nb.redact import get_logger, redact_url
+from bodhi_nb.services.auth_tokens import ROLES, JwksCache, TokenClaims, TokenValidator
+from bodhi_nb.services.auth_tokens import role_at_least as _role_at_least
+from bodhi_nb.services.oidc_client import DeviceGrant, OidcClient, Tokens
+
+if TYPE_CHECKING:
+    import httpx
+
+    from bodhi_nb.objs import CancelToken
+    from bodhi_nb.services.localization import LocalizationService
+    from bodhi_nb.services.secret import SecretService
+    from bodhi_nb.services.session import SessionService
+    from bodhi_nb.services.settings import SettingService
+    from bodhi_nb.services.time import TimeService
+
+__all__ = ["CLIENT_SECRET_NAME", "REFRESH_MARGIN_SECS", "AuthService", "Identity",
+           "PendingLogin", "normalize_role"]
+
+#: the internal (sealed) name of the registered client's secret
+CLIENT_SECRET_NAME = "auth:client_secret"
+_CLIENT_NAME = "auth:client"
+_ADMIN_MADE = "auth:admin_made"
+#: a token expiring within this many seconds is refreshed before it is used
+REFRESH_MARGIN_SECS = 60
+#: a login session lives this long without a new login (its tokens refresh within it)
+_SESSION_TTL_SECS = 30 * 24 * 3600
+_log = get_logger("bodhi_nb.auth")
+
+
+def _pointer_name(profile: str) -> str:
+    return f"auth:session:{profile}"
+
+
+def normalize_role(role: str) -> str:
+    """``power_user`` -> ``resource_power_user``; a known role's full name stays as it is."""
+    full = role if role.startswith("resource_") else f"resource_{role}"
+    if full not in ROLES:
+        raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+    return full
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who is logged in (never a token)."""
+
+    user_id: str
+    username: str
+    role: str | None
+    issuer: str
+    client_id: str
+    expires_at: datetime
+
+    @classmethod
+    def of(cls, claims: TokenClaims) -> Identity:
+        return cls(user_id=claims.subject, username=claims.username or "",
+                   role=claims.role, issuer=claims.issuer, client_id=claims.client_id,
+                   expires_at=claims.expires_at)
+
+
+@dataclass(frozen=True)
+class PendingLogin:
+    """A started browser login: open ``url``; the provider sends the browser back to
+    ``redirect_uri`` with ``state``. The PKCE verifier stays out of ``repr``."""
+
+    url: str
+    state: str
+    redirect_uri: str
+    verifier: str = field(repr=False)
+
+
+class AuthService:
+    """Logins, the profile's session and role checks (see the module)."""
+
+    def __init__(self, setting: SettingService, secret: SecretService,
+                 session: SessionService, time_service: TimeService, *,
+                 localization: LocalizationService | None = None,
+                 http: httpx.Client | None = None) -> None:
+        self._setting = setting
+        self._secret = secret
+        self._sessions = session
+        self._time = time_service
+        self._localization = localization
+        self._http = http
+        self._lock = threading.RLock()
+        self._oidc: OidcClient | None = None
+        self._validator: TokenValidator | None = None
+
+    def __repr__(self) -> str:
+        return (f"AuthService(issuer={redact_url(self.issuer)!r}, "
+                f"profile={self.profile!r})")
+
+    def close(self) -> None:
+        with self._lock:
+            if self._oidc is not None:
+                self._oidc.close()
+            self._oidc, self._validator = None, None
+
+    # ---- configuration ------------------------------------------------------------------
+    @property
+    def issuer(self) -> str:
+        return str(self._setting.get("BODHI_AUTH_ISSUER") or "").strip().rstrip("/")
+
+    @property
+    def profile(self) -> str:
+        return str(self._setting.get("BODHI_PROFILE") or "main")
+
+    @property
+    def enabled(self) -> bool:
+        """Whether authentication is on (``BODHI_AUTH_ISSUER`` is set)."""
+        return bool(self.issuer)
+
+    def client_id(self) -> str | None:
+        """The registered client's id for the current issuer, or None."""
+        raw = self._secret.retrieve_internal(_CLIENT_NAME)
+        if raw is None:
+            return None
+        stored = json.loads(str(raw))
+        if stored.get("issuer") != self.issuer:
+            return None
+        return str(stored["client_id"])
+
+    def oidc(self) -> OidcClient:
+        """The HTTP client of the configured issuer (rebuilt when the issuer changes)."""
+        issuer = self.issuer
+        if not issuer:
+            raise AuthIssuerNotSetError()
+        with self._lock:
+            if self._oidc is None or self._oidc.issuer != issuer:
+                if self._oidc is not None:
+                    self._oidc.close()
+                self._oidc = OidcClient(issuer, http=self._http)
+                self._validator = None
+            return self._oidc
+
+    def _client(self) -> tuple[str, str]:
+        client_id = self.client_id()
+        secret = self._secret.retrieve_internal(CLIENT_SECRET_NAME)
+        if client_id is None or secret is None:
+            raise AuthNotSetUpError()
+        return client_id, str.__str__(secret)
+
+    def _token_validator(self) -> TokenValidator:
+        oidc = self.oidc()
+        client_id, _ = self._client()
+        with self._lock:
+            if self._validator is None or self._validator.client_id != client_id:
+                self._validator = TokenValidator(
+                    oidc.issuer, client_id, JwksCache(oidc.jwks_document),
+                    clock=lambda: self._time.utc_now().timestamp())
+            return self._validator
+
+    def setup(self, issuer: str, name: str, description: str,
+              redirect_uris: list[str]) -> str:
+        """Registers this deployment with ``issuer`` as a resource client, seals its secret,
+        and saves ``BODHI_AUTH_ISSUER`` to settings.yaml. Returns the client id."""
+        issuer = issuer.strip().rstrip("/")
+        probe = OidcClient(issuer, http=self._http)
+        try:
+            probe.discovery()  # a wrong issuer fails here, before anything is saved
+            client_id, client_secret = probe.register_client(name, description,
+                                                             list(redirect_uris))
+        finally:
+            probe.close()
+        self._secret.store_internal(CLIENT_SECRET_NAME, client_secret)
+        self._secret.store_internal(_CLIENT_NAME, json.dumps(
+            {"issuer": issuer, "client_id": client_id}))
+        self._secret.delete_internal([_ADMIN_MADE])
+        self._setting.set("BODHI_AUTH_ISSUER", issuer)
+        with self._lock:
+            self._validator = None
+        _log.info("registered client %s with %s", client_id, redact_url(issuer))
+        return client_id
+
+    # ---- browser login (authorization code + PKCE) --------------------------------------
+    def begin_login(self, redirect_uri: str) -> PendingLogin:
+        """The URL to open in a browser, and what ``finish_login`` needs to check the answer."""
+        client_id, _ = self._client()
+        oidc = self.oidc()
+        pkce = oidc.pkce_pair()
+        state = _random.token_urlsafe(24)  # 32 characters
+        url = oidc.authorization_url(client_id, redirect_uri, state, pkce.challenge)
+        return PendingLogin(url=url, state=state, redirect_uri=redirect_uri,
+                            verifier=pkce.verifier)
+
+    def finish_login(self, pending: PendingLogin, callback_url: str) -> Identity:
+        """Completes a login from the URL the provider redirected the browser to."""
+        query = parse_qs(urlsplit(callback_url).query)
+        state = (query.get("state") or [""])[0]
+        if not hmac.compare_digest(state.encode("utf-8"), pending.state.encode("utf-8")):
+            raise AuthStateMismatchError()
+        error = (query.get("error") or [""])[0]
+        if error == "access_denied":
+            raise AuthAccessDeniedError()
+        code = (query.get("code") or [""])[0]
+        if error or not code:
+            raise AuthProviderRefusedError(endpoint="callback",
+                                           error=(error or "no_code")[:40])
+        client_id, client_secret = self._client()
+        tokens = self.oidc().exchange_code(client_id, client_secret, code, pending.verifier,
+                                           pending.redirect_uri)
+        return self._complete(tokens)
+
+    def login_loopback(self, open_browser: Callable[[str], None] | None = None,
+                       timeout: float = 300.0, cancel: CancelToken | None = None,
+                       *, on_url: Callable[[str], None] | None = None) -> Identity:
+        """A browser login received on ``http://127.0.0.1:<free port>/callback`` (RFC 8252).
+
+        ``open_browser`` gets the login URL (e.g. ``webbrowser.open``); ``on_url`` too (to
+        show it). Waits up to ``timeout`` seconds for the redirect; ``cancel`` stops it."""
+        received: list[str] = []
+        arrived = threading.Event()
+        page = self._done_page()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                if urlsplit(self.path).path != "/callback":
+                    self.send_error(404)
+                    return
+                body = page.encode("utf-8")
+                self.send_response(200)
+                self.send_header("content-type", "text/html; charset=utf-8")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                if not received:
+                    received.append(self.path)
+                arrived.set()
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                return  # the query holds the code: nothing is logged
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        thread = threading.Thread(target=server.serve_forever, name="bodhi-auth-loopback",
+                                  daemon=True)
+        thread.start()
+        try:
+            port = server.server_address[1]
+            pending = self.begin_login(f"http://127.0.0.1:{port}/callback")
+            for show in (on_url, open_browser):
+                if show is not None:
+                    show(pending.url)
+            ends = time.monotonic() + timeout
+            while not arrived.wait(0.1):
+                if cancel is not None and cancel.cancelled:
+                    raise AuthCancelledError()
+                if time.monotonic() >= ends:
+                    raise AuthLoginTimeoutError(seconds=int(timeout))
+        finally:
+            server.shutdown()
+            server.server_close()
+            thread.join(5)
+        return self.finish_login(pending, pending.redirect_uri.removesuffix("/callback")
+                                 + received[0])
+
+    def _done_page(self) -> str:
+        title = "Bodhi"
+        text = "You may close this tab."
+        if self._localization is not None:
+            text = self._localization.message("auth-loopback-done", default=text)
+        return (f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title>"
+                f"</head><body><p>{text}</p></body></html>")
+
+    # ---- device login -------------------------------------------------------------------
+    def begin_device(self) -> DeviceGrant:
+        """Starts a device login: show ``verification_uri`` and ``user_code``."""
+        client_id, client_secret = self._client()
+        return self.oidc().start_device(client_id, client_secret)
+
+    def finish_device(self, grant: DeviceGrant, cancel: CancelToken | None = None) -> Identity:
+        """Waits for the user to approve the device login, then logs in."""
+        client_id, client_secret = self._client()
+        tokens = self.oidc().poll_device(grant, client_id, client_secret, cancel=cancel)
+        return self._complete(tokens)
+
+    # ---- the session --------------------------------------------------------------------
+    def _complete(self, tokens: Tokens) -> Identity:
+        """Validates fresh tokens, makes the first user admin, stores the session."""
+        claims = self._token_validator().validate(tokens.access_token)
+        if claims.role is None and tokens.refresh_token and self._maybe_first_admin(claims):
+            client_id, client_secret = self._client()
+            tokens = self.oidc().refresh(client_id, client_secret, tokens.refresh_token)
+            claims = self._token_validator().validate(tokens.access_token)
+        self._store(claims, tokens)
+        return Identity.of(claims)
+
+    def _maybe_first_admin(self, claims: TokenClaims) -> bool:
+        """Makes ``claims``' user the resource admin when the client has none yet."""
+        if self._secret.retrieve_internal(_ADMIN_MADE) is not None:
+            return False
+        client_id, client_secret = self._client()
+        try:
+            self.oidc().make_resource_admin(client_id, client_secret, claims.subject)
+        except AuthConflictError:
+            made = False  # the resource has an admin already (made elsewhere)
+        else:
+            made = True
+        self._secret.store_internal(_ADMIN_MADE, "1")
+        return made
+
+    def _store(self, claims: TokenClaims, tokens: Tokens) -> None:
+        """The profile's session becomes a new one (new id) holding ``tokens`` sealed."""
+        data = {"issuer": claims.issuer, "client_id": claims.client_id,
+                "access_token": tokens.access_token,
+                "refresh_token": tokens.refresh_token or "",
+                "id_token": tokens.id_token or ""}
+        with self._lock:
+            old = self._session_id()
+            created = self._sessions.create(claims.subject, data, ttl_secs=_SESSION_TTL_SECS)
+            self._secret.store_internal(_pointer_name(self.profile), created.id)
+            if old is not None:
+                self._sessions.delete(old)
+
+    def _session_id(self) -> str | None:
+        found = self._secret.retrieve_internal(_pointer_name(self.profile))
+        return str.__str__(found) if found is not None else None
+
+    def _load(self) -> tuple[str, Mapping[str, Any]] | None:
+        session_id = self._session_id()
+        if session_id is None:
+            return None
+        session = self._sessions.get(session_id)
+        if session is None or session.data.get("issuer") != self.issuer:
+            self._forget(session_id)
+            return None
+        return session_id, session.data
+
+    def _forget(self, session_id: str | None) -> None:
+        if session_id is not None:
+            self._sessions.delete(session_id)
+        self._secret.delete_internal([_pointer_name(self.profile)])
+
+    def current(self) -> Identity | None:
+        """The profile's logged-in identity, or None. The access token is validated locally
+        and refreshed when it expires within 60 s; a refused refresh ends the session and
+        raises ``auth_error-login_again``."""
+        if not self.enabled:
+            return None
+        with self._lock:
+            loaded = self._load()
+            if loaded is None:
+                return None
+            session_id, data = loaded
+            try:
+                claims = self._token_validator().validate(str(data["access_token"]))
+            except AuthTokenExpiredError:
+                claims = None
+            margin = self._time.utc_now() + timedelta(seconds=REFRESH_MARGIN_SECS)
+            if claims is None or claims.expires_at <= margin:
+                return self._refresh(session_id, data)
+            return Identity.of(claims)
+
+    def refresh(self) -> Identity:
+        """New tokens for the profile's session now (e.g. after a role change)."""
+        with self._lock:
+            loaded = self._load()
+            if loaded is None:
+                raise AuthNotLoggedInError()
+            return self._refresh(*loaded)
+
+    def _refresh(self, session_id: str, data: Mapping[str, Any]) -> Identity:
+        refresh_token = str(data.get("refresh_token") or "")
+        if not refresh_token:
+            self._forget(session_id)
+            raise AuthLoginAgainError(endpoint="session")
+        client_id, client_secret = self._client()
+        try:
+            tokens = self.oidc().refresh(client_id, client_secret, refresh_token)
+            claims = self._token_validator().validate(tokens.access_token)
+        except AuthLoginAgainError:
+            self._forget(session_id)
+            raise
+        if tokens.refresh_token is None:  # the provider kept the old one
+            tokens = Tokens(tokens.access_token, refresh_token, tokens.id_token,
+                            tokens.expires_at, tokens.scope)
+        self._sessions.update(session_id, {**data, "access_token": tokens.access_token,
+                                           "refresh_token": tokens.refresh_token or "",
+                                           "id_token": tokens.id_token or ""})
+        return Identity.of(claims)
+
+    def logout(self) -> bool:
+        """Revokes the refresh token (when the provider can) and ends the profile's session.
+        Returns whether a session was ended."""
+        with self._lock:
+            session_id = self._session_id()
+            if session_id is None:
+                return False
+            session = self._sessions.get(session_id)
+            try:
+                refresh_token = str(session.data.get("refresh_token") or "") if session else ""
+                if refresh_token and self.enabled and isinstance(
+                        self.oidc().discovery().get("revocation_endpoint"), str):
+                    client_id, client_secret = self._client()
+                    self.oidc().revoke(client_id, client_secret, refresh_token)
+            finally:
+                self._forget(session_id)
+            return True
+
+    # ---- access checks ------------------------------------------------------------------
+    def require(self, role: str) -> Identity | None:
+        """Raises unless the logged-in user has ``role`` or above (auth on); returns the
+        identity (None when auth is off)."""
+        needed = normalize_role(role)
+        if not self.enabled:
+            return None
+        identity = self.current()
+        if identity is None:
+            raise AuthNotLoggedInError()
+        if not _role_at_least(identity.role, needed):
+            raise AuthInsufficientRoleError(needed=needed, have=identity.role or "none")
+        return identity
