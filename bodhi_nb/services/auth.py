@@ -2,7 +2,8 @@
 
 Authentication is on when ``BODHI_AUTH_ISSUER`` is set. ``setup`` registers this deployment
 with the provider as a resource client; its secret is sealed by SecretService
-(``auth:client_secret``), its id and issuer kept as the internal value ``auth:client``.
+(``bodhi:auth:client_secret``), its id and issuer kept as the internal value
+``bodhi:auth:client``.
 
 A login is split so that any front end can drive it: ``begin_login`` gives the URL to open
 (PKCE S256, a 32-character ``state``; the verifier stays inside :class:`PendingLogin`),
@@ -14,8 +15,8 @@ device flow. The first user to log in to a client without an admin is made its
 
 The session is kept per BODHI_HOME and ``BODHI_PROFILE``: a SessionService session whose
 tokens are sealed (never in clear in the database), found through the sealed internal
-pointer ``auth:session:<profile>``. Each login replaces the profile's session by one under a
-new id. ``current`` validates the access token locally and refreshes it when it expires
+pointer ``bodhi:auth:session:<profile>``. Each login replaces the profile's session by one
+under a new id. ``current`` validates the access token locally and refreshes it when it expires
 within 60 s; a refused refresh (``login_again``) ends the session.
 """
 
@@ -47,7 +48,7 @@ from bodhi_nb.errors import (
     AuthStateMismatchError,
     AuthTokenExpiredError,
 )
-from bodhi_nb.redact import get_logger, redact_url
+from bodhi_nb.redact import SecretStr, get_logger, redact_url
 from bodhi_nb.services.auth_tokens import ROLES, JwksCache, TokenClaims, TokenValidator
 from bodhi_nb.services.auth_tokens import role_at_least as _role_at_least
 from bodhi_nb.services.oidc_client import DeviceGrant, OidcClient, Tokens
@@ -66,9 +67,9 @@ __all__ = ["CLIENT_SECRET_NAME", "REFRESH_MARGIN_SECS", "AuthService", "Identity
            "PendingLogin", "normalize_role"]
 
 #: the internal (sealed) name of the registered client's secret
-CLIENT_SECRET_NAME = "auth:client_secret"
-_CLIENT_NAME = "auth:client"
-_ADMIN_MADE = "auth:admin_made"
+CLIENT_SECRET_NAME = "bodhi:auth:client_secret"
+_CLIENT_NAME = "bodhi:auth:client"
+_ADMIN_MADE = "bodhi:auth:admin_made"
 #: a token expiring within this many seconds is refreshed before it is used
 REFRESH_MARGIN_SECS = 60
 #: a login session lives this long without a new login (its tokens refresh within it)
@@ -77,7 +78,7 @@ _log = get_logger("bodhi_nb.auth")
 
 
 def _pointer_name(profile: str) -> str:
-    return f"auth:session:{profile}"
+    return f"bodhi:auth:session:{profile}"
 
 
 def normalize_role(role: str) -> str:
@@ -397,6 +398,17 @@ class AuthService:
             if claims is None or claims.expires_at <= margin:
                 return self._refresh(session_id, data)
             return Identity.of(claims)
+
+    def access_token(self) -> SecretStr:
+        """The profile's access token (refreshed first when it expires within 60 s), for
+        calls to the provider's resource routes; its repr is redacted."""
+        with self._lock:
+            if self.current() is None:
+                raise AuthNotLoggedInError()
+            loaded = self._load()
+            if loaded is None:
+                raise AuthNotLoggedInError()
+            return SecretStr(str(loaded[1]["access_token"]))
 
     def refresh(self) -> Identity:
         """New tokens for the profile's session now (e.g. after a role change)."""
