@@ -230,3 +230,35 @@ def test_loopback_login_end_to_end(auth: AuthService, server: OidcServer) -> Non
     assert "close this tab" in pages[0]
     assert auth.current() == identity
     assert "token" not in repr(identity)
+
+
+@pytest.fixture(scope="module")
+def short_server() -> Iterator[OidcServer]:
+    """Access tokens living 30 s: each is within the 60 s refresh margin when used."""
+    with OidcServer(access_token_ttl=30) as srv:
+        yield srv
+
+
+def test_a_token_near_its_expiry_is_refreshed_and_a_refused_refresh_ends_the_session(
+        reg: DefaultAppService, short_server: OidcServer) -> None:
+    auth = reg.auth_service()
+    auth.setup(short_server.issuer, "Team notebooks", "tests", [REDIRECT])
+    first = login(auth, short_server, "admin")
+    before = stored_tokens(reg, "main")
+    current = auth.current()
+    assert current is not None and current.user_id == first.user_id
+    after = stored_tokens(reg, "main")
+    assert after["access_token"] != before["access_token"]  # refreshed, not reused
+
+    client_id = auth.client_id()
+    secret = reg.secret_service().retrieve_internal(CLIENT_SECRET_NAME)
+    assert client_id is not None and secret is not None
+    with OidcClient(short_server.issuer) as oidc:  # revoked elsewhere (another device)
+        oidc.revoke(client_id, str(secret), after["refresh_token"])
+    with pytest.raises(AuthLoginAgainError) as refused:
+        auth.current()
+    rendered = render_error(refused.value) + repr(refused.value)
+    assert after["refresh_token"] not in rendered and after["access_token"] not in rendered
+    assert auth.current() is None  # the session was cleared
+    with pytest.raises(AuthNotLoggedInError):
+        auth.require("resource_user")
