@@ -190,17 +190,17 @@ def test_two_profiles_hold_two_identities(
     assert auth.current() is None
     alice = login(auth, server, "alice")
     assert auth.current() == alice
-    settings.set("BODHI_PROFILE", "main")
+    settings.set("BODHI_PROFILE", "default")
     assert auth.current() == admin
-    before = stored_tokens(reg, "main")
+    before = stored_tokens(reg, "default")
     assert login(auth, server, "admin").user_id == admin.user_id
-    assert stored_tokens(reg, "main") != before  # a login replaces the profile's session
+    assert stored_tokens(reg, "default") != before  # a login replaces the profile's session
 
 
 def test_logout_revokes_and_clears(
         reg: DefaultAppService, auth: AuthService, server: OidcServer) -> None:
     login(auth, server, "admin")
-    old = stored_tokens(reg, "main")["refresh_token"]
+    old = stored_tokens(reg, "default")["refresh_token"]
     assert old
     assert auth.logout() is True
     assert auth.current() is None
@@ -244,10 +244,10 @@ def test_a_token_near_its_expiry_is_refreshed_and_a_refused_refresh_ends_the_ses
     auth = reg.auth_service()
     auth.setup(short_server.issuer, "Team notebooks", "tests", [REDIRECT])
     first = login(auth, short_server, "admin")
-    before = stored_tokens(reg, "main")
+    before = stored_tokens(reg, "default")
     current = auth.current()
     assert current is not None and current.user_id == first.user_id
-    after = stored_tokens(reg, "main")
+    after = stored_tokens(reg, "default")
     assert after["access_token"] != before["access_token"]  # refreshed, not reused
 
     client_id = auth.client_id()

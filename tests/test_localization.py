@@ -107,6 +107,9 @@ def _shown(locale: str, monkeypatch: pytest.MonkeyPatch) -> str:
     reset_apps()
     monkeypatch.setenv("BODHI_LOCALE", locale)
     monkeypatch.setenv("BODHI_ENCRYPTION_KEY", "a-test-key-of-twenty-chars-or-more")
+    # A profile's name is the user's data, not a word of ours: its default, "default",
+    # would read as English left in the French listing of the settings.
+    monkeypatch.setenv("BODHI_PROFILE", "p1")
     out = []
     for line in _SHOWN:
         result = execute(line.split(), Context(prog="%bodhi"), app)

@@ -152,7 +152,7 @@ class AuthService:
 
     @property
     def profile(self) -> str:
-        return str(self._setting.get("BODHI_PROFILE") or "main")
+        return str(self._setting.get("BODHI_PROFILE") or "default")
 
     @property
     def enabled(self) -> bool:

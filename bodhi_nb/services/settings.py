@@ -175,7 +175,7 @@ SETTINGS: dict[str, SettingDef] = _defs(
     SettingDef("BODHI_AUTH_REALM", "str", "bodhi", "OpenID realm"),
     SettingDef("BODHI_AUTH_ISSUER", "url", "",
                "OpenID provider's issuer URL (empty: authentication off)"),
-    SettingDef("BODHI_PROFILE", "str", "main",
+    SettingDef("BODHI_PROFILE", "str", "default",
                "name of the login profile (one logged-in user per profile and BODHI_HOME)"),
 )
 
