@@ -149,3 +149,23 @@ def db_url(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch,
         return
     monkeypatch.delenv("BODHI_DATABASE_URL", raising=False)
     yield None
+
+
+# -- the OpenID test server (issue 11): one per test module --------------------------------
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Any]:
+    """panva's oidc-provider (tests/oidc_server) on a free loopback port, one per module
+    (a module's key rotations and failing token responses stay in that module)."""
+    from bodhi_nb.testing.oidc import OidcServer
+
+    with OidcServer() as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def discovery(server: Any) -> dict[str, Any]:
+    """The OpenID test server's discovery document."""
+    doc: dict[str, Any] = server.http.get("/.well-known/openid-configuration").json()
+    return doc

@@ -30,12 +30,6 @@ REDIRECT = "http://127.0.0.1:8123/callback"
 LOOPBACK = "http://127.0.0.1/callback"  # a native client: any port (RFC 8252 §7.3)
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[OidcServer]:
-    with OidcServer() as srv:
-        yield srv
-
-
 @pytest.fixture(autouse=True)
 def headless(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", HEADLESS)

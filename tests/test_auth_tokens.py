@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -23,18 +22,6 @@ from bodhi_nb.commands import render_error
 from bodhi_nb.errors import AuthError
 from bodhi_nb.services.auth_tokens import JwksCache, TokenValidator, highest_role, role_at_least
 from bodhi_nb.testing.oidc import OidcServer
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[OidcServer]:
-    with OidcServer() as srv:
-        yield srv
-
-
-@pytest.fixture(scope="module")
-def discovery(server: OidcServer) -> dict[str, Any]:
-    doc: dict[str, Any] = server.http.get("/.well-known/openid-configuration").json()
-    return doc
 
 
 @pytest.fixture(scope="module")

@@ -53,12 +53,6 @@ class Sleeps:
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[OidcServer]:
-    with OidcServer() as srv:
-        yield srv
-
-
-@pytest.fixture(scope="module")
 def client(server: OidcServer) -> Iterator[OidcClient]:
     with OidcClient(server.issuer) as oidc:
         yield oidc

@@ -3,7 +3,6 @@ authlib's OAuth2Client (PKCE, refresh, revocation) and joserfc (JWT against the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -25,18 +24,6 @@ from bodhi_nb.testing.oidc import (
 REDIRECT = "http://127.0.0.1:8123/callback"
 SCOPE = "openid email profile roles"
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[OidcServer]:
-    with OidcServer() as srv:
-        yield srv
-
-
-@pytest.fixture(scope="module")
-def discovery(server: OidcServer) -> dict[str, Any]:
-    doc: dict[str, Any] = server.http.get("/.well-known/openid-configuration").json()
-    return doc
 
 
 def register(server: OidcServer, name: str = "Team notebooks") -> tuple[str, str]:
