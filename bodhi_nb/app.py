@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from bodhi_nb.services.keyring import KeyringService
     from bodhi_nb.services.local_llm import LocalLlmService
     from bodhi_nb.services.localization import LocalizationService
+    from bodhi_nb.services.policy import Action
     from bodhi_nb.services.secret import SecretService
     from bodhi_nb.services.session import SessionService
     from bodhi_nb.services.settings import SettingService
@@ -278,6 +279,16 @@ def build_app_service(
 
     hf_cache: _Lazy[HfCache] = _Lazy(make_hf_cache)
 
+    def gate(action: Action) -> None:
+        # The policy (bodhi_nb.services.policy), checked by the services themselves. With
+        # authentication off this is one settings lookup: no AuthService is built.
+        if not str(setting.get("BODHI_AUTH_ISSUER") or "").strip():
+            return
+        auth = built.get("auth")
+        if auth is None:
+            raise ServiceNotAvailableError(service="auth")
+        cast("AuthService", _resolve(auth)).check(action)
+
     def make_keyring() -> KeyringService:
         from bodhi_nb.services.keyring import KeyringService
 
@@ -287,7 +298,8 @@ def build_app_service(
         from bodhi_nb.services.keyring import KeyringService
         from bodhi_nb.services.secret import SecretService
 
-        return SecretService(tables().secrets, get("keyring", KeyringService), clock)
+        return SecretService(tables().secrets, get("keyring", KeyringService), clock,
+                             gate=gate)
 
     def make_session() -> SessionService:
         from bodhi_nb.services.secret import SecretService
@@ -300,20 +312,22 @@ def build_app_service(
         from bodhi_nb.services.secret import SecretService
 
         return HubService(hf_cache.get(), clock, endpoint=str(setting.get("HF_ENDPOINT")),
-                          token=hf_token_provider(setting, get("secret", SecretService)))
+                          token=hf_token_provider(setting, get("secret", SecretService)),
+                          gate=gate)
 
     def make_download() -> DownloadService:
         from bodhi_nb.services.downloads import DownloadService
         from bodhi_nb.services.hub import HubService
 
-        return DownloadService(tables().downloads, get("hub", HubService), clock)
+        return DownloadService(tables().downloads, get("hub", HubService), clock, gate=gate)
 
     def make_data() -> DataService:
         from bodhi_nb.services.ai_api import AiApiService
         from bodhi_nb.services.data import DataService
 
         return DataService(setting, hf_cache.get(), clock, cache=get("cache", CacheService),
-                           api_aliases=lambda: get("ai_api", AiApiService).list_api_aliases())
+                           api_aliases=lambda: get("ai_api", AiApiService).list_api_aliases(),
+                           gate=gate)
 
     def make_auth() -> AuthService:
         from bodhi_nb.services.auth import AuthService
@@ -328,7 +342,8 @@ def build_app_service(
         from bodhi_nb.services.ai_api import AiApiService
         from bodhi_nb.services.secret import SecretService
 
-        return AiApiService(tables().api_aliases, get("secret", SecretService), clock)
+        return AiApiService(tables().api_aliases, get("secret", SecretService), clock,
+                            gate=gate)
 
     def make_local_llm() -> LocalLlmService:
         from bodhi_nb.services.local_llm import LocalLlmService
@@ -344,7 +359,7 @@ def build_app_service(
         return ChatService(tables().chat_messages, clock, data=get("data", DataService),
                            ai_api=get("ai_api", AiApiService),
                            local_llm=get("local_llm", LocalLlmService),
-                           hf_cache=hf_cache.get())
+                           hf_cache=hf_cache.get(), gate=gate)
 
     need("keyring", make_keyring)
     need("secret", make_secret)
@@ -361,6 +376,7 @@ def build_app_service(
     need("local_llm", make_local_llm)
     if built["ai_api"] is not None and built["local_llm"] is not None:
         need("chat", make_chat)
+    setting.gate = gate
     setting.add_listener(_follower(built, hf_cache))
     return DefaultAppService(**built)
 

@@ -34,14 +34,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         message_text,
         render_error,
     )
-    from bodhi_nb.terminal import StdoutLive, TqdmProgress, ask_yes_no
+    from bodhi_nb.terminal import StdoutLive, TqdmProgress, ask_yes_no, open_browser, say_now
 
     invocation = Invocation.of(tokens)
     # The terminal front end: answers stream to standard output, downloads draw a bar.
     ctx = Context(prog="bodhi", ask_secret=getpass.getpass, confirm=ask_yes_no,
-                  live=StdoutLive, progress=TqdmProgress, started_at=entered)
+                  live=StdoutLive, progress=TqdmProgress, started_at=entered,
+                  say=say_now, open_url=open_browser)
     try:
         result = execute(invocation.tokens, ctx, app)
+        from bodhi_nb.commands.auth import DeviceLogin
+
+        if isinstance(result, DeviceLogin):
+            # `bodhi login --device`: the address and code at once, then wait for the end.
+            say_now(result.to_text())
+            result = result.wait()
     except KeyboardInterrupt:
         print(message_text("ui-interrupted"), file=sys.stderr)
         return 130

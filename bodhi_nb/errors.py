@@ -30,8 +30,9 @@ service (or layer) sits below it, and each concrete error is a leaf of exactly o
                                   issuer_unreachable, discovery_broken, invalid_client,
                                   login_again, access_denied, device_expired,
                                   provider_unavailable, provider_refused, forbidden, ...,
-                                  not_set_up, state_mismatch, login_timeout, not_logged_in,
-                                  insufficient_role
+                                  not_set_up, state_mismatch, login_timeout, login_required,
+                                  insufficient_role, user_not_found, role_above_yours,
+                                  not_below_you, unknown_role
 
 :func:`all_error_classes` lists every leaf; a test checks each has a message in every
 locale, and that this tree names every branch.
@@ -1218,8 +1219,33 @@ class AuthLoginTimeoutError(AuthError):
     error_type = ErrorType.INVALID_REQUEST
 
 
-class AuthNotLoggedInError(AuthError):
+class AuthLoginRequiredError(AuthError):
     """Authentication is on and nobody is logged in for this profile."""
+
+
+class AuthUserNotFoundError(AuthError):
+    """No user of this deployment's client has that name or id. args: user"""
+
+    error_type = ErrorType.NOT_FOUND
+
+
+class AuthRoleAboveYoursError(AuthError):
+    """A role above the caller's own cannot be given. args: role, have"""
+
+    error_type = ErrorType.FORBIDDEN
+
+
+class AuthNotBelowYouError(AuthError):
+    """A user whose role is not below the caller's cannot be changed or removed
+    (yourself included). args: user, role"""
+
+    error_type = ErrorType.FORBIDDEN
+
+
+class AuthUnknownRoleError(AuthError):
+    """Not one of the four resource roles. args: role, roles"""
+
+    error_type = ErrorType.INVALID_REQUEST
 
 
 class AuthInsufficientRoleError(AuthError):
@@ -1239,8 +1265,11 @@ __all__ += [  # issue 11's identity branch, kept beside its classes
     "AuthInvalidClientError", "AuthIssuerNotSetError", "AuthIssuerUnreachableError",
     "AuthLoginAgainError", "AuthProviderRefusedError", "AuthProviderUnavailableError",
     # the login workflows and sessions (bodhi_nb.services.auth)
-    "AuthInsufficientRoleError", "AuthLoginTimeoutError", "AuthNotLoggedInError",
+    "AuthInsufficientRoleError", "AuthLoginTimeoutError", "AuthLoginRequiredError",
     "AuthNotSetUpError", "AuthStateMismatchError",
+    # users of the client (bodhi_nb.services.auth)
+    "AuthNotBelowYouError", "AuthRoleAboveYoursError", "AuthUnknownRoleError",
+    "AuthUserNotFoundError",
 ]
 
 

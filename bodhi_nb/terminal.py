@@ -17,7 +17,7 @@ from bodhi_nb.commands.grammar import Context, said
 if TYPE_CHECKING:
     from tqdm.auto import tqdm
 
-__all__ = ["StdoutLive", "TqdmProgress", "ask_yes_no"]
+__all__ = ["StdoutLive", "TqdmProgress", "ask_yes_no", "open_browser", "say_now"]
 
 
 def ask_yes_no(question: str) -> bool:
@@ -27,6 +27,29 @@ def ask_yes_no(question: str) -> bool:
         return input(f"{question} [y/N] ").strip().lower() in ("y", "yes", "o", "oui")
     except EOFError:
         return False
+
+
+def say_now(line: str) -> None:
+    """A line shown at once, while the command goes on (``login``'s address)."""
+    print(line, flush=True)
+
+
+def open_browser(url: str) -> None:
+    """Opens ``url`` in the user's browser when this machine has one the user can see: a
+    desktop session (``DISPLAY``, ``WAYLAND_DISPLAY``), macOS or Windows, or the browser
+    ``BROWSER`` names. Over ssh, in a container or on a remote kernel nothing is started
+    (a text browser would take the terminal over): the address is printed anyway."""
+    import os
+    import webbrowser
+
+    desktop = (sys.platform in ("darwin", "win32") or bool(os.environ.get("BROWSER"))
+               or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")))
+    if not desktop:
+        return
+    try:
+        webbrowser.open(url)
+    except webbrowser.Error:
+        pass  # no usable browser: the address was printed
 
 
 class StdoutLive:

@@ -18,7 +18,7 @@ from bodhi_nb.commands import render_error
 from bodhi_nb.errors import (
     AuthInsufficientRoleError,
     AuthLoginAgainError,
-    AuthNotLoggedInError,
+    AuthLoginRequiredError,
     AuthStateMismatchError,
 )
 from bodhi_nb.services.auth import CLIENT_SECRET_NAME, AuthService, Identity
@@ -112,7 +112,7 @@ def test_first_login_is_admin_then_roles_follow_the_provider(
     with pytest.raises(AuthInsufficientRoleError) as refused:
         auth.require("resource_user")
     assert refused.value.code == "auth_error-insufficient_role"
-    assert refused.value.params == {"needed": "resource_user", "have": "none"}
+    assert refused.value.params == {"needed": "user", "have": "none"}
 
     with OidcClient(server.issuer) as oidc:
         oidc.assign_role(str(admin_token), alice.user_id, "resource_power_user")
@@ -147,7 +147,7 @@ def test_a_state_that_does_not_match_is_refused(
     code = parse_qs(urlsplit(final).query)["code"][0]
     assert code not in render_error(refused.value)
     assert auth.current() is None
-    with pytest.raises(AuthNotLoggedInError):
+    with pytest.raises(AuthLoginRequiredError):
         auth.require("resource_user")
 
 
@@ -254,5 +254,5 @@ def test_a_token_near_its_expiry_is_refreshed_and_a_refused_refresh_ends_the_ses
     rendered = render_error(refused.value) + repr(refused.value)
     assert after["refresh_token"] not in rendered and after["access_token"] not in rendered
     assert auth.current() is None  # the session was cleared
-    with pytest.raises(AuthNotLoggedInError):
+    with pytest.raises(AuthLoginRequiredError):
         auth.require("resource_user")

@@ -142,6 +142,7 @@ class StatusCommand(Command[StatusRequest]):
             ("endpoint", redact_url(settings.get("HF_ENDPOINT"))),
             ("models", _models_count(app, ctx)),
             ("locale", app.localization_service().locale),
+            ("login", _login(app, ctx)),
             # Where the key lives (environment, keyring, key file) needs no database; the
             # check that it opens the stored secrets does, so it waits for --verbose.
             ("master_key", said(ctx, app.secret_service().master_key_source()
@@ -187,9 +188,28 @@ def _status_label(ctx: Context, key: str) -> str:
     return ctx.t(f"ui-status-{key.replace('_', '-')}")
 
 
+def _login(app: AppService, ctx: Context) -> str:
+    """Who is logged in for this profile, and the role (never a token)."""
+    try:
+        auth = app.auth_service()
+        if not auth.enabled:
+            return ctx.t("ui-status-login-off")
+        identity = auth.current()
+    except Exception as exc:  # status must always render
+        return f"? ({getattr(exc, 'code', type(exc).__name__)})"
+    if identity is None:
+        return ctx.t("ui-status-login-nobody")
+    return ctx.t("ui-status-login-user", user=identity.username, profile=auth.profile,
+                 role=(identity.role or "none").removeprefix("resource_"))
+
+
 def _models_count(app: AppService, ctx: Context) -> str:
+    from bodhi_nb.errors import AuthLoginRequiredError
+
     try:
         count = len(app.hub_service().list_local_models())
+    except AuthLoginRequiredError:
+        return ctx.t("ui-status-models-login")
     except Exception as exc:  # status must always render
         return f"? ({getattr(exc, 'code', type(exc).__name__)})"
     # Two messages rather than a plural selector: plain messages need no fluent.runtime.

@@ -59,6 +59,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bodhi_nb.commands.offline_hub",
     "bodhi_nb.commands.db",
     "bodhi_nb.commands.panel",
+    "bodhi_nb.commands.auth",
 )
 
 
@@ -121,6 +122,11 @@ class Context:
     #: ``time.perf_counter()`` when the user pressed Enter (the front end's entry), so
     #: timings such as time to first token include building the registry.
     started_at: float | None = None
+    #: shows a line at once, while the command still runs (``login`` prints the address
+    #: to open before it waits); None: the line is not shown.
+    say: Callable[[str], None] | None = None
+    #: opens an address in the user's browser, where there is one (``login``); None: never.
+    open_url: Callable[[str], None] | None = None
     #: the LocalizationService of the user's locale (set by ``execute``); None: en-US.
     localization: LocalizationService | None = None
 

@@ -39,7 +39,7 @@ class BodhiMagics(Magics):
             split_line,
         )
         from bodhi_nb.notebook.text import interpolate, strip_markers
-        from bodhi_nb.terminal import TqdmProgress, ask_yes_no
+        from bodhi_nb.terminal import TqdmProgress, ask_yes_no, open_browser, say_now
 
         debug = "--debug" in line.split()
         progress: Callable[[Context], DownloadProgress] | None = None
@@ -61,7 +61,7 @@ class BodhiMagics(Magics):
                           cell=strip_markers(cell) if cell is not None else None,
                           ask_secret=getpass.getpass, confirm=ask_yes_no,
                           live=_live_factory(self.shell), progress=progress,
-                          started_at=entered)
+                          started_at=entered, say=say_now, open_url=open_browser)
             return _shown(execute(invocation.tokens, ctx, app), self.shell)
         except KeyboardInterrupt as exc:
             _rows_end(progress, exc)
@@ -78,8 +78,13 @@ class BodhiMagics(Magics):
 def _shown(result: object, shell: object) -> object:
     """A panel's widget where a kernel can show widgets; its table elsewhere (terminal
     IPython, tests), which is also the widget's own text/plain form."""
+    from bodhi_nb.commands.auth import DeviceLogin
     from bodhi_nb.commands.panel import PanelView
 
+    if isinstance(result, DeviceLogin):
+        # Outside a kernel (terminal IPython): the address and code, then wait, as `bodhi`.
+        print(result.to_text(), flush=True)
+        return result.wait()
     if isinstance(result, PanelView) and getattr(shell, "kernel", None) is not None:
         from bodhi_nb.ui import make
 

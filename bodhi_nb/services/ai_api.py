@@ -59,6 +59,7 @@ from bodhi_nb.errors import (
 )
 from bodhi_nb.objs import AliasSource, ApiAlias, ApiFormat, ChatTarget, new_ulid
 from bodhi_nb.redact import SecretStr, get_logger, register_secret, scrub
+from bodhi_nb.services.policy import Action, Gate, allow_all
 from bodhi_nb.store import API_KEY_PREFIX  # (the alias table joins its secrets on it)
 from bodhi_nb.store.api_aliases import ApiAliasesTable
 
@@ -163,7 +164,8 @@ class AiApiService:
     def __init__(self, aliases: ApiAliasesTable, secret: SecretService, time: TimeService, *,
                  connect_timeout: float = CONNECT_TIMEOUT,
                  read_timeout: float = READ_TIMEOUT,
-                 transport: Any = None) -> None:
+                 transport: Any = None, gate: Gate = allow_all) -> None:
+        self._gate = gate
         self._aliases = aliases
         self._secret = secret
         self._time = time
@@ -190,6 +192,7 @@ class AiApiService:
         has the same non-empty prefix, ``InvalidBaseUrlError`` for a base URL that is not
         http(s).
         """
+        self._gate(Action.API_KEYS)
         alias = self.check_new_alias(alias)
         key = (api_key or "").strip() or None
         if key is not None:
@@ -221,6 +224,7 @@ class AiApiService:
 
     def set_api_key(self, name: str, api_key: str | None) -> ApiAlias:
         """Replace (or, with None/empty, remove) the key of alias ``name``."""
+        self._gate(Action.API_KEYS)
         key = (api_key or "").strip() or None
         if key is not None:
             register_secret(key)
@@ -237,6 +241,7 @@ class AiApiService:
 
     def list_api_aliases(self) -> list[ApiAlias]:
         """Every API alias by name, with ``has_api_key`` (never the key)."""
+        self._gate(Action.MODELS)
         # Resolved before every chat request: reuse it until the database changes.
         return list(self._aliases.store.cached(_TOPIC, "list", self._aliases.list))
 
@@ -249,6 +254,7 @@ class AiApiService:
 
     def remove_api_alias(self, name: str) -> ApiAlias:
         """Delete alias ``name`` and its key together; returns what was removed."""
+        self._gate(Action.API_KEYS)
         with self._aliases.transaction():
             removed = self.get_api_alias(name)
             row_id = self._row_id(name)
@@ -320,6 +326,7 @@ class AiApiService:
         Raises ``AiUnauthorizedError`` for a rejected key, ``AiUnreachableError`` when the
         server cannot be reached.
         """
+        self._gate(Action.API_TEST)
         return self.fetch_models(alias_name)
 
     def models_at(self, base_url: str, api_key: str | None, *, alias: str = "") -> list[str]:
@@ -329,6 +336,7 @@ class AiApiService:
     def test_model(self, alias_name: str, model: str | None = None) -> str:
         """A tiny chat request (``max_tokens`` 8) to ``model`` through the alias; returns the
         reply text (possibly empty: the point is that the request is accepted)."""
+        self._gate(Action.API_TEST)
         target = self.target(alias_name, model)
         reply = self.chat_completion(target, {
             "messages": [{"role": "user", "content": _TEST_PROMPT}],

@@ -41,17 +41,28 @@ from bodhi_nb.errors import (
     AuthInsufficientRoleError,
     AuthIssuerNotSetError,
     AuthLoginAgainError,
+    AuthLoginRequiredError,
     AuthLoginTimeoutError,
-    AuthNotLoggedInError,
+    AuthNotBelowYouError,
     AuthNotSetUpError,
     AuthProviderRefusedError,
+    AuthRoleAboveYoursError,
     AuthStateMismatchError,
     AuthTokenExpiredError,
+    AuthUnknownRoleError,
+    AuthUserNotFoundError,
 )
 from bodhi_nb.redact import SecretStr, get_logger, redact_url
 from bodhi_nb.services.auth_tokens import ROLES, JwksCache, TokenClaims, TokenValidator
 from bodhi_nb.services.auth_tokens import role_at_least as _role_at_least
-from bodhi_nb.services.oidc_client import DeviceGrant, OidcClient, Tokens
+from bodhi_nb.services.oidc_client import (
+    DeviceGrant,
+    OidcClient,
+    ResourceUser,
+    Tokens,
+    UsersPage,
+)
+from bodhi_nb.services.policy import POLICY, Action
 
 if TYPE_CHECKING:
     import httpx
@@ -72,6 +83,8 @@ _CLIENT_NAME = "bodhi:auth:client"
 _ADMIN_MADE = "bodhi:auth:admin_made"
 #: a token expiring within this many seconds is refreshed before it is used
 REFRESH_MARGIN_SECS = 60
+#: seconds a checked identity is remembered within one process (see ``_known``)
+_KNOWN_FOR = 2.0
 #: a login session lives this long without a new login (its tokens refresh within it)
 _SESSION_TTL_SECS = 30 * 24 * 3600
 _log = get_logger("bodhi_nb.auth")
@@ -134,6 +147,8 @@ class AuthService:
         self._lock = threading.RLock()
         self._oidc: OidcClient | None = None
         self._validator: TokenValidator | None = None
+        #: ((profile, issuer), until (monotonic), identity): see ``_known``
+        self._remembered: tuple[tuple[str, str], float, Identity | None] | None = None
 
     def __repr__(self) -> str:
         return (f"AuthService(issuer={redact_url(self.issuer)!r}, "
@@ -203,6 +218,7 @@ class AuthService:
               redirect_uris: list[str]) -> str:
         """Registers this deployment with ``issuer`` as a resource client, seals its secret,
         and saves ``BODHI_AUTH_ISSUER`` to settings.yaml. Returns the client id."""
+        self.check(Action.AUTH_SETUP)  # a deployment already set up: its admin only
         issuer = issuer.strip().rstrip("/")
         probe = OidcClient(issuer, http=self._http)
         try:
@@ -354,6 +370,7 @@ class AuthService:
                 "refresh_token": tokens.refresh_token or "",
                 "id_token": tokens.id_token or ""}
         with self._lock:
+            self._remembered = None
             old = self._session_id()
             created = self._sessions.create(claims.subject, data, ttl_secs=_SESSION_TTL_SECS)
             self._secret.store_internal(_pointer_name(self.profile), created.id)
@@ -375,6 +392,7 @@ class AuthService:
         return session_id, session.data
 
     def _forget(self, session_id: str | None) -> None:
+        self._remembered = None
         if session_id is not None:
             self._sessions.delete(session_id)
         self._secret.delete_internal([_pointer_name(self.profile)])
@@ -404,10 +422,10 @@ class AuthService:
         calls to the provider's resource routes; its repr is redacted."""
         with self._lock:
             if self.current() is None:
-                raise AuthNotLoggedInError()
+                raise AuthLoginRequiredError()
             loaded = self._load()
             if loaded is None:
-                raise AuthNotLoggedInError()
+                raise AuthLoginRequiredError()
             return SecretStr(str(loaded[1]["access_token"]))
 
     def refresh(self) -> Identity:
@@ -415,7 +433,7 @@ class AuthService:
         with self._lock:
             loaded = self._load()
             if loaded is None:
-                raise AuthNotLoggedInError()
+                raise AuthLoginRequiredError()
             return self._refresh(*loaded)
 
     def _refresh(self, session_id: str, data: Mapping[str, Any]) -> Identity:
@@ -433,6 +451,7 @@ class AuthService:
         if tokens.refresh_token is None:  # the provider kept the old one
             tokens = Tokens(tokens.access_token, refresh_token, tokens.id_token,
                             tokens.expires_at, tokens.scope)
+        self._remembered = None
         self._sessions.update(session_id, {**data, "access_token": tokens.access_token,
                                            "refresh_token": tokens.refresh_token or "",
                                            "id_token": tokens.id_token or ""})
@@ -463,9 +482,105 @@ class AuthService:
         needed = normalize_role(role)
         if not self.enabled:
             return None
-        identity = self.current()
+        identity = self._known()
         if identity is None:
-            raise AuthNotLoggedInError()
+            raise AuthLoginRequiredError()
         if not _role_at_least(identity.role, needed):
-            raise AuthInsufficientRoleError(needed=needed, have=identity.role or "none")
+            raise AuthInsufficientRoleError(needed=needed.removeprefix("resource_"),
+                                            have=(identity.role or "none")
+                                            .removeprefix("resource_"))
         return identity
+
+    def check(self, action: Action) -> None:
+        """The gate every service calls before a gated operation (see
+        :mod:`bodhi_nb.services.policy`): nothing when auth is off, else the role
+        :data:`POLICY` names for ``action``, or a coded refusal."""
+        if self.enabled:
+            self.require(POLICY[action])
+
+    def _known(self) -> Identity | None:
+        """:meth:`current`, remembered for a moment: one command checks its gate several
+        times (``chat`` reads aliases, then chats), and each :meth:`current` reads the
+        session from the database. A change made in this process (login, logout, refresh,
+        a role change) forgets it at once; one made elsewhere is seen within
+        ``_KNOWN_FOR`` seconds, or at the next token refresh."""
+        key = (self.profile, self.issuer)
+        now = self._time.monotonic()
+        with self._lock:
+            known = self._remembered
+            if known is not None and known[0] == key and now < known[1]:
+                return known[2]
+            identity = self.current()
+            self._remembered = (key, self._time.monotonic() + _KNOWN_FOR, identity)
+            return identity
+
+    def _forget_known(self) -> None:
+        with self._lock:
+            self._remembered = None
+
+    # ---- users of the client (manager and admin) ----------------------------------------
+    def list_users(self, page: int = 1, page_size: int = 30) -> UsersPage:
+        """One page of the client's users with their roles (manager or above)."""
+        self.check(Action.USERS)
+        return self.oidc().list_users(str.__str__(self.access_token()), page, page_size)
+
+    def find_user(self, user: str) -> ResourceUser:
+        """The client's user whose username or id is ``user`` (manager or above)."""
+        self.check(Action.USERS)
+        page = 1
+        while True:
+            found = self.oidc().list_users(str.__str__(self.access_token()), page, 100)
+            for candidate in found.users:
+                if user in (candidate.username, candidate.user_id):
+                    return candidate
+            if not found.has_next:
+                raise AuthUserNotFoundError(user=user)
+            page += 1
+
+    def _outranks(self, target: ResourceUser) -> Identity:
+        """The caller, when they may act on ``target`` (whose role is below theirs)."""
+        caller = self.require(POLICY[Action.USERS_MANAGE])
+        if caller is None:
+            raise AuthIssuerNotSetError()
+        if target.user_id == caller.user_id or (
+                target.role is not None and _role_at_least(target.role, caller.role or "")):
+            raise AuthNotBelowYouError(user=target.username or target.user_id,
+                                       role=(target.role or "none").removeprefix("resource_"))
+        return caller
+
+    def set_role(self, user: str, role: str) -> ResourceUser:
+        """Gives ``user`` (a username or id) ``role`` at the provider: the caller must be a
+        manager or admin, ``role`` at or below the caller's own, and ``user``'s present role
+        below it. The user's sessions are then cleared, so their next command reads the
+        new role (BodhiApp §11)."""
+        try:
+            wanted = normalize_role(role)
+        except ValueError:
+            raise AuthUnknownRoleError(
+                role=role, roles=", ".join(r.removeprefix("resource_") for r in ROLES)
+            ) from None
+        target = self.find_user(user)
+        caller = self._outranks(target)
+        if not _role_at_least(caller.role, wanted):
+            raise AuthRoleAboveYoursError(role=wanted.removeprefix("resource_"),
+                                          have=(caller.role or "none")
+                                          .removeprefix("resource_"))
+        self.oidc().assign_role(str.__str__(self.access_token()), target.user_id, wanted)
+        self._sessions.clear_sessions_for_user(target.user_id)
+        self._forget_known()
+        _log.info("role %s given to user %s", wanted, target.user_id)
+        return ResourceUser(target.user_id, target.username, target.first_name,
+                            target.last_name, wanted)
+
+    def remove_user(self, user: str) -> ResourceUser:
+        """Takes ``user``'s access to this client away (their role at the provider), with
+        the same rules as :meth:`set_role`, and clears their sessions."""
+        target = self.find_user(user)
+        self._outranks(target)
+        self.oidc().remove_user(str.__str__(self.access_token()), target.user_id)
+        # BodhiApp leaves the removed user's sessions alive until their token expires; a
+        # removed user here loses them at once.
+        self._sessions.clear_sessions_for_user(target.user_id)
+        self._forget_known()
+        _log.info("user %s removed", target.user_id)
+        return target

@@ -68,6 +68,7 @@ from bodhi_nb.objs import (
     UserAlias,
     new_ulid,
 )
+from bodhi_nb.services.policy import Action, Gate, allow_all
 from bodhi_nb.services.time import TimeService
 from bodhi_nb.store.chat_messages import ChatMessagesTable
 
@@ -196,7 +197,9 @@ class ChatReply:
 
 class ChatService:
     def __init__(self, messages: ChatMessagesTable, time: TimeService, *, data: DataService,
-                 ai_api: AiApiService, local_llm: LocalLlmService, hf_cache: HfCache) -> None:
+                 ai_api: AiApiService, local_llm: LocalLlmService, hf_cache: HfCache,
+                 gate: Gate = allow_all) -> None:
+        self._gate = gate
         self.messages = messages
         self.time = time
         self.data = data
@@ -215,6 +218,7 @@ class ChatService:
         what happens meanwhile (a server start, a fallback format). Cancelling ``cancel``
         ends a streamed answer after the delta being handled: the reply (and the history)
         keeps the text so far, with finish reason :data:`STOPPED`."""
+        self._gate(Action.CHAT)
         started = request.started_at if request.started_at is not None else _time.perf_counter()
         alias = self.data.find_alias(request.alias)
         if alias is None:
@@ -388,10 +392,12 @@ class ChatService:
     def history(self, limit: int = 10, thread: str | None = None,
                 query: str | None = None, offset: int = 0) -> list[HistoryEntry]:
         """Newest exchanges first; ``limit`` of them after the first ``offset``."""
+        self._gate(Action.HISTORY)
         return self.messages.history(limit=limit, thread=thread, query=query, offset=offset)
 
     def threads(self, limit: int = 20, offset: int = 0,
                 named_only: bool = False) -> list[ThreadInfo]:
         """Threads of the history, the most recently active first (``named_only``: leave out
         one-off exchanges, which are threads of their own)."""
+        self._gate(Action.HISTORY)
         return self.messages.threads(limit=limit, offset=offset, named_only=named_only)

@@ -44,6 +44,7 @@ from bodhi_nb.errors import (
 )
 from bodhi_nb.objs import AliasSource, ApiAlias, HubFile, OAIRequestParams, UserAlias
 from bodhi_nb.services.hf_cache import HfCache, check_filename, check_revision
+from bodhi_nb.services.policy import Action, Gate, allow_all
 
 if TYPE_CHECKING:
     from bodhi_nb.gguf import GgufMetadata
@@ -207,7 +208,9 @@ class DataService:
         *,
         cache: CacheService | None = None,
         api_aliases: ApiAliasProvider | None = None,
+        gate: Gate = allow_all,
     ) -> None:
+        self._gate = gate
         self.settings = settings
         self.hf_cache = hf_cache
         self.time = time
@@ -231,6 +234,7 @@ class DataService:
 
     def list_aliases(self) -> AliasList:
         """User, model and API aliases, each list sorted by name, plus skipped files."""
+        self._gate(Action.MODELS)
         scan = self._scan()
         user = sorted((r.alias for r in scan.records.values()), key=lambda a: a.alias)
         return AliasList(user=user, model=self.model_aliases(), api=self._api_aliases(),
@@ -238,9 +242,11 @@ class DataService:
 
     def get_alias(self, name: str) -> UserAlias:
         """The user alias ``name``; ``AliasNotFoundError`` if there is none."""
+        self._gate(Action.MODELS)
         return self.alias_record(name).alias
 
     def alias_record(self, name: str) -> AliasRecord:
+        self._gate(Action.MODELS)
         scan = self._scan()
         record = scan.records.get(name)
         if record is None:
@@ -307,6 +313,7 @@ class DataService:
         The file need not be downloaded yet. When it is, ``snapshot`` is pinned to the commit
         it resolves to locally (BodhiApp's rule), so the alias keeps meaning the same bytes.
         """
+        self._gate(Action.ALIAS)
         alias = self._validated(alias)
         with self._write_lock():
             scan = self._scan()
@@ -319,6 +326,7 @@ class DataService:
 
     def save_alias(self, alias: UserAlias) -> UserAlias:
         """Create ``alias``, or replace the user alias of the same name (keeping created_at)."""
+        self._gate(Action.ALIAS)
         alias = self._validated(alias)
         with self._write_lock():
             scan = self._scan()
@@ -332,6 +340,7 @@ class DataService:
 
     def update_alias(self, name: str, alias: UserAlias) -> UserAlias:
         """Replace the user alias ``name`` with ``alias`` (which may carry a new name)."""
+        self._gate(Action.ALIAS)
         alias = self._validated(alias)
         with self._write_lock():
             scan = self._scan()
@@ -351,6 +360,7 @@ class DataService:
 
     def copy_alias(self, source: str, target: str) -> UserAlias:
         """Copy the user or model alias ``source`` to a new user alias ``target``."""
+        self._gate(Action.ALIAS)
         found = self.find_alias(source)
         if not isinstance(found, UserAlias):
             raise AliasNotFoundError(alias=source)
@@ -359,6 +369,7 @@ class DataService:
 
     def delete_alias(self, name: str) -> Path:
         """Remove the user alias ``name`` (or its unreadable file); returns the removed path."""
+        self._gate(Action.ALIAS)
         with self._write_lock():
             scan = self._scan()
             record = scan.records.get(name)
@@ -390,6 +401,7 @@ class DataService:
 
     def local_models(self) -> list[LocalModel]:
         """Every local GGUF with its metadata and the aliases (user and model) pointing at it."""
+        self._gate(Action.MODELS)
         from bodhi_nb.errors import GgufInvalidError
 
         # The cache is walked once: a 1,000-model panel waited twice as long when the

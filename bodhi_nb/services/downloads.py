@@ -47,6 +47,7 @@ from bodhi_nb.errors import (
 from bodhi_nb.objs import CancelToken, DownloadRequest, DownloadStatus, HubFile, Repo, new_ulid
 from bodhi_nb.redact import get_logger
 from bodhi_nb.services.hub import HubService, Progress
+from bodhi_nb.services.policy import Action, Gate, allow_all
 from bodhi_nb.services.time import TimeService
 from bodhi_nb.store.downloads import DownloadsTable
 
@@ -242,7 +243,8 @@ def _safely(call: Callable[[], None]) -> None:
 
 class DownloadService:
     def __init__(self, rows: DownloadsTable, hub: HubService, time: TimeService,
-                 write_interval: float = 3.0) -> None:
+                 write_interval: float = 3.0, *, gate: Gate = allow_all) -> None:
+        self._gate = gate
         self.rows = rows
         self.hub = hub
         self.time = time
@@ -261,14 +263,17 @@ class DownloadService:
     def list(self, include_archived: bool = False, limit: int = 100,
              offset: int = 0) -> list[DownloadRequest]:
         """Newest change first; ``limit`` rows after the first ``offset``."""
+        self._gate(Action.DOWNLOADS)
         rows = self.rows.list(include_archived=include_archived, limit=limit, offset=offset)
         return self._settle(rows)
 
     def count(self, include_archived: bool = False) -> int:
         """How many rows ``list`` pages through."""
+        self._gate(Action.DOWNLOADS)
         return self.rows.count(include_archived=include_archived)
 
     def get(self, request_id: str) -> DownloadRequest:
+        self._gate(Action.DOWNLOADS)
         found = self.rows.get(request_id)
         if found is None:
             raise DownloadNotFoundError(id=request_id)
@@ -292,6 +297,7 @@ class DownloadService:
     def cancel(self, request_id: str) -> bool:
         """Ask the pull of ``request_id`` running in this process to stop (between chunks;
         its partial file stays). False when it is not running here."""
+        self._gate(Action.DOWNLOADS)
         with self._lock:
             token = self._tokens.get(request_id)
         if token is None:
@@ -315,6 +321,7 @@ class DownloadService:
         request already running here returns its row (``watch`` follows it). ``cancel``
         stops the download between chunks: the row becomes an error coded
         :data:`CANCELLED` (a foreground pull raises ``HubCancelledError``)."""
+        self._gate(Action.PULL)
         request = self._request_for(repo, filename, revision)
         if self.running(request.id):
             return request
@@ -322,12 +329,14 @@ class DownloadService:
 
     def retry(self, request_id: str, progress: Progress | None = None,
               background: bool = False, cancel: CancelToken | None = None) -> DownloadRequest:
+        self._gate(Action.PULL)
         request = self._settle([self.get(request_id)])[0]
         if request.status is not DownloadStatus.ERROR:
             raise DownloadNotFailedError(id=request_id, status=request.status.value)
         return self._run(request, progress, background, cancel)
 
     def archive(self, request_id: str) -> DownloadRequest:
+        self._gate(Action.DOWNLOADS)
         request = self._settle([self.get(request_id)])[0]
         if self.running(request_id) or (request.status is DownloadStatus.PENDING
                                         and request.archived_at is None):
@@ -492,3 +501,4 @@ class DownloadService:
                 changes["started_at"] = now
             self.rows.update(
                 dataclasses.replace(current, updated_at=now, **changes))
+

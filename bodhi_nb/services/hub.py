@@ -78,6 +78,7 @@ from bodhi_nb.errors import (
 from bodhi_nb.objs import CancelToken, HubFile, Notice, Repo, is_http_url
 from bodhi_nb.redact import redact_url, strip_control
 from bodhi_nb.services.hf_cache import HfCache, check_filename, check_revision, first_hop
+from bodhi_nb.services.policy import Action, Gate, allow_all
 from bodhi_nb.services.time import TimeService
 
 __all__ = ["HubService", "Notice", "Progress", "RemoteFile", "TokenProvider",
@@ -198,7 +199,9 @@ class HubService:
         retries: int = 5,
         progress_interval: float = 0.1,
         timeout: float = 60.0,
+        gate: Gate = allow_all,
     ) -> None:
+        self._gate = gate
         self.cache = hf_cache
         self.time = time
         self.endpoint = endpoint.rstrip("/")
@@ -229,10 +232,12 @@ class HubService:
         return self.cache.local_file_exists(repo, filename, revision)
 
     def list_local_models(self) -> list[HubFile]:
+        self._gate(Action.MODELS)
         return self.cache.list_local_models()
 
     def list_local_files(self, repo: Repo) -> list[HubFile]:
         """Every complete file of ``repo`` in the cache, GGUF or not."""
+        self._gate(Action.MODELS)
         return self.cache.local_files(repo=repo)
 
     # -- metadata ---------------------------------------------------------------------------
@@ -301,6 +306,7 @@ class HubService:
 
         Paths have control characters stripped: they are printed as they come.
         """
+        self._gate(Action.PULL)
         check_revision(revision)
         url = (f"{self._base()}/api/models/{repo.id}/revision/"
                f"{urllib.parse.quote(revision, safe='')}?blobs=true")
@@ -327,6 +333,7 @@ class HubService:
 
         ``cancel`` stops the body between chunks (and before it starts): the partial file
         stays for the next pull to resume, and :class:`HubCancelledError` is raised."""
+        self._gate(Action.PULL)
         progress = progress or _NoProgress()
         cancel = cancel or CancelToken()
         try:
@@ -381,6 +388,7 @@ class HubService:
         """Drop a cached copy so the next download fetches it again (``pull --force``):
         its snapshot entry and the blob it names, whoever else links to it (a bad blob is
         bad for all). Returns whether there was anything to drop."""
+        self._gate(Action.REMOVE)
         try:
             local = self.cache.find_local_file(repo, filename, revision)
         except LocalFileNotFoundError:
@@ -393,6 +401,7 @@ class HubService:
         """Unlink one snapshot entry; delete its blob when no other snapshot uses it, and a
         shared-store blob (huggingface_hub's Xet layout) once no repository links to it, as
         ``hf cache rm`` does. Returns the bytes freed."""
+        self._gate(Action.REMOVE)
         with self._local_errors():
             return self._remove(file, keep_if_used=True)
 
@@ -400,6 +409,7 @@ class HubService:
         """Delete a repository's whole cache folder (every revision, ref and partial), and
         collect the shared-store entries only it linked to, as ``hf cache rm owner/repo``
         does. Returns the bytes freed."""
+        self._gate(Action.REMOVE)
         repo_dir = self.cache.repo_dir(repo)
         if not repo_dir.is_dir():
             return 0
@@ -452,6 +462,7 @@ class HubService:
 
     def remove_partials(self) -> list[Path]:
         """Delete partial files no running download holds; returns what was removed."""
+        self._gate(Action.REMOVE)
         from filelock import FileLock, Timeout
 
         removed = []
@@ -948,3 +959,4 @@ def _json(response: Any, url: str) -> Any:
         return response.json()
     except ValueError as exc:
         raise HubBadResponseError(url=url, reason=f"malformed JSON: {_reason(exc)}") from exc
+

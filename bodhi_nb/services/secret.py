@@ -53,6 +53,7 @@ from bodhi_nb.errors import (
 from bodhi_nb.objs import Envelope, Notice, SecretInfo
 from bodhi_nb.redact import SecretStr, get_logger, redact, register_secret
 from bodhi_nb.services.keyring import KeyringService, KeySource, MasterKey
+from bodhi_nb.services.policy import Action, Gate, allow_all
 from bodhi_nb.services.time import TimeService
 from bodhi_nb.store.secrets import SecretsTable
 
@@ -163,7 +164,8 @@ class SecretService:
     """
 
     def __init__(self, secrets: SecretsTable, keyring: KeyringService, time: TimeService, *,
-                 kdf_iterations: int | None = None) -> None:
+                 kdf_iterations: int | None = None, gate: Gate = allow_all) -> None:
+        self._gate = gate
         self._secrets = secrets
         self._keyring = keyring
         self._time = time
@@ -183,6 +185,7 @@ class SecretService:
 
     def store_secret(self, name: str, value: str) -> None:
         """Encrypt and store ``value`` under ``name`` (replacing any previous value)."""
+        self._gate(Action.SECRETS)
         self._put(check_name(name), value)
 
     def retrieve_secret(self, name: str) -> SecretStr | None:
@@ -191,12 +194,14 @@ class SecretService:
 
     def delete_secret(self, name: str) -> bool:
         """Remove ``name``; False when there was no such secret."""
+        self._gate(Action.SECRETS)
         rows = self._secrets.delete([check_name(name)])
         _log.debug("deleted secret %s: %s", name, bool(rows))
         return bool(rows)
 
     def list_secrets(self) -> list[SecretInfo]:
         """Names and timestamps of the user's secrets, by name."""
+        self._gate(Action.SECRETS)
         return self._secrets.list_info(hidden_prefix=INTERNAL_PREFIX)
 
     # Internal names (``bodhi:...``) hold values other services seal, e.g. session tokens.
@@ -300,6 +305,7 @@ class SecretService:
         A crash before 3 commits leaves rows under the old key, which is still current; a
         crash after leaves rows under the new key, which is staged or current.
         """
+        self._gate(Action.SECRETS)
         with self._keyring.store_lock():
             self._recover_staged()
             active = self.active_key()

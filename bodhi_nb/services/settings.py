@@ -36,6 +36,7 @@ from bodhi_nb.errors import (
 )
 from bodhi_nb.objs import is_http_url
 from bodhi_nb.redact import get_logger, redact_url
+from bodhi_nb.services.policy import PERSONAL_SETTINGS, Action, Gate, allow_all
 
 __all__ = [
     "SETTINGS",
@@ -209,6 +210,9 @@ class SettingService:
         env: Mapping[str, str] | None = None,
         overrides: Mapping[str, Any] | None = None,
     ) -> None:
+        #: checks an action against the policy (bodhi_nb.services.policy); the registry
+        #: sets it once the AuthService can be built
+        self.gate: Gate = allow_all
         self._env = dict(os.environ if env is None else env)
         self._overrides = dict(overrides or {})
         for key in self._overrides:
@@ -279,6 +283,8 @@ class SettingService:
 
     def set(self, key: str, raw: Any) -> Setting:
         """Validate and persist ``key`` in settings.yaml; returns what is now in effect."""
+        if key not in PERSONAL_SETTINGS:
+            self.gate(Action.SETTINGS)
         definition = self._definition(key)
         if not definition.writable:
             raise ReadOnlyError(key=key)
@@ -301,6 +307,8 @@ class SettingService:
                        moved_aside=moved)
 
     def unset(self, key: str) -> Setting:
+        if key not in PERSONAL_SETTINGS:
+            self.gate(Action.SETTINGS)
         definition = self._definition(key)
         if not definition.writable:
             raise ReadOnlyError(key=key)

@@ -25,11 +25,15 @@ auth_error-forbidden = Your role does not allow this ({ $endpoint }).
 auth_error-conflict = The provider refused a conflicting change ({ $endpoint }): for example, the resource already has an admin.
 
 # The login workflows and sessions (bodhi_nb.services.auth). Never a token or a secret.
-auth_error-not_set_up = This deployment is not registered with the OpenID provider yet: run the auth setup for this BODHI_HOME.
+auth_error-not_set_up = This deployment is not registered with the OpenID provider yet: an admin runs `{ $prog } auth setup --issuer URL --name NAME`.
 auth_error-state_mismatch = The login's answer does not match the login that was started (state mismatch): it was refused. Start the login again.
-auth_error-not_logged_in = Nobody is logged in: log in first (`{ $prog } login`).
-auth_error-insufficient_role = This needs the role { $needed }; yours is { $have }.
+auth_error-login_required = This needs a login: run `{ $prog } login` (or `{ $prog } login --device` on a remote kernel).
+auth_error-insufficient_role = This needs the role { $needed } or above; yours is { $have }. Ask a manager or admin: `{ $prog } users set-role USER ROLE`.
 setting-BODHI_AUTH_ISSUER = OpenID provider's issuer URL (empty: authentication off)
 setting-BODHI_PROFILE = name of the login profile (one logged-in user per profile and BODHI_HOME)
 auth_error-login_timeout = The browser did not come back from the login page within { $seconds } s. Start the login again.
 auth-loopback-done = You are logged in to Bodhi. You may close this tab.
+auth_error-user_not_found = No user of this deployment is called { $user }: `{ $prog } users` lists them.
+auth_error-role_above_yours = You cannot give the role { $role }: it is above your own ({ $have }).
+auth_error-not_below_you = You can only change users whose role is below yours; { $user } is { $role }.
+auth_error-unknown_role = { $role } is not a role; one of: { $roles }.

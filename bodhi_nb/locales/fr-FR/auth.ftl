@@ -25,11 +25,15 @@ auth_error-forbidden = Votre rôle ne permet pas cette action ({ $endpoint }).
 auth_error-conflict = Le fournisseur a refusé une modification en conflit ({ $endpoint }) : par exemple, la ressource a déjà un administrateur.
 
 # Les connexions et les sessions (bodhi_nb.services.auth). Jamais un jeton ni un secret.
-auth_error-not_set_up = Ce déploiement n'est pas encore enregistré auprès du fournisseur OpenID : lancez la configuration de l'authentification pour ce BODHI_HOME.
+auth_error-not_set_up = Ce déploiement n'est pas encore enregistré auprès du fournisseur OpenID : un administrateur lance `{ $prog } auth setup --issuer URL --name NOM`.
 auth_error-state_mismatch = La réponse de connexion ne correspond pas à la connexion commencée (state différent) : elle a été refusée. Recommencez la connexion.
-auth_error-not_logged_in = Personne n'est connecté : connectez-vous d'abord (`{ $prog } login`).
-auth_error-insufficient_role = Cette action demande le rôle { $needed } ; le vôtre est { $have }.
+auth_error-login_required = Il faut être connecté : lancez `{ $prog } login` (ou `{ $prog } login --device` sur un noyau distant).
+auth_error-insufficient_role = Cette action demande le rôle { $needed } ou plus ; le vôtre est { $have }. Demandez à un gestionnaire ou un administrateur : `{ $prog } users set-role UTILISATEUR RÔLE`.
 setting-BODHI_AUTH_ISSUER = URL de l'émetteur du fournisseur OpenID (vide : authentification désactivée)
 setting-BODHI_PROFILE = nom du profil de connexion (un utilisateur connecté par profil et par BODHI_HOME)
 auth_error-login_timeout = Le navigateur n'est pas revenu de la page de connexion en { $seconds } s. Recommencez la connexion.
 auth-loopback-done = Vous êtes connecté à Bodhi. Vous pouvez fermer cet onglet.
+auth_error-user_not_found = Aucun utilisateur de ce déploiement ne s'appelle { $user } : `{ $prog } users` les liste.
+auth_error-role_above_yours = Vous ne pouvez pas donner le rôle { $role } : il est au-dessus du vôtre ({ $have }).
+auth_error-not_below_you = Vous ne pouvez modifier que les utilisateurs dont le rôle est inférieur au vôtre ; { $user } est { $role }.
+auth_error-unknown_role = { $role } n'est pas un rôle ; l'un de : { $roles }.
