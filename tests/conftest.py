@@ -32,7 +32,7 @@ ISOLATED_ENV = ("BODHI_HOME", "HF_HOME", "BODHI_LOCALE", "BODHI_ENCRYPTION_KEY",
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Point every location bodhi or Jupyter could write to at a temp dir."""
-    for key in ISOLATED_ENV:
+    for key in (*ISOLATED_ENV, "BODHI_AUTH_ISSUER", "BODHI_PROFILE", "BROWSER"):
         monkeypatch.delenv(key, raising=False)
     home = tmp_path / "bodhi_home"
     monkeypatch.setenv("BODHI_HOME", str(home))

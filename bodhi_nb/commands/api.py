@@ -24,6 +24,7 @@ from bodhi_nb.errors import (
     BadArgumentsError,
 )
 from bodhi_nb.objs import ApiAlias
+from bodhi_nb.services.policy import Action
 
 if TYPE_CHECKING:
     from bodhi_nb.app import AppService
@@ -120,6 +121,7 @@ def _named(verb: Verb[R], name: str | None, extra: Sequence[str], ctx: Context) 
 class ApiAdd(Verb[ApiAddRequest]):
     name = "add"
     summary = "add a remote API: api add NAME --base-url URL (the key is asked without echo)"
+    action = Action.API_KEYS
     Request = ApiAddRequest
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -169,6 +171,7 @@ class ApiAdd(Verb[ApiAddRequest]):
 class ApiLs(Verb[ApiNameRequest]):
     name = "ls"
     summary = "list the API aliases"
+    action = Action.MODELS
     Request = ApiNameRequest
 
     def run(self, app: AppService, request: ApiNameRequest, ctx: Context) -> Result:
@@ -184,6 +187,7 @@ class ApiLs(Verb[ApiNameRequest]):
 class ApiTest(Verb[ApiTestRequest]):
     name = "test"
     summary = "check an API alias's key, and a model with a tiny prompt"
+    action = Action.API_TEST
     Request = ApiTestRequest
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -219,6 +223,7 @@ class ApiTest(Verb[ApiTestRequest]):
 class ApiSetKey(Verb[ApiKeyRequest]):
     name = "set-key"
     summary = "replace (or remove) an API alias's key"
+    action = Action.API_KEYS
     Request = ApiKeyRequest
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -240,6 +245,7 @@ class ApiSetKey(Verb[ApiKeyRequest]):
 class ApiRm(Verb[ApiNameRequest]):
     name = "rm"
     summary = "remove an API alias and its key"
+    action = Action.API_KEYS
     Request = ApiNameRequest
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from bodhi_nb.commands.grammar import Command, Context, Group, Verb, command, confirmed
 from bodhi_nb.commands.results import Message, Result, Table, format_timestamp
 from bodhi_nb.errors import AuthIssuerNotSetError, AuthLoginRequiredError, BadArgumentsError
+from bodhi_nb.services.policy import Action
 
 if TYPE_CHECKING:
     from bodhi_nb.app import AppService
@@ -60,6 +61,7 @@ class AuthSetupRequest:
 class AuthSetup(Verb[AuthSetupRequest]):
     name = "setup"
     summary = "register this deployment with an OpenID provider (once, by an admin)"
+    action = Action.AUTH_SETUP
     Request = AuthSetupRequest
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -278,6 +280,7 @@ class UsersLsRequest:
 class UsersLs(Verb[UsersLsRequest]):
     name = "ls"
     summary = "this deployment's users and their roles (manager or admin)"
+    action = Action.USERS
     Request = UsersLsRequest
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -313,6 +316,7 @@ class UsersSetRoleRequest:
 class UsersSetRole(Verb[UsersSetRoleRequest]):
     name = "set-role"
     summary = "give a user a role (at or below yours; the user's role must be below yours)"
+    action = Action.USERS_MANAGE
     Request = UsersSetRoleRequest
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -336,6 +340,7 @@ class UsersRemoveRequest:
 class UsersRemove(Verb[UsersRemoveRequest]):
     name = "remove"
     summary = "take a user's access to this deployment away"
+    action = Action.USERS_MANAGE
     Request = UsersRemoveRequest
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:

@@ -12,6 +12,7 @@ from bodhi_nb.commands.grammar import Command, Context, LiveOutput, command
 from bodhi_nb.commands.results import Result
 from bodhi_nb.errors import BadArgumentsError, BadParamError, InvalidValueError
 from bodhi_nb.objs import parse_options
+from bodhi_nb.services.policy import Action
 
 if TYPE_CHECKING:
     from bodhi_nb.app import AppService
@@ -185,6 +186,7 @@ class ChatCommandRequest:
 class ChatCommand(Command[ChatCommandRequest]):
     name = "chat"
     summary = "chat with a model alias (local GGUF or API), streaming; %%bodhi chat for cells"
+    action = Action.CHAT
     Request = ChatCommandRequest
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -300,6 +302,7 @@ class HistoryRequest:
 class HistoryCommand(Command[HistoryRequest]):
     name = "history"
     summary = "show logged chat exchanges, newest first"
+    action = Action.HISTORY
     Request = HistoryRequest
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:

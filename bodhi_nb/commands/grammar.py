@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, NoReturn, Protocol, Ty
 
 from bodhi_nb.commands.results import Table
 from bodhi_nb.errors import BadArgumentsError, UnknownCommandError
+from bodhi_nb.services.policy import Action
 
 if TYPE_CHECKING:
     from bodhi_nb.app import AppService
@@ -252,6 +253,10 @@ class Command(Generic[RequestT]):
     #: set for commands whose input may hold secrets: errors then show this usage line
     #: instead of echoing what was typed (see QuietParser).
     quiet_usage: ClassVar[str | None] = None
+    #: the policy's name for what this command does (bodhi_nb.services.policy): with
+    #: authentication on, ``execute`` checks it before the command runs (so nobody is asked
+    #: for a value they may not store); the services check it again where the work is done.
+    action: ClassVar[Action | None] = None
     #: False for commands that need no registry (help, version): they implement
     #: ``answer`` instead of ``run``, and no database, keyring or HTTP client is imported.
     needs_app: ClassVar[bool] = True

@@ -10,6 +10,7 @@ from bodhi_nb.commands.grammar import Command, Context, Group, Verb, command, co
 from bodhi_nb.commands.results import Message, Result, Sections, Table, human_bytes
 from bodhi_nb.errors import BadArgumentsError
 from bodhi_nb.objs import DownloadRequest, HubFile, ModelRef, Repo
+from bodhi_nb.services.policy import Action
 
 if TYPE_CHECKING:
     from bodhi_nb.app import AppService
@@ -62,6 +63,7 @@ class PullRequest:
 class PullCommand(Command[PullRequest]):
     name = "pull"
     summary = "download a GGUF from the Hugging Face Hub (resumable, verified)"
+    action = Action.PULL
     Request = PullRequest
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -242,6 +244,7 @@ def _request_id(verb: Verb[DownloadsIdRequest], app: AppService, request: Downlo
 class DownloadsLs(Verb[DownloadsLsRequest]):
     name = "ls"
     summary = "list download requests (the default)"
+    action = Action.DOWNLOADS
     Request = DownloadsLsRequest
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -254,6 +257,7 @@ class DownloadsLs(Verb[DownloadsLsRequest]):
 class DownloadsRetry(Verb[DownloadsIdRequest]):
     name = "retry"
     summary = "download a failed or interrupted request again"
+    action = Action.PULL
     Request = DownloadsIdRequest
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -271,6 +275,7 @@ class DownloadsRetry(Verb[DownloadsIdRequest]):
 class DownloadsArchive(Verb[DownloadsIdRequest]):
     name = "archive"
     summary = "hide a request from the list (--all still shows it)"
+    action = Action.DOWNLOADS
     Request = DownloadsIdRequest
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -303,6 +308,7 @@ class RmCommand(Command[RmRequest]):
     name = "rm"
     summary = ("remove downloaded files (REPO: the whole repository, REPO:QUANT, REPO/FILE) "
                "or --partials")
+    action = Action.REMOVE
     Request = RmRequest
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:

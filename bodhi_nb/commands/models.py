@@ -35,6 +35,7 @@ from bodhi_nb.objs import (
     canonical_llama_flag,
     parse_options,
 )
+from bodhi_nb.services.policy import Action
 
 if TYPE_CHECKING:
     from bodhi_nb.app import AppService
@@ -130,6 +131,7 @@ class ModelsCommand(Command[ModelsRequest]):
     name = "ls"
     aliases = ("models",)
     summary = "list the GGUF models in the local Hugging Face cache, with their aliases"
+    action = Action.MODELS
     Request = ModelsRequest
 
     def run(self, app: AppService, request: ModelsRequest, ctx: Context) -> Result:
@@ -212,6 +214,7 @@ class AliasCopyRequest:
 class AliasCreate(Verb[AliasCreateRequest]):
     name = "create"
     summary = "name a GGUF file: alias create NAME --repo OWNER/REPO --file FILE.gguf"
+    action = Action.ALIAS
     Request = AliasCreateRequest
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -263,6 +266,7 @@ class AliasCreate(Verb[AliasCreateRequest]):
 class AliasLs(Verb[AliasLsRequest]):
     name = "ls"
     summary = "list user, model and API aliases"
+    action = Action.MODELS
     Request = AliasLsRequest
 
     def run(self, app: AppService, request: AliasLsRequest, ctx: Context) -> Result:
@@ -294,6 +298,7 @@ class AliasLs(Verb[AliasLsRequest]):
 class AliasShow(Verb[AliasNameRequest]):
     name = "show"
     summary = "show one alias"
+    action = Action.MODELS
     Request = AliasNameRequest
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -332,6 +337,7 @@ class AliasShow(Verb[AliasNameRequest]):
 class AliasCopy(Verb[AliasCopyRequest]):
     name = "copy"
     summary = "copy alias NAME to a new user alias TARGET"
+    action = Action.ALIAS
     Request = AliasCopyRequest
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -352,6 +358,7 @@ class AliasRmRequest:
 class AliasRm(Verb[AliasRmRequest]):
     name = "rm"
     summary = "remove a user alias (or its unreadable file)"
+    action = Action.ALIAS
     Request = AliasRmRequest
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from bodhi_nb.commands.grammar import Context, Group, Verb, command
 from bodhi_nb.commands.results import Result
 from bodhi_nb.errors import AliasNotFoundError
+from bodhi_nb.services.policy import Action
 
 if TYPE_CHECKING:
     from bodhi_nb.app import AppService
@@ -98,11 +99,13 @@ class _PanelVerb(Verb[PanelRequest]):
 class SecretsPanel(_PanelVerb):
     name = "secrets"
     summary = "stored secrets: set (without echo), delete, rotate the master key"
+    action = Action.SECRETS
 
 
 class ModelsPanel(_PanelVerb):
     name = "models"
     summary = "local GGUF models: sort, filter, alias, delete"
+    action = Action.MODELS
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,7 @@ class ChatPanelRequest:
 class ChatPanel(Verb[ChatPanelRequest]):
     name = "chat"
     summary = "chat with an alias: threads from history, the answer streaming, Stop"
+    action = Action.CHAT
     Request = ChatPanelRequest
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -129,11 +133,13 @@ class ChatPanel(Verb[ChatPanelRequest]):
 class PullPanel(_PanelVerb):
     name = "pull"
     summary = "list a Hub repository's GGUF files and pull them, a live row each"
+    action = Action.PULL
 
 
 class DownloadsPanel(_PanelVerb):
     name = "downloads"
     summary = "every download request: live progress, retry, archive"
+    action = Action.DOWNLOADS
 
 
 @command

@@ -20,6 +20,7 @@ from bodhi_nb.errors import (
     SecretNotFoundError,
     ValueOnCommandLineError,
 )
+from bodhi_nb.services.policy import Action
 
 if TYPE_CHECKING:
     from bodhi_nb.app import AppService
@@ -59,6 +60,7 @@ def _no_more_words(verb: Verb[SecretRequest], request: SecretRequest, ctx: Conte
 class SecretSet(Verb[SecretNameRequest]):
     name = "set"
     summary = "store a secret: its value is asked at a prompt, without echo"
+    action = Action.SECRETS
     Request = SecretNameRequest
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -95,6 +97,7 @@ class SecretSet(Verb[SecretNameRequest]):
 class SecretLs(Verb[SecretRequest]):
     name = "ls"
     summary = "list the stored secrets (names and dates, never values)"
+    action = Action.SECRETS
     Request = SecretRequest
 
     def run(self, app: AppService, request: SecretRequest, ctx: Context) -> Result:
@@ -108,6 +111,7 @@ class SecretLs(Verb[SecretRequest]):
 class SecretRm(Verb[SecretNameRequest]):
     name = "rm"
     summary = "remove a secret"
+    action = Action.SECRETS
     Request = SecretNameRequest
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -128,6 +132,7 @@ class SecretRm(Verb[SecretNameRequest]):
 class SecretRotateKey(Verb[SecretRequest]):
     name = "rotate-key"
     summary = "encrypt every stored secret again under a new master key"
+    action = Action.SECRETS
     Request = SecretRequest
 
     def run(self, app: AppService, request: SecretRequest, ctx: Context) -> Result:

@@ -525,17 +525,24 @@ class AuthService:
         return self.oidc().list_users(str.__str__(self.access_token()), page, page_size)
 
     def find_user(self, user: str) -> ResourceUser:
-        """The client's user whose username or id is ``user`` (manager or above)."""
+        """The user whose username or id is ``user`` (manager or above): among the client's
+        users (those with a role), else by id at the provider (a user with no role yet is
+        listed nowhere: ``whoami`` shows them their id)."""
         self.check(Action.USERS)
+        token = str.__str__(self.access_token())
         page = 1
         while True:
-            found = self.oidc().list_users(str.__str__(self.access_token()), page, 100)
+            found = self.oidc().list_users(token, page, 100)
             for candidate in found.users:
                 if user in (candidate.username, candidate.user_id):
                     return candidate
             if not found.has_next:
-                raise AuthUserNotFoundError(user=user)
+                break
             page += 1
+        by_id = self.oidc().get_user(token, user) if user.strip() else None
+        if by_id is None:
+            raise AuthUserNotFoundError(user=user)
+        return by_id
 
     def _outranks(self, target: ResourceUser) -> Identity:
         """The caller, when they may act on ``target`` (whose role is below theirs)."""

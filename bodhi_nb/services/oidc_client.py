@@ -121,6 +121,14 @@ class UsersPage:
     has_previous: bool
 
 
+def _resource_user(u: Any) -> ResourceUser:
+    """A user object of the Bodhi resource routes (KeyError/TypeError when malformed)."""
+    return ResourceUser(user_id=str(u["user_id"]), username=str(u["username"]),
+                        first_name=str(u.get("first_name") or ""),
+                        last_name=str(u.get("last_name") or ""),
+                        role=u["role"] if isinstance(u.get("role"), str) else None)
+
+
 def _oauth_error(response: httpx.Response) -> str:
     """The OAuth ``error`` code of a refusal, if it looks like one (nothing else is kept)."""
     try:
@@ -430,15 +438,25 @@ class OidcClient:
         try:
             return UsersPage(
                 client_id=str(body["client_id"]),
-                users=tuple(ResourceUser(
-                    user_id=str(u["user_id"]), username=str(u["username"]),
-                    first_name=str(u.get("first_name") or ""),
-                    last_name=str(u.get("last_name") or ""),
-                    role=u["role"] if isinstance(u.get("role"), str) else None)
-                    for u in body["users"]),
+                users=tuple(_resource_user(u) for u in body["users"]),
                 page=int(body["page"]), page_size=int(body["page_size"]),
                 total_pages=int(body["total_pages"]), total_users=int(body["total_users"]),
                 has_next=bool(body["has_next"]), has_previous=bool(body["has_previous"]))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise AuthProviderRefusedError(endpoint=self._path(url),
+                                           error="bad_response") from None
+
+    def get_user(self, access_token: str, user_id: str) -> ResourceUser | None:
+        """The user ``user_id`` with their role in the resource (None: no such user)."""
+        url = self._bodhi("/user")
+        response = self._call_raw("GET", url, params={"user_id": user_id},
+                                  headers={"authorization": f"Bearer {access_token}"})
+        if response.status_code == 404:
+            return None
+        if response.status_code >= 400:
+            raise self._refusal(url, response)
+        try:
+            return _resource_user(response.json())
         except (KeyError, TypeError, ValueError, AttributeError):
             raise AuthProviderRefusedError(endpoint=self._path(url),
                                            error="bad_response") from None
