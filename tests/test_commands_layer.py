@@ -219,9 +219,10 @@ class _List(Verb[_ListRequest]):
 
 
 class _Users(Group):
-    """A group as the coming ones (access, users, token, db, hub) declare theirs."""
+    """A group as the real ones (access, users, token, db, hub) declare theirs, under a
+    name no real command has (a real one's help messages would replace these summaries)."""
 
-    name = "users"
+    name = "crew"
     summary = "manage users"
     verbs = (_Grant(), _List())
     default_verb = "ls"
@@ -230,13 +231,13 @@ class _Users(Group):
 def test_a_group_declares_its_verbs_arguments_and_requests_one_way() -> None:
     group = _Users()
     parsed = group.parse(["grant", "ann", "--role", "admin", "--json"], "bodhi")
-    assert isinstance(parsed.command, _Grant) and parsed.command.group == "users"
+    assert isinstance(parsed.command, _Grant) and parsed.command.group == "crew"
     assert parsed.request == _GrantRequest("ann", "admin", json=True)
     assert group.parse([], "bodhi").request == _ListRequest()  # the default verb
     assert group.parse(["--all"], "bodhi").request == _ListRequest(all=True)
     with pytest.raises(BadArgumentsError) as info:
         group.parse(["grant"], "bodhi")
-    assert info.value.params["command"] == "users"
+    assert info.value.params["command"] == "crew"
     with pytest.raises(BadArgumentsError):
         group.parse(["fire", "bob"], "bodhi")
     shown = group.help_text(Context())

@@ -190,10 +190,11 @@ def _status_label(ctx: Context, key: str) -> str:
 
 def _login(app: AppService, ctx: Context) -> str:
     """Who is logged in for this profile, and the role (never a token)."""
+    if not str(app.setting_service().get("BODHI_AUTH_ISSUER") or "").strip():
+        # off: no AuthService is built (it would load the secret store's cryptography)
+        return ctx.t("ui-status-login-off")
     try:
         auth = app.auth_service()
-        if not auth.enabled:
-            return ctx.t("ui-status-login-off")
         identity = auth.current()
     except Exception as exc:  # status must always render
         return f"? ({getattr(exc, 'code', type(exc).__name__)})"

@@ -147,8 +147,9 @@ class AuthService:
         self._lock = threading.RLock()
         self._oidc: OidcClient | None = None
         self._validator: TokenValidator | None = None
-        #: ((profile, issuer), until (monotonic), identity): see ``_known``
-        self._remembered: tuple[tuple[str, str], float, Identity | None] | None = None
+        #: ((profile, issuer), until (monotonic), identity, session id): see ``_known``
+        self._remembered: tuple[tuple[str, str], float, Identity | None, str | None] | None
+        self._remembered = None
 
     def __repr__(self) -> str:
         return (f"AuthService(issuer={redact_url(self.issuer)!r}, "
@@ -205,7 +206,12 @@ class AuthService:
         return client_id, str.__str__(secret)
 
     def _token_validator(self) -> TokenValidator:
+        """The validator of the issuer's tokens for this deployment's client, built once
+        (``setup`` drops it): checking a token reads nothing from the database."""
         oidc = self.oidc()
+        with self._lock:
+            if self._validator is not None and self._validator.issuer == oidc.issuer:
+                return self._validator
         client_id, _ = self._client()
         with self._lock:
             if self._validator is None or self._validator.client_id != client_id:
@@ -499,19 +505,31 @@ class AuthService:
             self.require(POLICY[action])
 
     def _known(self) -> Identity | None:
-        """:meth:`current`, remembered for a moment: one command checks its gate several
-        times (``chat`` reads aliases, then chats), and each :meth:`current` reads the
-        session from the database. A change made in this process (login, logout, refresh,
-        a role change) forgets it at once; one made elsewhere is seen within
-        ``_KNOWN_FOR`` seconds, or at the next token refresh."""
+        """:meth:`current`, remembered: one command checks its gate several times (``chat``
+        reads aliases, then chats), and :meth:`current` reads the session pointer, the
+        session and its sealed tokens from the database and decrypts them.
+
+        Within ``_KNOWN_FOR`` seconds of the last check nothing is read. After that, while
+        the remembered access token is more than a minute from expiry, one read checks the
+        session still exists (ended by ``clear_sessions_for_user`` in another kernel, a
+        logout or a new login elsewhere: then it is read in full). A change made in this
+        process (login, logout, refresh, a role change) forgets it at once."""
         key = (self.profile, self.issuer)
-        now = self._time.monotonic()
         with self._lock:
             known = self._remembered
-            if known is not None and known[0] == key and now < known[1]:
-                return known[2]
+            now = self._time.monotonic()
+            if known is not None and known[0] == key:
+                _, until, identity, session_id = known
+                if now < until:
+                    return identity
+                margin = self._time.utc_now() + timedelta(seconds=REFRESH_MARGIN_SECS)
+                if (identity is not None and session_id is not None
+                        and identity.expires_at > margin and self._sessions.alive(session_id)):
+                    self._remembered = (key, now + _KNOWN_FOR, identity, session_id)
+                    return identity
             identity = self.current()
-            self._remembered = (key, self._time.monotonic() + _KNOWN_FOR, identity)
+            session_id = self._session_id() if identity is not None else None
+            self._remembered = (key, self._time.monotonic() + _KNOWN_FOR, identity, session_id)
             return identity
 
     def _forget_known(self) -> None:

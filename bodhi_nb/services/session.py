@@ -114,6 +114,12 @@ class SessionService:
         with self._sessions.transaction():
             return self._load(session_id, raise_missing=False)
 
+    def alive(self, session_id: str) -> bool:
+        """Whether the session exists and has not expired: one read, nothing decrypted
+        (a caller holding the session's data checks it has not been ended elsewhere)."""
+        row = self._sessions.get(_digest(session_id))
+        return row is not None and _aware(row.expires_at) > self._time.utc_now()
+
     def touch(self, session_id: str, *, ttl_secs: int | None = None) -> Session:
         """Extend the session's life by the TTL from now."""
         now = self._time.utc_now()
