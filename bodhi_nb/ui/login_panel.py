@@ -38,6 +38,13 @@ __all__ = ["DeviceLoginView", "LoginPanel"]
 _CODE_STYLE = ("font-family: var(--jp-code-font-family, monospace); font-size: 2em; "
                "font-weight: 600; letter-spacing: 0.12em; margin: 0.2em 0")
 
+# JupyterLab draws links in outputs as plain text: these look like links again.
+_LINK_STYLE = ("color: var(--jp-content-link-color, #1976d2); text-decoration: underline; "
+               "font-weight: 600")
+#: the status line's colour in each state (the text says it too)
+_STATE_STYLE = {"done": "color: var(--jp-success-color1, #2e7d32); font-weight: 600",
+                "failed": "color: var(--jp-error-color1, #b00020)"}
+
 
 def _esc(text: str) -> str:
     return html.escape(text, quote=True)
@@ -49,7 +56,7 @@ def _link(url: str, label: str, css: str) -> str:
     if not is_http_url(url):
         return f'<span class="{css}">{_esc(label)}</span>'
     return (f'<a class="{css}" href="{_esc(url)}" target="_blank" '
-            f'rel="noopener noreferrer">{_esc(label)}</a>')
+            f'rel="noopener noreferrer" style="{_LINK_STYLE}">{_esc(label)}</a>')
 
 
 def _role(role: str | None) -> str:
@@ -123,7 +130,9 @@ class DeviceLoginView(Panel):
 
     def _show(self, text: str, state: str) -> None:
         self._status_text = text
-        self.status_line.value = (f'<span class="bodhi-device-{state}">{_esc(text)}</span>')
+        style = _STATE_STYLE.get(state, "")
+        self.status_line.value = (f'<span class="bodhi-device-{state}" style="{style}">'
+                                  f"{_esc(text)}</span>")
 
     # -- the wait ---------------------------------------------------------------------------
 
@@ -150,6 +159,7 @@ class DeviceLoginView(Panel):
         with self._lock:
             self._show(text, state)
             self.cancel_button.disabled = True
+            self.cancel_button.layout.display = "none"  # nothing left to cancel
         try:
             if self._on_end is not None:
                 self._on_end(identity)
