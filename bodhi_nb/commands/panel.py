@@ -1,4 +1,5 @@
-"""``panel secrets|models|chat``: a widget panel in a notebook, its table in a terminal.
+"""``panel secrets|models|chat|pull|downloads|login``: a widget panel in a notebook, its
+table in a terminal (``panel login``: what ``whoami`` prints, or that nobody is logged in).
 
 The command itself only says which panel and what its text form is (the table ``secret
 ls``, ``ls`` or ``history`` prints, from the same result objects); a notebook front end
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["PANELS", "PanelCommand", "PanelView", "listing"]
 
 #: the panels there are, by name.
-PANELS: tuple[str, ...] = ("secrets", "models", "chat", "pull", "downloads")
+PANELS: tuple[str, ...] = ("secrets", "models", "chat", "pull", "downloads", "login")
 
 
 def listing(kind: str, app: AppService, ctx: Context) -> Result:
@@ -52,7 +53,28 @@ def listing(kind: str, app: AppService, ctx: Context) -> Result:
         from bodhi_nb.commands.results import Message, Sections
 
         return Sections((("panel", Message(ctx.t("pull-text"))), ("downloads", downloads)))
+    if kind == "login":
+        return _who(app, ctx)
     raise ValueError(kind)
+
+
+def _who(app: AppService, ctx: Context) -> Result:
+    """The login panel's text: ``whoami``'s result; when nobody is logged in (or the
+    session just ended: its refresh was refused) a line saying so, never an error."""
+    from bodhi_nb.commands.auth import WhoamiCommand, WhoamiRequest
+    from bodhi_nb.commands.results import Message
+    from bodhi_nb.errors import AuthLoginAgainError, AuthLoginRequiredError
+
+    try:
+        return WhoamiCommand().run(app, WhoamiRequest(), ctx)
+    except AuthLoginRequiredError:
+        return Message(ctx.t("login-panel-not-logged-in"), data={"logged_in": False})
+    except AuthLoginAgainError as exc:
+        from bodhi_nb.commands import render_error
+
+        return Message(ctx.t("login-panel-not-logged-in"),
+                       (render_error(exc, prog=ctx.prog, app_factory=lambda: app),),
+                       data={"logged_in": False})
 
 
 @dataclass(frozen=True, repr=False)
@@ -142,8 +164,14 @@ class DownloadsPanel(_PanelVerb):
     action = Action.DOWNLOADS
 
 
+class LoginPanel(_PanelVerb):
+    name = "login"
+    summary = "who is logged in; log in with a code or in a browser, log out"
+
+
 @command
 class PanelCommand(Group):
     name = "panel"
     summary = "open a widget panel (in a terminal: its table)"
-    verbs = (SecretsPanel(), ModelsPanel(), ChatPanel(), PullPanel(), DownloadsPanel())
+    verbs = (SecretsPanel(), ModelsPanel(), ChatPanel(), PullPanel(), DownloadsPanel(),
+             LoginPanel())

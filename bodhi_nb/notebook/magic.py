@@ -82,6 +82,12 @@ def _shown(result: object, shell: object) -> object:
     from bodhi_nb.commands.panel import PanelView
 
     if isinstance(result, DeviceLogin):
+        if getattr(shell, "kernel", None) is not None:
+            # A widget with the code, a link and a live status; it waits in a worker
+            # thread, so the cell returns at once.
+            from bodhi_nb.ui.login_panel import DeviceLoginView
+
+            return DeviceLoginView(result, prog="%bodhi")
         # Outside a kernel (terminal IPython): the address and code, then wait, as `bodhi`.
         print(result.to_text(), flush=True)
         return result.wait()

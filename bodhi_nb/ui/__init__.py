@@ -1,5 +1,5 @@
 """Widget panels over the typed services: ``bodhi_nb.ui.models()``, ``secrets()``, ``chat()``,
-``pull()`` and ``downloads()``.
+``pull()``, ``downloads()`` and ``login()``.
 
 Importing this package is cheap; ipywidgets is imported when a panel is made. Each panel
 is an ipywidgets VBox whose text/plain form is the table the matching ``%bodhi`` command
@@ -17,11 +17,12 @@ if TYPE_CHECKING:
     from bodhi_nb.ui.chat_panel import ChatPanel
     from bodhi_nb.ui.downloads_panel import DownloadsPanel
     from bodhi_nb.ui.kit import Panel
+    from bodhi_nb.ui.login_panel import LoginPanel
     from bodhi_nb.ui.models_panel import ModelsPanel
     from bodhi_nb.ui.pull_panel import PullPanel
     from bodhi_nb.ui.secrets_panel import SecretsPanel
 
-__all__ = ["chat", "downloads", "make", "models", "pull", "secrets"]
+__all__ = ["chat", "downloads", "login", "make", "models", "pull", "secrets"]
 
 
 def _registry(app: AppService | None) -> AppService:
@@ -69,6 +70,14 @@ def downloads(app: AppService | None = None, *, prog: str = "%bodhi") -> Downloa
     return DownloadsPanel(_registry(app), prog=prog)
 
 
+def login(app: AppService | None = None, *, prog: str = "%bodhi") -> LoginPanel:
+    """The login panel: who is logged in (never a token), Log in with a code, Log in in a
+    browser, Log out, Refresh."""
+    from bodhi_nb.ui.login_panel import LoginPanel
+
+    return LoginPanel(_registry(app), prog=prog)
+
+
 def make(kind: str, app: AppService | None = None, *, prog: str = "%bodhi",
          args: Sequence[str] = ()) -> Panel:
     """The panel named ``kind`` (one of :data:`bodhi_nb.commands.panel.PANELS`), opened on
@@ -83,4 +92,6 @@ def make(kind: str, app: AppService | None = None, *, prog: str = "%bodhi",
         return pull(app, prog=prog)
     if kind == "downloads":
         return downloads(app, prog=prog)
+    if kind == "login":
+        return login(app, prog=prog)
     raise ValueError(kind)
