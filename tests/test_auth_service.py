@@ -151,6 +151,25 @@ def test_a_state_that_does_not_match_is_refused(
         auth.require("resource_user")
 
 
+def test_a_code_exchanged_with_another_pkce_verifier_is_refused(
+        auth: AuthService, server: OidcServer) -> None:
+    """The provider checks the verifier against the challenge it was sent (S256): a code
+    taken by someone without the verifier is worth nothing, and nobody is logged in."""
+    import dataclasses
+
+    pending = auth.begin_login(REDIRECT)
+    assert "code_challenge_method=S256" in pending.url
+    user = server.user("bob")
+    final = browser_login(pending.url, user.username, user.password, redirect_uri=REDIRECT)
+    stolen = dataclasses.replace(pending, verifier="v" * 43)
+    with pytest.raises(AuthLoginAgainError) as refused:
+        auth.finish_login(stolen, final)
+    line = render_error(refused.value)
+    assert line.startswith("error[auth_error-login_again]")
+    assert "v" * 43 not in line and pending.verifier not in line
+    assert auth.current() is None
+
+
 def test_device_login(auth: AuthService, server: OidcServer) -> None:
     grant = auth.begin_device()
     user = server.user("bob")

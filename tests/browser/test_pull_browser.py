@@ -107,7 +107,9 @@ def test_pull_panel_lists_pulls_and_shows_the_bar_advance(
     assert nb.texts(f"{table} .bodhi-col-parts") == ["1", "2"]
     assert nb.texts(f"{table} .bodhi-col-quant") == ["Q4_K_M", "Q8_0"]
     assert "README.md" not in nb.texts(table)[0]
-    assert nb.texts(f"{PULL} .bodhi-panel-status") == [f"2 GGUF models in {REPO}."]
+    # the status line is its own widget: its update may reach the page after the table's
+    status = [f"2 GGUF models in {REPO}."]
+    assert nb.wait_texts(f"{PULL} .bodhi-panel-status", status) == status
     nb.screenshot("pull-listed")
 
     nb.click(f"{table} .bodhi-action-pull", nth=0)
