@@ -130,6 +130,8 @@ class Team:
         if code is None:
             proc.kill()
             proc.communicate()
+            proc.stdout.close()
+            proc.stderr and proc.stderr.close()
         assert code is not None, f"no code printed: {seen!r}"
         if slow_down:
             self.server.slow_down(slow_down)
@@ -140,9 +142,10 @@ class Team:
             approve_device(self.server.issuer, code, user.username, user.password,
                            approve=approve)
         assert proc.stderr is not None
-        err = proc.stderr.read()
-        proc.wait(timeout=90)
-        reader.join(10)
+        with proc:  # closes both pipes
+            err = proc.stderr.read()
+            proc.wait(timeout=90)
+            reader.join(10)
         while not lines.empty():
             seen.append(lines.get())
         done = subprocess.CompletedProcess(proc.args, proc.returncode, "".join(seen), err)

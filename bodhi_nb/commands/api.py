@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
 from bodhi_nb.commands.grammar import Context, Group, Verb, command, said
-from bodhi_nb.commands.results import Message, Result
+from bodhi_nb.commands.results import Message, Result, WithJson
 from bodhi_nb.errors import (
     ApiKeyEnvMissingError,
     ApiKeyNoPromptError,
@@ -217,7 +217,7 @@ class ApiTest(Verb[ApiTestRequest]):
         data = {"alias": alias.id, "key_accepted": True, "models": listed, "model": model,
                 "reply": reply}
         table = ctx.table(("check", "result"), rows, title=ctx.t("api-test-title", alias=alias.id))
-        return _WithData(table, data)
+        return WithJson(table, data)
 
 
 class ApiSetKey(Verb[ApiKeyRequest]):
@@ -282,24 +282,6 @@ def _in_clear(base_url: str) -> bool:
         return not ipaddress.ip_address(host).is_loopback
     except ValueError:
         return True
-
-
-@dataclass(frozen=True, repr=False)
-class _WithData(Result):
-    inner: Result
-    data: object
-
-    def to_text(self) -> str:
-        return self.inner.to_text()
-
-    def to_markdown(self) -> str:
-        return self.inner.to_markdown()
-
-    def to_html(self) -> str:
-        return self.inner.to_html()
-
-    def to_json(self) -> object:
-        return self.data
 
 
 def _read_key(request: ApiAddRequest | ApiKeyRequest, name: str, ctx: Context) -> str | None:

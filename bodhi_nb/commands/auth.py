@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bodhi_nb.commands.grammar import Command, Context, Group, Verb, command, confirmed
-from bodhi_nb.commands.results import Message, Result, Table, format_timestamp
+from bodhi_nb.commands.results import Message, Result, Table, WithJson, format_timestamp
 from bodhi_nb.errors import AuthIssuerNotSetError, AuthLoginRequiredError, BadArgumentsError
 from bodhi_nb.services.policy import Action
 
@@ -250,26 +250,6 @@ def _user_record(user: ResourceUser) -> dict[str, Any]:
             "role": _short(user.role) if user.role else None}
 
 
-@dataclass(frozen=True, repr=False)
-class UsersPageView(Result):
-    """A page of users: a table, and the provider's page shape in JSON."""
-
-    table: Table
-    data: dict[str, Any]
-
-    def to_text(self) -> str:
-        return self.table.to_text()
-
-    def to_markdown(self) -> str:
-        return self.table.to_markdown()
-
-    def to_html(self) -> str:
-        return self.table.to_html()
-
-    def to_json(self) -> Any:
-        return self.data
-
-
 @dataclass(frozen=True)
 class UsersLsRequest:
     page: int = 1
@@ -303,7 +283,7 @@ class UsersLs(Verb[UsersLsRequest]):
                 "page_size": found.page_size, "total_pages": found.total_pages,
                 "total_users": found.total_users, "has_next": found.has_next,
                 "has_previous": found.has_previous}
-        return UsersPageView(table, data)
+        return WithJson(table, data)
 
 
 @dataclass(frozen=True)

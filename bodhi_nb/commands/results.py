@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["SHORT_ID", "JsonView", "Message", "Result", "Sections", "Table", "format_timestamp",
-           "human_bytes", "inline_html", "short_id"]
+__all__ = ["SHORT_ID", "JsonView", "Message", "Result", "Sections", "Table", "WithJson",
+           "format_timestamp", "human_bytes", "inline_html", "short_id"]
 
 
 def human_bytes(size: float | None) -> str:
@@ -273,6 +273,27 @@ def _json_value(value: Any) -> Any:
             value = value.astimezone(UTC)
         return value.isoformat().replace("+00:00", "") + "Z"
     return str(value)
+
+
+@dataclass(frozen=True, repr=False)
+class WithJson(Result):
+    """``inner`` shown as it is, with its own JSON (``--json``): a table whose JSON is more
+    than its rows (a page of users with the page's counts)."""
+
+    inner: Result
+    data: Any
+
+    def to_text(self) -> str:
+        return self.inner.to_text()
+
+    def to_markdown(self) -> str:
+        return self.inner.to_markdown()
+
+    def to_html(self) -> str:
+        return self.inner.to_html()
+
+    def to_json(self) -> Any:
+        return self.data
 
 
 @dataclass(frozen=True, repr=False)
