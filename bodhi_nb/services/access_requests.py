@@ -44,7 +44,7 @@ from bodhi_nb.errors import (
     OutOfRangeError,
 )
 from bodhi_nb.objs import UserAccessRequest, UserAccessRequestStatus, new_ulid
-from bodhi_nb.redact import get_logger
+from bodhi_nb.redact import get_logger, strip_control
 from bodhi_nb.services.auth_tokens import ROLES, role_at_least
 from bodhi_nb.services.policy import POLICY, Action, Gate, allow_all
 
@@ -70,8 +70,10 @@ def _short(role: str | None) -> str:
 
 
 def _text(value: str | None, name: str) -> str | None:
-    """A reason as stored: trimmed, None when empty, refused when too long."""
-    text = (value or "").strip()
+    """A reason as stored: without control characters (terminal escapes, NUL, which
+    PostgreSQL refuses in text; newlines and tabs stay), trimmed, None when empty, refused
+    when too long."""
+    text = strip_control(value or "").strip()
     if len(text) > MAX_REASON_CHARS:
         raise OutOfRangeError(name=name, value=len(text), min=0, max=MAX_REASON_CHARS)
     return text or None

@@ -162,6 +162,12 @@ class OidcServer:
         client's timeout: a hang), then answer ``status`` without assigning anything."""
         self._control("fail-assign", {"count": count, "status": status, "delay": delay})
 
+    def assign_calls(self) -> dict[str, int]:
+        """How many assign-role calls gave each user (by id) a role, on any client."""
+        response = self.http.get("/__test__/assign-calls")
+        response.raise_for_status()
+        return {str(k): int(v) for k, v in response.json().items()}
+
     def slow_down(self, count: int = 1) -> None:
         """The next ``count`` pending device polls answer ``slow_down``."""
         self._control("slow-down", {"count": count})

@@ -48,6 +48,7 @@ const control = {
   // timeout), then answer assignStatus without assigning anything
   failAssign: 0, assignStatus: 500, assignDelay: 0,
 };
+const assignCalls = new Map(); // user id -> assign-role calls that assigned a role
 
 // The adapter: one Map for every model, so a provider rebuilt for a key rotation keeps
 // clients, sessions, grants and tokens.
@@ -442,6 +443,7 @@ async function bodhi(req, res, url) {
     if (rank(role) < 0) return send(res, 400, { error: 'invalid_request', error_description: 'unknown role' });
     if (rank(role) > rank(callerRole)) return send(res, 403, { error: 'forbidden', error_description: 'role above the caller' });
     clientRoles.set(userId, role);
+    assignCalls.set(userId, (assignCalls.get(userId) ?? 0) + 1);
     return send(res, 200, {});
   }
   if (path === '/bodhi/resources/remove-user' && req.method === 'POST') {
@@ -473,6 +475,8 @@ async function testControl(req, res, url) {
       control.assignStatus = Number(body.status ?? 500);
       control.assignDelay = Number(body.delay ?? 0);
       return send(res, 200, {});
+    case '/__test__/assign-calls':
+      return send(res, 200, Object.fromEntries(assignCalls));
     case '/__test__/slow-down':
       control.slowDown = Number(body.count ?? 1);
       return send(res, 200, {});
