@@ -423,7 +423,7 @@ def test_the_service_gates_python_callers_like_the_commands(team: Deployment) ->
     assert refused.value.params == {"needed": "admin", "have": "manager"}
 
 
-def test_auth_off_is_refused_with_its_code(tmp_path: Path) -> None:
+def test_auth_off_is_refused_with_its_code() -> None:
     registry = build_app_service(SettingService())
     try:
         with pytest.raises(AuthIssuerNotSetError):
@@ -601,12 +601,10 @@ class AccessMachine(RuleBasedStateMachine):
         self.dep = Deployment.create(self.server, Path(tempfile.mkdtemp(dir=self.base)))
         self.dep.give("dave", "manager")
         self.dep.login("dave")
-        for name in STATEFUL:
-            self.dep.login(name)
         #: each requester's role at the provider, and the role in their session (None:
-        #: logged out, "" when logged in with no role)
+        #: logged out, "" when logged in with no role); they log in when they first ask
         self.role: dict[str, str | None] = dict.fromkeys(STATEFUL)
-        self.session: dict[str, str | None] = dict.fromkeys(STATEFUL, "")
+        self.session: dict[str, str | None] = dict.fromkeys(STATEFUL)
         self.status: dict[str, UserAccessRequestStatus] = {}
         self.owner: dict[str, str] = {}
         self.approved_role: dict[str, str] = {}
@@ -620,6 +618,18 @@ class AccessMachine(RuleBasedStateMachine):
         ids = sorted(i for i in self.owner if self.status[i] is PENDING) if pending else []
         ids = ids or sorted(self.owner)
         return ids[index % len(ids)]
+
+    def _rejected_last(self) -> list[str]:
+        """Requesters whose newest request was rejected."""
+        newest = {self.owner[i]: i for i in sorted(self.owner)}
+        return [n for n, i in sorted(newest.items()) if self.status[i] is REJECTED]
+
+    @precondition(lambda self: bool(self._rejected_last()))
+    @rule(index=st.integers(0, 5), reason=st.one_of(st.none(), st.text(max_size=30)))
+    def ask_again(self, index: int, reason: str | None) -> None:
+        """Someone rejected logs in and asks again."""
+        names = self._rejected_last()
+        self.request(names[index % len(names)], reason, log_in=True)
 
     def _pending_of(self, name: str) -> list[str]:
         return [i for i, o in self.owner.items() if o == name and self.status[i] is PENDING]
@@ -652,10 +662,17 @@ class AccessMachine(RuleBasedStateMachine):
 
     @precondition(lambda self: bool(self.owner))
     @rule(approver=st.sampled_from(("admin", "dave")), index=st.integers(0, 50),
-          pending=st.booleans(), role=st.sampled_from(RANK),
-          fail=st.sampled_from((False, False, True)))
-    def approve(self, approver: str, index: int, pending: bool, role: str, fail: bool) -> None:
-        request_id = self._pick(index, pending)
+          pending=st.booleans(), role=st.sampled_from(RANK))
+    def approve(self, approver: str, index: int, pending: bool, role: str) -> None:
+        self._approve(approver, self._pick(index, pending), role, fail=False)
+
+    @precondition(lambda self: any(v is PENDING for v in self.status.values()))
+    @rule(index=st.integers(0, 50))
+    def approve_failing(self, index: int) -> None:
+        """The provider answers 500 to the assignment: nothing may be recorded."""
+        self._approve("admin", self._pick(index, True), "user", fail=True)
+
+    def _approve(self, approver: str, request_id: str, role: str, *, fail: bool) -> None:
         name = self.owner[request_id]
         mine = "admin" if approver == "admin" else "manager"
         present = self.role[name]
@@ -707,11 +724,11 @@ class AccessMachine(RuleBasedStateMachine):
         self.seen["rejected"] += 1
 
     @rule(name=st.sampled_from(STATEFUL), role=st.sampled_from((None, "user", "power_user")),
-          now=st.sampled_from((True, False, False)))
+          now=st.booleans())
     def change_role(self, name: str, role: str | None, now: bool) -> None:
         """The admin changes a requester's role, or takes it away (then they may ask
-        again); either way their sessions are cleared. (Only when ``now``: a third as
-        often as the other steps.)"""
+        again); either way their sessions are cleared. (Only when ``now``: half as often
+        as the other steps, which it would otherwise crowd out.)"""
         if not now:
             return
         self.dep.use("admin")
@@ -763,9 +780,11 @@ def test_the_state_machine(provider: OidcServer, tmp_path: Path) -> None:
     AccessMachine.base = tmp_path
     AccessMachine.seen = Counter()
     run_state_machine_as_test(AccessMachine, settings=settings(
-        max_examples=12, stateful_step_count=12, deadline=None, database=None,
+        max_examples=12, stateful_step_count=15, deadline=None, database=None,
+        derandomize=True,  # the same walks every run: the coverage check below is stable
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
     # the run went through every transition, failures at the provider included
     kinds = ("requested", "asked again", "approved", "rejected", "assignment failed",
              "role changed")
     assert all(AccessMachine.seen[k] for k in kinds), AccessMachine.seen
+    print(f"state machine: {dict(AccessMachine.seen)}")
