@@ -2,7 +2,8 @@
 
 ``build_app_service`` wires the services in dependency order (time -> setting -> db ->
 keyring -> secret -> session -> cache -> localization -> hub -> download -> data -> auth ->
-ai_api -> local_llm -> chat), each from ``bodhi_nb.services.<name>``. ``auth`` is always
+access_request -> ai_api -> local_llm -> chat), each from ``bodhi_nb.services.<name>``
+(``access_request``: ``bodhi_nb.services.access_requests``). ``auth`` is always
 built (on first use); it is off (``enabled`` false) while ``BODHI_AUTH_ISSUER`` is empty.
 
 Building is cheap: nothing is opened, probed or fetched (the database lease is taken by the
@@ -34,6 +35,7 @@ from typing import (
 from bodhi_nb.errors import OverridesConflictError, ServiceNotAvailableError
 
 if TYPE_CHECKING:
+    from bodhi_nb.services.access_requests import AccessRequestService
     from bodhi_nb.services.ai_api import AiApiService
     from bodhi_nb.services.auth import AuthService
     from bodhi_nb.services.cache import CacheService
@@ -65,7 +67,7 @@ __all__ = [
 #: Accessor names, in the order the services are built.
 SERVICE_NAMES = (
     "time", "setting", "db", "keyring", "secret", "session", "cache", "localization",
-    "hub", "download", "data", "auth", "ai_api", "local_llm", "chat",
+    "hub", "download", "data", "auth", "access_request", "ai_api", "local_llm", "chat",
 )
 
 T = TypeVar("T")
@@ -92,6 +94,7 @@ class AppService(Protocol):
     def download_service(self) -> DownloadService: ...
     def data_service(self) -> DataService: ...
     def auth_service(self) -> AuthService: ...
+    def access_request_service(self) -> AccessRequestService: ...
     def ai_api_service(self) -> AiApiService: ...
     def local_llm_service(self) -> LocalLlmService: ...
     def chat_service(self) -> ChatService: ...
@@ -153,6 +156,7 @@ class DefaultAppService:
     download: Slot[DownloadService] = None
     data: Slot[DataService] = None
     auth: Slot[AuthService] = None
+    access_request: Slot[AccessRequestService] = None
     ai_api: Slot[AiApiService] = None
     local_llm: Slot[LocalLlmService] = None
     chat: Slot[ChatService] = None
@@ -197,6 +201,9 @@ class DefaultAppService:
 
     def auth_service(self) -> AuthService:
         return _need(self.auth, "auth")
+
+    def access_request_service(self) -> AccessRequestService:
+        return _need(self.access_request, "access_request")
 
     def ai_api_service(self) -> AiApiService:
         return _need(self.ai_api, "ai_api")
@@ -338,6 +345,14 @@ def build_app_service(
                            get("session", SessionService), clock,
                            localization=get("localization", LocalizationService))
 
+    def make_access_request() -> AccessRequestService:
+        from bodhi_nb.services.access_requests import AccessRequestService
+        from bodhi_nb.services.auth import AuthService
+        from bodhi_nb.services.session import SessionService
+
+        return AccessRequestService(tables().access_requests, get("auth", AuthService),
+                                    get("session", SessionService), clock, gate=gate)
+
     def make_ai_api() -> AiApiService:
         from bodhi_nb.services.ai_api import AiApiService
         from bodhi_nb.services.secret import SecretService
@@ -372,6 +387,8 @@ def build_app_service(
     need("download", make_download)
     need("data", make_data)
     need("auth", make_auth)
+    if built["auth"] is not None:
+        need("access_request", make_access_request)
     need("ai_api", make_ai_api)
     need("local_llm", make_local_llm)
     if built["ai_api"] is not None and built["local_llm"] is not None:

@@ -25,14 +25,16 @@ service (or layer) sits below it, and each concrete error is a leaf of exactly o
     ├── ChatServiceError          model_not_downloaded, no_model, bad_param
     ├── OfflineHubError           root_not_a_folder, port_in_use, cannot_listen,
     │                             already_serving
-    └── AuthError                 token_malformed, token_algorithm, token_unknown_key,
-                                  token_signature, token_issuer, token_audience, ...,
-                                  issuer_unreachable, discovery_broken, invalid_client,
-                                  login_again, access_denied, device_expired,
-                                  provider_unavailable, provider_refused, forbidden, ...,
-                                  not_set_up, state_mismatch, login_timeout, login_required,
-                                  insufficient_role, user_not_found, role_above_yours,
-                                  not_below_you, unknown_role
+    ├── AuthError                 token_malformed, token_algorithm, token_unknown_key,
+    │                             token_signature, token_issuer, token_audience, ...,
+    │                             issuer_unreachable, discovery_broken, invalid_client,
+    │                             login_again, access_denied, device_expired,
+    │                             provider_unavailable, provider_refused, forbidden, ...,
+    │                             not_set_up, state_mismatch, login_timeout, login_required,
+    │                             insufficient_role, user_not_found, role_above_yours,
+    │                             not_below_you, unknown_role
+    └── AccessError               already_has_access, already_pending, already_processed,
+                                  not_found
 
 :func:`all_error_classes` lists every leaf; a test checks each has a message in every
 locale, and that this tree names every branch.
@@ -1270,6 +1272,38 @@ __all__ += [  # issue 11's identity branch, kept beside its classes
     # users of the client (bodhi_nb.services.auth)
     "AuthNotBelowYouError", "AuthRoleAboveYoursError", "AuthUnknownRoleError",
     "AuthUserNotFoundError",
+]
+
+
+# -- access requests (issue 12): AccessError ------------------------------------------------
+
+
+class AccessError(BodhiError):
+    error_type = ErrorType.CONFLICT
+
+
+class AccessAlreadyHasAccessError(AccessError):
+    """The user asking for access has a role already. args: role"""
+
+
+class AccessAlreadyPendingError(AccessError):
+    """The user has a request waiting for review already. args: id"""
+
+
+class AccessAlreadyProcessedError(AccessError):
+    """The request was approved or rejected already, or another reviewer is approving it
+    right now. args: id, status"""
+
+
+class AccessNotFoundError(AccessError):
+    """No access request has that id. args: id"""
+
+    error_type = ErrorType.NOT_FOUND
+
+
+__all__ += [  # issue 12's access requests, kept beside their classes
+    "AccessAlreadyHasAccessError", "AccessAlreadyPendingError", "AccessAlreadyProcessedError",
+    "AccessError", "AccessNotFoundError",
 ]
 
 

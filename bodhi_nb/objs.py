@@ -538,6 +538,10 @@ class UserAccessRequest(Serializable):
     updated_at: datetime
     reviewer: str | None = None
     reason: str | None = None
+    #: the role given on approval (full name, ``resource_power_user``)
+    role: str | None = None
+    #: the reviewer's reason for a rejection
+    review_note: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", _enum(UserAccessRequestStatus, "status", self.status))

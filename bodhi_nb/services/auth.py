@@ -56,6 +56,7 @@ from bodhi_nb.redact import SecretStr, get_logger, redact_url
 from bodhi_nb.services.auth_tokens import ROLES, JwksCache, TokenClaims, TokenValidator
 from bodhi_nb.services.auth_tokens import role_at_least as _role_at_least
 from bodhi_nb.services.oidc_client import (
+    DEFAULT_TIMEOUT_SECS,
     DeviceGrant,
     OidcClient,
     ResourceUser,
@@ -175,6 +176,12 @@ class AuthService:
         """Whether authentication is on (``BODHI_AUTH_ISSUER`` is set)."""
         return bool(self.issuer)
 
+    def _timeout(self) -> float:
+        try:
+            return float(self._setting.get("BODHI_AUTH_TIMEOUT_SECS"))
+        except (TypeError, ValueError):
+            return DEFAULT_TIMEOUT_SECS
+
     def client_id(self) -> str | None:
         """The registered client's id for the current issuer, or None."""
         raw = self._secret.retrieve_internal(_CLIENT_NAME)
@@ -191,10 +198,11 @@ class AuthService:
         if not issuer:
             raise AuthIssuerNotSetError()
         with self._lock:
-            if self._oidc is None or self._oidc.issuer != issuer:
+            if (self._oidc is None or self._oidc.issuer != issuer
+                    or self._oidc.timeout != self._timeout()):
                 if self._oidc is not None:
                     self._oidc.close()
-                self._oidc = OidcClient(issuer, http=self._http)
+                self._oidc = OidcClient(issuer, http=self._http, timeout=self._timeout())
                 self._validator = None
             return self._oidc
 
@@ -226,7 +234,7 @@ class AuthService:
         and saves ``BODHI_AUTH_ISSUER`` to settings.yaml. Returns the client id."""
         self.check(Action.AUTH_SETUP)  # a deployment already set up: its admin only
         issuer = issuer.strip().rstrip("/")
-        probe = OidcClient(issuer, http=self._http)
+        probe = OidcClient(issuer, http=self._http, timeout=self._timeout())
         try:
             probe.discovery()  # a wrong issuer fails here, before anything is saved
             client_id, client_secret = probe.register_client(name, description,
@@ -482,16 +490,16 @@ class AuthService:
             return True
 
     # ---- access checks ------------------------------------------------------------------
-    def require(self, role: str) -> Identity | None:
-        """Raises unless the logged-in user has ``role`` or above (auth on); returns the
-        identity (None when auth is off)."""
-        needed = normalize_role(role)
+    def require(self, role: str | None) -> Identity | None:
+        """Raises unless someone is logged in with ``role`` or above (None: any role or
+        none) while auth is on; returns the identity (None when auth is off)."""
+        needed = normalize_role(role) if role is not None else None
         if not self.enabled:
             return None
         identity = self._known()
         if identity is None:
             raise AuthLoginRequiredError()
-        if not _role_at_least(identity.role, needed):
+        if needed is not None and not _role_at_least(identity.role, needed):
             raise AuthInsufficientRoleError(needed=needed.removeprefix("resource_"),
                                             have=(identity.role or "none")
                                             .removeprefix("resource_"))
@@ -500,7 +508,7 @@ class AuthService:
     def check(self, action: Action) -> None:
         """The gate every service calls before a gated operation (see
         :mod:`bodhi_nb.services.policy`): nothing when auth is off, else the role
-        :data:`POLICY` names for ``action``, or a coded refusal."""
+        :data:`POLICY` names for ``action`` (None there: a login), or a coded refusal."""
         if self.enabled:
             self.require(POLICY[action])
 
@@ -592,6 +600,36 @@ class AuthService:
                                           .removeprefix("resource_"))
         self.oidc().assign_role(str.__str__(self.access_token()), target.user_id, wanted)
         self._sessions.clear_sessions_for_user(target.user_id)
+        self._forget_known()
+        _log.info("role %s given to user %s", wanted, target.user_id)
+        return ResourceUser(target.user_id, target.username, target.first_name,
+                            target.last_name, wanted)
+
+    def grant_role(self, user_id: str, role: str) -> ResourceUser:
+        """Gives the user ``user_id`` ``role`` at the provider with the caller's access
+        token, found by id (a user with no role yet is listed nowhere): the caller must be a
+        manager or admin, ``role`` at or below the caller's own, and the user's present role
+        (if any) below it. Clearing the user's sessions is the caller's next step (approving
+        an access request records the approval first)."""
+        try:
+            wanted = normalize_role(role)
+        except ValueError:
+            raise AuthUnknownRoleError(
+                role=role, roles=", ".join(r.removeprefix("resource_") for r in ROLES)
+            ) from None
+        caller = self.require(POLICY[Action.USERS_MANAGE])
+        if caller is None:
+            raise AuthIssuerNotSetError()
+        if not _role_at_least(caller.role, wanted):
+            raise AuthRoleAboveYoursError(role=wanted.removeprefix("resource_"),
+                                          have=(caller.role or "none")
+                                          .removeprefix("resource_"))
+        token = str.__str__(self.access_token())
+        target = self.oidc().get_user(token, user_id) if user_id.strip() else None
+        if target is None:
+            raise AuthUserNotFoundError(user=user_id)
+        self._outranks(target)
+        self.oidc().assign_role(token, target.user_id, wanted)
         self._forget_known()
         _log.info("role %s given to user %s", wanted, target.user_id)
         return ResourceUser(target.user_id, target.username, target.first_name,

@@ -46,13 +46,15 @@ from bodhi_nb.errors import (
 from bodhi_nb.objs import CancelToken
 from bodhi_nb.redact import redact_url
 
-__all__ = ["DEFAULT_SCOPE", "DEVICE_GRANT", "REFRESH_RETRY_DELAYS", "DeviceGrant", "OidcClient",
-           "PkcePair", "ResourceUser", "Tokens", "UsersPage"]
+__all__ = ["DEFAULT_SCOPE", "DEFAULT_TIMEOUT_SECS", "DEVICE_GRANT", "REFRESH_RETRY_DELAYS",
+           "DeviceGrant", "OidcClient", "PkcePair", "ResourceUser", "Tokens", "UsersPage"]
 
 #: the scopes of an interactive login (BodhiApp §9)
 DEFAULT_SCOPE = "openid email profile roles"
 #: RFC 8628's grant type
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+#: seconds a request to the provider may take (``BODHI_AUTH_TIMEOUT_SECS``)
+DEFAULT_TIMEOUT_SECS = 10.0
 #: seconds to wait before each retry of a refresh that met a network error or a 5xx
 REFRESH_RETRY_DELAYS: tuple[float, ...] = (0.1, 0.5, 2.0)
 #: the endpoints a discovery document must name
@@ -154,13 +156,17 @@ class OidcClient:
 
     def __init__(self, issuer: str, *, http: httpx.Client | None = None,
                  sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 timeout: float = DEFAULT_TIMEOUT_SECS) -> None:
         issuer = (issuer or "").strip().rstrip("/")
         if urlsplit(issuer).scheme not in ("http", "https") or not urlsplit(issuer).netloc:
             raise AuthIssuerNotSetError()
         self.issuer = issuer
+        #: seconds each request may take (connect, each read, each write) before it fails
+        #: with ``auth_error-issuer_unreachable``; ignored when ``http`` is passed in
+        self.timeout = timeout
         self._own_http = http is None
-        self._http = http or httpx.Client(timeout=10.0)
+        self._http = http or httpx.Client(timeout=timeout)
         self._headers = {"x-bodhi-app-version": __version__}
         self._sleep = sleep
         self._clock = clock

@@ -1,8 +1,9 @@
 """Who may do what when authentication is on: one table, checked by the services themselves.
 
 Every gated operation names an :class:`Action`; :data:`POLICY` gives the lowest role that may
-do it (BodhiApp §10's route gating, mapped onto bodhi's commands). The services check at the
-top of the method that does the work (``ChatService.chat``, ``DownloadService.pull``,
+do it (BodhiApp §10's route gating, mapped onto bodhi's commands), or None for "logged in,
+with any role or none" (asking for access is for people who have no role yet). The services
+check at the top of the method that does the work (``ChatService.chat``, ``DownloadService.pull``,
 ``SecretService.store_secret``...) through a :data:`Gate`, so the magic, the CLI, the widget
 panels and a Python caller going straight to a service are refused the same way, with
 ``auth_error-login_required`` or ``auth_error-insufficient_role``.
@@ -40,10 +41,13 @@ class Action(StrEnum):
     SECRETS = "secret"  # secret set/ls/rm/rotate-key
     SETTINGS = "settings write"
     AUTH_SETUP = "auth setup"
+    ACCESS_REQUEST = "access request"  # access request/status: any logged-in user
+    ACCESS_REVIEW = "access review"  # access ls/approve/reject, the access dashboard
 
 
-#: the lowest role allowed to do each action (roles rank user < power_user < manager < admin)
-POLICY: Mapping[Action, str] = MappingProxyType({
+#: the lowest role allowed to do each action (roles rank user < power_user < manager < admin);
+#: None: a login is enough, with any role or none
+POLICY: Mapping[Action, str | None] = MappingProxyType({
     Action.CHAT: "resource_user",
     Action.MODELS: "resource_user",
     Action.HISTORY: "resource_user",
@@ -58,6 +62,8 @@ POLICY: Mapping[Action, str] = MappingProxyType({
     Action.SECRETS: "resource_admin",
     Action.SETTINGS: "resource_admin",
     Action.AUTH_SETUP: "resource_admin",
+    Action.ACCESS_REQUEST: None,
+    Action.ACCESS_REVIEW: "resource_manager",
 })
 
 #: settings that are each person's own choice, written without the admin role: which login

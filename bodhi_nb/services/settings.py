@@ -178,6 +178,9 @@ SETTINGS: dict[str, SettingDef] = _defs(
                "OpenID provider's issuer URL (empty: authentication off)"),
     SettingDef("BODHI_PROFILE", "str", "default",
                "name of the login profile (one logged-in user per profile and BODHI_HOME)"),
+    SettingDef("BODHI_AUTH_TIMEOUT_SECS", "float", 10.0,
+               "seconds a request to the OpenID provider may take before it fails",
+               min=0.1, max=600),
 )
 
 Listener = Callable[[str, Any, Any], None]

@@ -18,6 +18,7 @@ from bodhi_nb.errors import BadUrlError
 from bodhi_nb.store.base import BACKENDS, Store, StoreInfo
 
 if TYPE_CHECKING:
+    from bodhi_nb.store.access_requests import AccessRequestsTable
     from bodhi_nb.store.api_aliases import ApiAliasesTable
     from bodhi_nb.store.base import Clock
     from bodhi_nb.store.chat_messages import ChatMessagesTable
@@ -45,9 +46,11 @@ class Tables:
     secrets: SecretsTable
     sessions: SessionsTable
     chat_messages: ChatMessagesTable
+    access_requests: AccessRequestsTable
 
     @classmethod
     def on(cls, store: Store) -> Tables:
+        from bodhi_nb.store.access_requests import AccessRequestsTable
         from bodhi_nb.store.api_aliases import ApiAliasesTable
         from bodhi_nb.store.chat_messages import ChatMessagesTable
         from bodhi_nb.store.downloads import DownloadsTable
@@ -56,7 +59,7 @@ class Tables:
 
         return cls(store, DownloadsTable(store),
                    ApiAliasesTable(store, key_prefix=API_KEY_PREFIX), SecretsTable(store),
-                   SessionsTable(store), ChatMessagesTable(store))
+                   SessionsTable(store), ChatMessagesTable(store), AccessRequestsTable(store))
 
 
 def redact_password(url: str) -> str:

@@ -157,6 +157,11 @@ class OidcServer:
         """The next ``count`` token-endpoint responses are ``status``."""
         self._control("fail-token", {"count": count, "status": status})
 
+    def fail_assign(self, count: int, status: int = 500, delay: float = 0.0) -> None:
+        """The next ``count`` assign-role calls wait ``delay`` seconds (longer than the
+        client's timeout: a hang), then answer ``status`` without assigning anything."""
+        self._control("fail-assign", {"count": count, "status": status, "delay": delay})
+
     def slow_down(self, count: int = 1) -> None:
         """The next ``count`` pending device polls answer ``slow_down``."""
         self._control("slow-down", {"count": count})

@@ -44,6 +44,9 @@ const rolesOf = (clientId) => {
 };
 const control = {
   failToken: 0, failStatus: 503, slowDown: 0, deviceInterval: config.device_interval ?? 5,
+  // the next failAssign assign-role calls wait assignDelay seconds (a hang, for a client
+  // timeout), then answer assignStatus without assigning anything
+  failAssign: 0, assignStatus: 500, assignDelay: 0,
 };
 
 // The adapter: one Map for every model, so a provider rebuilt for a key rotation keeps
@@ -427,6 +430,14 @@ async function bodhi(req, res, url) {
   }
   if (path === '/bodhi/resources/assign-role' && req.method === 'POST') {
     const { user_id: userId, role } = await readBody(req);
+    if (control.failAssign > 0) {
+      control.failAssign -= 1;
+      if (control.assignDelay > 0) {
+        await new Promise((resolve) => { setTimeout(resolve, control.assignDelay * 1000); });
+      }
+      if (res.destroyed) return undefined; // the client gave up waiting
+      return send(res, control.assignStatus, { error: 'server_error', error_description: 'injected by the test' });
+    }
     if (!users.has(userId)) return send(res, 404, { error: 'not_found', error_description: 'no such user' });
     if (rank(role) < 0) return send(res, 400, { error: 'invalid_request', error_description: 'unknown role' });
     if (rank(role) > rank(callerRole)) return send(res, 403, { error: 'forbidden', error_description: 'role above the caller' });
@@ -456,6 +467,11 @@ async function testControl(req, res, url) {
     case '/__test__/fail-token':
       control.failToken = Number(body.count ?? 1);
       control.failStatus = Number(body.status ?? 503);
+      return send(res, 200, {});
+    case '/__test__/fail-assign':
+      control.failAssign = Number(body.count ?? 1);
+      control.assignStatus = Number(body.status ?? 500);
+      control.assignDelay = Number(body.delay ?? 0);
       return send(res, 200, {});
     case '/__test__/slow-down':
       control.slowDown = Number(body.count ?? 1);
