@@ -339,7 +339,7 @@ class Table(Generic[RowT]):
             self.grid.rows = [list(self._texts[i]) for i in shown]
             self.grid.disabled = disabled
             if self._row_key is not None:
-                self.grid.keys = [self._row_key(self._rows[i]) for i in shown]
+                self.grid.row_keys = [self._row_key(self._rows[i]) for i in shown]
             self.grid.version += 1
         self.row_buttons = [{a.key: RowButton(self, n, a) for a in self.actions}
                             for n in range(len(shown))]
@@ -374,7 +374,7 @@ class TableView(anywidget.AnyWidget):
     descending = traitlets.Bool(False).tag(sync=True)
     fields = traitlets.List(traitlets.Dict()).tag(sync=True)
     #: a key per visible row: what a row's fields hold is kept across redraws by it
-    keys = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    row_keys = traitlets.List(traitlets.Unicode()).tag(sync=True)
     empty = traitlets.Unicode("").tag(sync=True)
     #: which page a click was made on (a click on an older one is dropped)
     version = traitlets.Int(0).tag(sync=True)

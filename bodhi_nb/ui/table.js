@@ -11,11 +11,11 @@
 // the action named by `before` ([{key, kind: "select"|"text", placeholder, options:
 // [[label, value]], value, before}]). What a row's fields hold goes to the kernel with a
 // click on that row's button (nothing is sent while typing); a redraw keeps what was
-// chosen or typed in a row whose key (`keys`, one per row) is still on the page. A column
+// chosen or typed in a row whose key (`row_keys`, one per row) is still on the page. A column
 // with `sortable: false` has a plain heading.
 
 const NAMES = ["columns", "actions", "rows", "disabled", "sort_key", "descending", "empty",
-  "version", "fields", "keys"];
+  "version", "fields", "row_keys"];
 
 function button(classes, text) {
   const b = document.createElement("button");
@@ -62,7 +62,7 @@ function render({ model, el }) {
     const mark = model.get("descending") ? " \u25bc" : " \u25b2";
     const version = model.get("version");
     const fields = model.get("fields");
-    const keys = model.get("keys");
+    const keys = model.get("row_keys");
     // What the rows' fields hold now, by row key: kept across the redraw.
     const kept = new Map();
     for (const input of table.querySelectorAll(".bodhi-field")) {
