@@ -365,6 +365,7 @@ class TableView(anywidget.AnyWidget):
     .bodhi-table-page .bodhi-row-actions button { margin: 0 2px 0 0; width: auto; }
     .bodhi-table-page th button { width: auto; margin: 0; }
     .bodhi-table-page .bodhi-no-rows { font-style: italic; }
+    .bodhi-table-page .bodhi-field { margin: 0 2px 0 0; font: inherit; max-width: 10em; }
     """
     columns = traitlets.List(traitlets.Dict()).tag(sync=True)
     actions = traitlets.List(traitlets.Dict()).tag(sync=True)
