@@ -1,10 +1,11 @@
 """The access-request dashboard (issue 12, part 2), kernel side, against the real OpenID test
-server and the real AccessRequestService: people log in and ask for access through the
-service; a manager's panel shows them in tabs with counts, approves with a chosen role
-(the role lands at the provider), rejects with a reason, says a provider failure on the
-row and keeps it pending, notices changes made by another registry (another kernel) on its
-own, and keeps a reason that is markup as text. Buttons are pressed with ``click()``; the
-waits are liveness bounds only (a worker or the timer ends, or the test fails).
+server and the real AccessRequestService, on DuckDB and on PostgreSQL: people log in and
+ask for access through the service; a manager's panel shows them in tabs with counts,
+approves with a chosen role (the role lands at the provider), rejects with a reason, says a
+provider failure on the row and keeps it pending, notices changes made by another registry
+(another kernel) on its own, and keeps a reason that is markup as text. Buttons are pressed
+with ``click()``; the waits are liveness bounds only (a worker or the timer ends, or the
+test fails).
 """
 
 from __future__ import annotations
@@ -41,9 +42,10 @@ def server() -> Iterator[OidcServer]:
 
 
 @pytest.fixture
-def team(server: OidcServer, isolated_env: Path, monkeypatch: pytest.MonkeyPatch
-         ) -> Deployment:
-    """A fresh client of the provider on the test's BODHI_HOME; the kernel's registry
+def team(db_url: str | None, server: OidcServer, isolated_env: Path,
+         monkeypatch: pytest.MonkeyPatch) -> Deployment:
+    """A fresh client of the provider on the test's BODHI_HOME, its database DuckDB or
+    PostgreSQL (``db_url``: every test runs on both); the kernel's registry
     (``bodhi_nb.app()``) is logged in as dave, a manager."""
     import os
 
@@ -113,7 +115,7 @@ def _until(check: Callable[[], bool], what: str) -> None:
 # -- the kit's row fields ----------------------------------------------------------------------
 
 
-def test_row_fields_go_with_their_rows_click(kernel: DefaultAppService) -> None:
+def test_row_fields_go_with_their_rows_click() -> None:
     ctx = Context(prog="%bodhi")
     picked: list[tuple[str, str, str]] = []
     table: Table[str] = Table(ctx, (Column("name", lambda s: s),), actions=(
