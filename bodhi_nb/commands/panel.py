@@ -1,5 +1,6 @@
-"""``panel secrets|models|chat|pull|downloads|login``: a widget panel in a notebook, its
-table in a terminal (``panel login``: what ``whoami`` prints, or that nobody is logged in).
+"""``panel secrets|models|chat|pull|downloads|login|access``: a widget panel in a notebook,
+its table in a terminal (``panel login``: what ``whoami`` prints, or that nobody is logged
+in; ``panel access``: the pending requests, as ``access ls --status pending`` prints them).
 
 The command itself only says which panel and what its text form is (the table ``secret
 ls``, ``ls`` or ``history`` prints, from the same result objects); a notebook front end
@@ -26,7 +27,8 @@ if TYPE_CHECKING:
 __all__ = ["PANELS", "PanelCommand", "PanelView", "listing"]
 
 #: the panels there are, by name.
-PANELS: tuple[str, ...] = ("secrets", "models", "chat", "pull", "downloads", "login")
+PANELS: tuple[str, ...] = ("secrets", "models", "chat", "pull", "downloads", "login",
+                           "access")
 
 
 def listing(kind: str, app: AppService, ctx: Context) -> Result:
@@ -55,7 +57,16 @@ def listing(kind: str, app: AppService, ctx: Context) -> Result:
         return Sections((("panel", Message(ctx.t("pull-text"))), ("downloads", downloads)))
     if kind == "login":
         return _who(app, ctx)
+    if kind == "access":
+        return _pending(app, ctx)
     raise ValueError(kind)
+
+
+def _pending(app: AppService, ctx: Context) -> Result:
+    """The access dashboard's text: ``access ls --status pending`` (oldest first)."""
+    from bodhi_nb.commands.access import AccessLs, AccessLsRequest
+
+    return AccessLs().run(app, AccessLsRequest(status="pending"), ctx)
 
 
 def _who(app: AppService, ctx: Context) -> Result:
@@ -169,9 +180,15 @@ class LoginPanel(_PanelVerb):
     summary = "who is logged in; log in with a code or in a browser, log out"
 
 
+class AccessPanel(_PanelVerb):
+    name = "access"
+    summary = "access requests: approve with a role, reject with a reason"
+    action = Action.ACCESS_REVIEW
+
+
 @command
 class PanelCommand(Group):
     name = "panel"
     summary = "open a widget panel (in a terminal: its table)"
     verbs = (SecretsPanel(), ModelsPanel(), ChatPanel(), PullPanel(), DownloadsPanel(),
-             LoginPanel())
+             LoginPanel(), AccessPanel())

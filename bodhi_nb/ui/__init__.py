@@ -1,5 +1,5 @@
 """Widget panels over the typed services: ``bodhi_nb.ui.models()``, ``secrets()``, ``chat()``,
-``pull()``, ``downloads()`` and ``login()``.
+``pull()``, ``downloads()``, ``login()`` and ``access()``.
 
 Importing this package is cheap; ipywidgets is imported when a panel is made. Each panel
 is an ipywidgets VBox whose text/plain form is the table the matching ``%bodhi`` command
@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from bodhi_nb.app import AppService
+    from bodhi_nb.ui.access_panel import AccessPanel
     from bodhi_nb.ui.chat_panel import ChatPanel
     from bodhi_nb.ui.downloads_panel import DownloadsPanel
     from bodhi_nb.ui.kit import Panel
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from bodhi_nb.ui.pull_panel import PullPanel
     from bodhi_nb.ui.secrets_panel import SecretsPanel
 
-__all__ = ["chat", "downloads", "login", "make", "models", "pull", "secrets"]
+__all__ = ["access", "chat", "downloads", "login", "make", "models", "pull", "secrets"]
 
 
 def _registry(app: AppService | None) -> AppService:
@@ -78,6 +79,14 @@ def login(app: AppService | None = None, *, prog: str = "%bodhi") -> LoginPanel:
     return LoginPanel(_registry(app), prog=prog)
 
 
+def access(app: AppService | None = None, *, prog: str = "%bodhi") -> AccessPanel:
+    """The access-request dashboard: tabs Pending / Approved / Rejected with counts, a
+    filter, pages of 50; approve a pending request with a role, reject it with a reason."""
+    from bodhi_nb.ui.access_panel import AccessPanel
+
+    return AccessPanel(_registry(app), prog=prog)
+
+
 def make(kind: str, app: AppService | None = None, *, prog: str = "%bodhi",
          args: Sequence[str] = ()) -> Panel:
     """The panel named ``kind`` (one of :data:`bodhi_nb.commands.panel.PANELS`), opened on
@@ -94,4 +103,6 @@ def make(kind: str, app: AppService | None = None, *, prog: str = "%bodhi",
         return downloads(app, prog=prog)
     if kind == "login":
         return login(app, prog=prog)
+    if kind == "access":
+        return access(app, prog=prog)
     raise ValueError(kind)

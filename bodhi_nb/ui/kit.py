@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -29,8 +29,8 @@ if TYPE_CHECKING:
     from bodhi_nb.commands.results import Result
 
 __all__ = ["PAGE_SIZES", "Column", "ConfirmStrip", "ErrorLine", "HeaderButton", "Panel",
-           "RowAction", "RowButton", "SecretBox", "Table", "TableView", "Throttle",
-           "widget_tree"]
+           "RowAction", "RowButton", "RowField", "RowInput", "SecretBox", "Table", "TableView",
+           "Throttle", "widget_tree"]
 
 RowT = TypeVar("RowT")
 
@@ -115,6 +115,27 @@ class RowAction(Generic[RowT]):
     enabled: Callable[[RowT], bool] | None = None
 
 
+@dataclass(frozen=True)
+class RowField:
+    """A select (``options``: (label, value) pairs) or a text box on every row, drawn just
+    before the button of action ``before``. What it holds reaches the kernel with a click
+    on a button of its row; an action reads it with :meth:`Table.field`."""
+
+    key: str
+    kind: str = "text"  # "text" or "select"
+    placeholder: str = ""
+    options: tuple[tuple[str, str], ...] = ()
+    #: what it holds on a new row (a select: the first option when empty)
+    value: str = ""
+    before: str | None = None
+
+    @property
+    def default(self) -> str:
+        if not self.value and self.kind == "select" and self.options:
+            return self.options[0][1]
+        return self.value
+
+
 def _sort_key(value: object) -> tuple[int, float, str]:
     # Numbers before text, blanks last, so a size or context column sorts as numbers.
     if value is None or value == "":
@@ -132,10 +153,17 @@ class Table(Generic[RowT]):
     front end to make one by one: four seconds before a 1,000-model panel showed."""
 
     def __init__(self, ctx: Context, columns: Sequence[Column[RowT]], *,
-                 actions: Sequence[RowAction[RowT]] = (), page_size: int = 25) -> None:
+                 actions: Sequence[RowAction[RowT]] = (), page_size: int = 25,
+                 fields: Sequence[RowField] = (), row_key: Callable[[RowT], str] | None = None,
+                 sortable: bool = True) -> None:
         self._ctx = ctx
         self.columns = tuple(columns)
         self.actions = tuple(actions)
+        self.fields = tuple(fields)
+        self._row_key = row_key
+        #: what each row's fields hold, by row key (sent with a click, or set by
+        #: :class:`RowInput`); a row not in it holds the fields' defaults
+        self._values: dict[str, dict[str, str]] = {}
         self._rows: list[RowT] = []
         self._texts: list[tuple[str, ...]] = []
         self._haystacks: list[str] = []
@@ -164,13 +192,19 @@ class Table(Generic[RowT]):
         self.where = widgets.Label()
         self.where.add_class("bodhi-table-where")
         self.grid = TableView(
-            columns=[{"key": c.key, "heading": ctx.heading(c.key)} for c in self.columns],
+            columns=[{"key": c.key, "heading": ctx.heading(c.key),
+                      **({} if sortable else {"sortable": False})} for c in self.columns],
             actions=[{"key": a.key, "label": a.label, "tooltip": a.tooltip}
                      for a in self.actions],
+            fields=[{"key": f.key, "kind": f.kind, "placeholder": f.placeholder,
+                     "options": [list(o) for o in f.options], "value": f.default,
+                     "before": f.before} for f in self.fields],
             empty=ctx.t("panel-no-rows"))
         self.grid.on_msg(self._on_view_msg)
         #: the buttons of the visible rows, by action key (what a click on them does).
         self.row_buttons: list[dict[str, RowButton]] = []
+        #: the fields of the visible rows, by field key
+        self.row_fields: list[dict[str, RowInput]] = []
         self.widget = widgets.VBox([
             self.filter, self.grid,
             widgets.HBox([self.previous, self.next, self.where, self.page_size]),
@@ -184,6 +218,9 @@ class Table(Generic[RowT]):
         self._texts = [tuple(c.shown(r) for c in self.columns) for r in self._rows]
         # What the filter searches, folded once (cells apart: a match never spans two).
         self._haystacks = ["\x00".join(t).casefold() for t in self._texts]
+        if self._row_key is not None and self._values:  # forget rows that have gone
+            present = {self._row_key(r) for r in self._rows}
+            self._values = {k: v for k, v in self._values.items() if k in present}
         self._render()
 
     @property
@@ -233,15 +270,33 @@ class Table(Generic[RowT]):
         """Draw the page again (a row's enabled buttons may have changed)."""
         self._render()
 
-    def press(self, index: int, key: str) -> None:
+    def key_of(self, row: RowT) -> str:
+        """The row's key (``row_key``; else its place among the records)."""
+        return self._row_key(row) if self._row_key is not None else str(self._rows.index(row))
+
+    def field(self, row: RowT, key: str) -> str:
+        """What field ``key`` of ``row`` holds (its default until a value came)."""
+        spec = next(f for f in self.fields if f.key == key)
+        return self._values.get(self.key_of(row), {}).get(key, spec.default)
+
+    def set_field(self, row: RowT, key: str, value: str) -> None:
+        self._values.setdefault(self.key_of(row), {})[key] = str(value)
+
+    def press(self, index: int, key: str, fields: Mapping[str, object] | None = None) -> None:
         """What a click on button ``key`` of visible row ``index`` does (nothing when that
-        button is disabled there, as in the browser)."""
+        button is disabled there, as in the browser); ``fields``: what the row's fields
+        held in the page."""
         if not 0 <= index < len(self._shown):
             return
         k = next((n for n, a in enumerate(self.actions) if a.key == key), None)
         if k is None or self.grid.disabled[index][k]:
             return
-        self.actions[k].run(self._rows[self._shown[index]])
+        row = self._rows[self._shown[index]]
+        known = {f.key for f in self.fields}
+        for name, value in (fields or {}).items():
+            if name in known and isinstance(value, str):
+                self.set_field(row, name, value)
+        self.actions[k].run(row)
 
     def _on_view_msg(self, _view: object, content: dict[str, Any], _buffers: object) -> None:
         if not isinstance(content, dict) or content.get("version") != self.grid.version:
@@ -250,7 +305,9 @@ class Table(Generic[RowT]):
         if kind == "sort" and key in self.headers:
             self.sort_by(str(key))
         elif kind == "action" and isinstance(content.get("row"), int):
-            self.press(int(content["row"]), str(key))
+            fields = content.get("fields")
+            self.press(int(content["row"]), str(key),
+                       fields if isinstance(fields, dict) else None)
 
     def _on_filter(self, _change: dict[str, Any]) -> None:
         self.page = 0
@@ -281,9 +338,13 @@ class Table(Generic[RowT]):
             self.grid.descending = self.descending
             self.grid.rows = [list(self._texts[i]) for i in shown]
             self.grid.disabled = disabled
+            if self._row_key is not None:
+                self.grid.row_keys = [self._row_key(self._rows[i]) for i in shown]
             self.grid.version += 1
         self.row_buttons = [{a.key: RowButton(self, n, a) for a in self.actions}
                             for n in range(len(shown))]
+        self.row_fields = [{f.key: RowInput(self, self._rows[i], f.key) for f in self.fields}
+                           for i in shown]
         self.previous.disabled = self.page == 0
         self.next.disabled = self.page >= pages - 1
         self.where.value = self._ctx.t("panel-page", page=self.page + 1, pages=pages,
@@ -304,6 +365,7 @@ class TableView(anywidget.AnyWidget):
     .bodhi-table-page .bodhi-row-actions button { margin: 0 2px 0 0; width: auto; }
     .bodhi-table-page th button { width: auto; margin: 0; }
     .bodhi-table-page .bodhi-no-rows { font-style: italic; }
+    .bodhi-table-page .bodhi-field { margin: 0 2px 0 0; font: inherit; max-width: 10em; }
     """
     columns = traitlets.List(traitlets.Dict()).tag(sync=True)
     actions = traitlets.List(traitlets.Dict()).tag(sync=True)
@@ -311,6 +373,9 @@ class TableView(anywidget.AnyWidget):
     disabled = traitlets.List(traitlets.List(traitlets.Bool())).tag(sync=True)
     sort_key = traitlets.Unicode(None, allow_none=True).tag(sync=True)
     descending = traitlets.Bool(False).tag(sync=True)
+    fields = traitlets.List(traitlets.Dict()).tag(sync=True)
+    #: a key per visible row: what a row's fields hold is kept across redraws by it
+    row_keys = traitlets.List(traitlets.Unicode()).tag(sync=True)
     empty = traitlets.Unicode("").tag(sync=True)
     #: which page a click was made on (a click on an older one is dropped)
     version = traitlets.Int(0).tag(sync=True)
@@ -365,6 +430,29 @@ class RowButton:
 
     def click(self) -> None:
         self._table.press(self.index, self.action.key)
+
+
+class RowInput:
+    """A field of a visible row: ``value`` is what the kernel will read at the next click
+    on that row's buttons (set it as a user would choose or type in the page)."""
+
+    def __init__(self, table: Table[Any], row: object, key: str) -> None:
+        self._table = table
+        self._row = row
+        self.key = key
+
+    @property
+    def options(self) -> list[str]:
+        return [value for _label, value in
+                next(f for f in self._table.fields if f.key == self.key).options]
+
+    @property
+    def value(self) -> str:
+        return self._table.field(self._row, self.key)
+
+    @value.setter
+    def value(self, value: str) -> None:
+        self._table.set_field(self._row, self.key, value)
 
 
 class ConfirmStrip:

@@ -6,15 +6,43 @@
 // heading or a row's button goes back as a message carrying the page's `version`, so a
 // click on a page the kernel has since redrawn is dropped, never applied to another row.
 // Every text is set with textContent: nothing a model file or a server said becomes HTML.
+//
+// A table may also have `fields`: a select or a text box on every row, drawn just before
+// the action named by `before` ([{key, kind: "select"|"text", placeholder, options:
+// [[label, value]], value, before}]). What a row's fields hold goes to the kernel with a
+// click on that row's button (nothing is sent while typing); a redraw keeps what was
+// chosen or typed in a row whose key (`row_keys`, one per row) is still on the page. A column
+// with `sortable: false` has a plain heading.
 
 const NAMES = ["columns", "actions", "rows", "disabled", "sort_key", "descending", "empty",
-  "version"];
+  "version", "fields", "row_keys"];
 
 function button(classes, text) {
   const b = document.createElement("button");
   b.className = `jupyter-button widget-button ${classes}`;
   b.textContent = text;
   return b;
+}
+
+function field(spec, kept) {
+  let input;
+  if (spec.kind === "select") {
+    input = document.createElement("select");
+    for (const [label, value] of spec.options || []) {
+      const option = document.createElement("option");
+      option.value = value;
+      option.textContent = label;
+      input.appendChild(option);
+    }
+  } else {
+    input = document.createElement("input");
+    input.type = "text";
+    input.placeholder = spec.placeholder || "";
+  }
+  input.className = `bodhi-field bodhi-field-${spec.key}`;
+  if (spec.placeholder) input.title = spec.placeholder;
+  input.value = kept !== undefined ? kept : (spec.value || "");
+  return input;
 }
 
 function render({ model, el }) {
@@ -33,14 +61,26 @@ function render({ model, el }) {
     const sortKey = model.get("sort_key");
     const mark = model.get("descending") ? " \u25bc" : " \u25b2";
     const version = model.get("version");
+    const fields = model.get("fields");
+    const keys = model.get("row_keys");
+    // What the rows' fields hold now, by row key: kept across the redraw.
+    const kept = new Map();
+    for (const input of table.querySelectorAll(".bodhi-field")) {
+      kept.set(`${input.dataset.row}\u0000${input.dataset.field}`, input.value);
+    }
     table.replaceChildren();
     const head = table.createTHead().insertRow();
     for (const column of columns) {
       const th = document.createElement("th");
-      const b = button(`bodhi-sort bodhi-sort-${column.key}`,
-        column.heading + (column.key === sortKey ? mark : ""));
-      b.addEventListener("click", () => model.send({ kind: "sort", key: column.key, version }));
-      th.appendChild(b);
+      if (column.sortable === false) {
+        th.textContent = column.heading;
+        th.className = `bodhi-heading bodhi-heading-${column.key}`;
+      } else {
+        const b = button(`bodhi-sort bodhi-sort-${column.key}`,
+          column.heading + (column.key === sortKey ? mark : ""));
+        b.addEventListener("click", () => model.send({ kind: "sort", key: column.key, version }));
+        th.appendChild(b);
+      }
       head.appendChild(th);
     }
     if (actions.length) head.appendChild(document.createElement("th"));
@@ -63,14 +103,31 @@ function render({ model, el }) {
       if (!actions.length) return;
       const td = tr.insertCell();
       td.className = "bodhi-row-actions";
+      const rowKey = keys[i] !== undefined ? keys[i] : String(i);
+      const inputs = fields.map((spec) => {
+        const input = field(spec, kept.get(`${rowKey}\u0000${spec.key}`));
+        input.dataset.row = rowKey;
+        input.dataset.field = spec.key;
+        return input;
+      });
+      const values = () => Object.fromEntries(inputs.map((input, f) => [fields[f].key,
+        input.value]));
+      const placed = new Set();
       actions.forEach((action, k) => {
+        fields.forEach((spec, f) => {
+          if (spec.before === action.key) {
+            td.appendChild(inputs[f]);
+            placed.add(f);
+          }
+        });
         const b = button(`bodhi-action-${action.key}`, action.label);
         if (action.tooltip) b.title = action.tooltip;
         b.disabled = Boolean(disabled[i] && disabled[i][k]);
         b.addEventListener("click", () =>
-          model.send({ kind: "action", key: action.key, row: i, version }));
+          model.send({ kind: "action", key: action.key, row: i, version, fields: values() }));
         td.appendChild(b);
       });
+      inputs.forEach((input, f) => { if (!placed.has(f)) td.appendChild(input); });
     });
   }
 
