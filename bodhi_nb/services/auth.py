@@ -582,28 +582,13 @@ class AuthService:
         return caller
 
     def set_role(self, user: str, role: str) -> ResourceUser:
-        """Gives ``user`` (a username or id) ``role`` at the provider: the caller must be a
-        manager or admin, ``role`` at or below the caller's own, and ``user``'s present role
-        below it. The user's sessions are then cleared, so their next command reads the
-        new role (BodhiApp §11)."""
-        try:
-            wanted = normalize_role(role)
-        except ValueError:
-            raise AuthUnknownRoleError(
-                role=role, roles=", ".join(r.removeprefix("resource_") for r in ROLES)
-            ) from None
+        """Gives ``user`` (a username or id) ``role`` at the provider, with the rules of
+        :meth:`grant_role`. The user's sessions are then cleared, so their next command
+        reads the new role (BodhiApp §11)."""
         target = self.find_user(user)
-        caller = self._outranks(target)
-        if not _role_at_least(caller.role, wanted):
-            raise AuthRoleAboveYoursError(role=wanted.removeprefix("resource_"),
-                                          have=(caller.role or "none")
-                                          .removeprefix("resource_"))
-        self.oidc().assign_role(str.__str__(self.access_token()), target.user_id, wanted)
+        granted = self.grant_role(target.user_id, role)
         self._sessions.clear_sessions_for_user(target.user_id)
-        self._forget_known()
-        _log.info("role %s given to user %s", wanted, target.user_id)
-        return ResourceUser(target.user_id, target.username, target.first_name,
-                            target.last_name, wanted)
+        return granted
 
     def grant_role(self, user_id: str, role: str) -> ResourceUser:
         """Gives the user ``user_id`` ``role`` at the provider with the caller's access
