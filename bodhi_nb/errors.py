@@ -22,9 +22,12 @@ service (or layer) sits below it, and each concrete error is a leaf of exactly o
     ├── LocalLlmServiceError      runtime_missing, start_failed, start_timeout, ...
     ├── AiApiServiceError         unreachable, unauthorized, model_not_found, rate_limited,
     │                             context_too_long, stream_interrupted, ...
-    ├── ChatServiceError          model_not_downloaded, no_model, bad_param
+    ├── ChatServiceError          model_not_downloaded, no_model, bad_param,
+    │                             embeddings_local_only
     ├── OfflineHubError           root_not_a_folder, port_in_use, cannot_listen,
     │                             already_serving
+    ├── ServeError                needs_auth, port_in_use, cannot_listen, already_serving,
+    │                             bad_json, bad_field, route_not_found, token_required, ...
     └── AuthError                 token_malformed, token_algorithm, token_unknown_key,
                                   token_signature, token_issuer, token_audience, ...,
                                   issuer_unreachable, discovery_broken, invalid_client,
@@ -1270,6 +1273,82 @@ __all__ += [  # issue 11's identity branch, kept beside its classes
     # users of the client (bodhi_nb.services.auth)
     "AuthNotBelowYouError", "AuthRoleAboveYoursError", "AuthUnknownRoleError",
     "AuthUserNotFoundError",
+]
+
+
+# -- the OpenAI-compatible endpoint (issue 13): ServeError, and chat leaves it needs --------
+
+
+class EmbeddingsLocalOnlyError(ChatServiceError):
+    """``/v1/embeddings`` names an API alias: embeddings come from local aliases only.
+    args: alias"""
+
+
+class ServeError(BodhiError):
+    """``bodhi serve``: starting the endpoint, and requests it refuses before any service
+    is asked. Never carries a token."""
+
+    error_type = ErrorType.INVALID_REQUEST
+
+
+class ServeNeedsAuthError(ServeError):
+    """A non-loopback host without a way to authenticate requests. args: host"""
+
+
+class ServePortInUseError(ServeError):
+    """args: host, port"""
+
+    error_type = ErrorType.CONFLICT
+
+
+class ServeCannotListenError(ServeError):
+    """An unknown host, no permission. args: host, port, reason"""
+
+    error_type = ErrorType.SERVICE_UNAVAILABLE
+
+
+class ServeAlreadyServingError(ServeError):
+    """This process already serves the endpoint. args: url"""
+
+    error_type = ErrorType.CONFLICT
+
+
+class ServeBadJsonError(ServeError):
+    """The request body is not a JSON object. args: reason"""
+
+
+class ServeBadFieldError(ServeError):
+    """A field of the request has the wrong type. args: field, reason"""
+
+
+class ServeRouteNotFoundError(ServeError):
+    """args: method, path"""
+
+    error_type = ErrorType.NOT_FOUND
+
+
+class ServeMethodNotAllowedError(ServeError):
+    """args: method, path"""
+
+
+class ServeTokenRequiredError(ServeError):
+    """No ``Authorization: Bearer`` token where one is required."""
+
+    error_type = ErrorType.AUTHENTICATION
+
+
+class ServeTokenNotAcceptedError(ServeError):
+    """A bearer token of a kind this endpoint cannot check (a JWT while OpenID login is
+    off)."""
+
+    error_type = ErrorType.AUTHENTICATION
+
+
+__all__ += [  # issue 13's endpoint branch, kept beside its classes
+    "EmbeddingsLocalOnlyError", "ServeAlreadyServingError", "ServeBadFieldError",
+    "ServeBadJsonError", "ServeCannotListenError", "ServeError", "ServeMethodNotAllowedError",
+    "ServeNeedsAuthError", "ServePortInUseError", "ServeRouteNotFoundError",
+    "ServeTokenNotAcceptedError", "ServeTokenRequiredError",
 ]
 
 
