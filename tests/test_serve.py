@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -46,6 +47,17 @@ def one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
     """The test machine is shared: every llama.cpp server here runs on one thread."""
     monkeypatch.setenv("BODHI_LLAMACPP_ARGS", "--threads 1")
     monkeypatch.setenv("BODHI_ENCRYPTION_KEY", "a-test-key-of-twenty-chars-or-more")
+
+
+def history(count: int, limit: int = 50) -> list[Any]:
+    """The newest ``limit`` exchanges once at least ``count`` are written: a stream's
+    exchange is written just after its response ends."""
+    deadline = time.monotonic() + 60
+    while True:
+        found = app().chat_service().history(limit=limit)
+        if len(found) >= count or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
 
 
 def run(line: str) -> Any:
@@ -102,14 +114,14 @@ def test_models_chat_and_stream_through_the_openai_sdk(endpoint: serving.Endpoin
     # the alias's request params apply where the request is silent: max_tokens 12
     longer = ask(c, max_tokens=40)
     assert len(longer) >= len(first)
-    history = app().chat_service().history(limit=10)
-    assert [h.answer for h in history][-3:] == [text, first, first]
-    assert history[0].alias == "tiny" and history[-1].prompt == PROMPT
+    logged = history(4, limit=10)
+    assert [h.answer for h in logged][-3:] == [text, first, first]
+    assert logged[0].alias == "tiny" and logged[-1].prompt == PROMPT
     ask(c, extra_body={"bodhi_no_log": True})
     httpx.post(f"{endpoint.url}/chat/completions", headers={"X-Bodhi-No-Log": "1"},
                json={"model": "tiny", "messages": [{"role": "user", "content": PROMPT}]},
                timeout=TIMEOUT).raise_for_status()
-    assert len(app().chat_service().history(limit=10)) == len(history), "not logged"
+    assert len(app().chat_service().history(limit=10)) == len(logged), "not logged"
 
 
 def test_embeddings_from_a_local_alias(endpoint: serving.Endpoint) -> None:
@@ -205,8 +217,7 @@ def test_sixteen_concurrent_streams_on_one_api_alias_each_get_their_own(
         for marker, (text, ids, finish) in results.items():
             assert text == marker and finish == "stop" and len(ids) == 1
         assert echo.requests == CLIENTS
-        logged = {h.answer for h in app().chat_service().history(limit=50)}
-        assert logged == set(markers)
+        assert {h.answer for h in history(CLIENTS)} == set(markers)
 
 
 def test_api_alias_errors_pass_through_in_openai_shape(

@@ -38,6 +38,7 @@ import array
 import base64
 import json
 import sys
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -254,19 +255,27 @@ async def _sse(stream: CompletionStream, registry: AppService) -> AsyncIterator[
     def step() -> str | None:
         return next(events, None)
 
+    ended = False
     try:
         while True:
             data = await run_in_threadpool(step)
             if data is None:
                 break
             yield f"data: {data}\n\n"
+        ended = True
         yield "data: [DONE]\n\n"
     except Exception as exc:  # noqa: BLE001 - the status is sent: say it in the stream
         error = exc if isinstance(exc, BodhiError) else InternalError(kind=type(exc).__name__)
         yield f"data: {json.dumps(envelope(error, registry)[1])}\n\n"
     finally:
-        with anyio.CancelScope(shield=True):
-            await run_in_threadpool(stream.close)
+        if ended:
+            # Closed (the history written) beside the end of the response: the client's
+            # answer does not wait for the database.
+            threading.Thread(target=stream.close, name="bodhi-serve-close",
+                             daemon=True).start()
+        else:  # a failure, or a client gone
+            with anyio.CancelScope(shield=True):
+                await run_in_threadpool(stream.close)
 
 
 def _b64(vector: list[float]) -> str:

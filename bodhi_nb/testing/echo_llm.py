@@ -13,6 +13,7 @@ seconds apart, so that many concurrent streams overlap. ``GET /v1/models`` lists
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 import uuid
@@ -32,7 +33,7 @@ class EchoLlm:
         self.delay = delay
         self.requests = 0
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._server = _Server(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
                                         name="echo-llm")
@@ -59,6 +60,11 @@ class EchoLlm:
         self.close()
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that closed its stream early is no error of the server's
+
+
 def _words(body: dict[str, Any]) -> list[str]:
     text = ""
     for message in reversed(body.get("messages") or []):
@@ -72,6 +78,11 @@ def _words(body: dict[str, Any]) -> list[str]:
 def _handler(echo: EchoLlm) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            super().setup()
+            # small SSE writes go out at once (no Nagle wait for the client's delayed ACK)
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
             pass
