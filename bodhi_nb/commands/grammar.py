@@ -61,6 +61,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bodhi_nb.commands.db",
     "bodhi_nb.commands.panel",
     "bodhi_nb.commands.auth",
+    "bodhi_nb.commands.token",
 )
 
 

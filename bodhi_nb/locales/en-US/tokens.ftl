@@ -24,7 +24,6 @@ token-created-use = Use it as the API key of an OpenAI-compatible client (Author
 token-ls-title = API tokens
 token-ls-empty = No API tokens yet: `{ $prog } token create NAME`.
 token-revoked = API token { $name } ({ $prefix }…) revoked.
-token-already-revoked = API token { $name } ({ $prefix }…) was already revoked.
 token-never = never
 token-status-active = active
 token-status-revoked = revoked

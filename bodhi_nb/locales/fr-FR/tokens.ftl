@@ -24,7 +24,6 @@ token-created-use = Utilisez-le comme clé d'API d'un client compatible OpenAI (
 token-ls-title = Jetons d'API
 token-ls-empty = Aucun jeton d'API pour l'instant : `{ $prog } token create NOM`.
 token-revoked = Jeton d'API { $name } ({ $prefix }…) révoqué.
-token-already-revoked = Le jeton d'API { $name } ({ $prefix }…) était déjà révoqué.
 token-never = jamais
 token-status-active = actif
 token-status-revoked = révoqué
