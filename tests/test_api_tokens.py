@@ -190,6 +190,21 @@ def test_bad_names_scopes_and_tokens_are_coded(reg: DefaultAppService) -> None:
     assert "damaged" in render_error(broken.value, prog="bodhi")
 
 
+def test_a_lookup_prefix_drawn_twice_is_drawn_again(reg: DefaultAppService,
+                                                     clock: FrozenTimeService) -> None:
+    from bodhi_nb.errors import ConstraintError
+
+    draws = iter([b"\x01" * 32, b"\x01" * 32, b"\x02" * 32, *[b"\x01" * 32] * 3])
+    service = ApiTokenService(reg.db_service().tables.api_tokens, reg.auth_service(), clock,
+                              random_bytes=lambda n: next(draws))
+    first = service.create("one")[0]
+    second = service.create("two")[0]  # its first draw repeats the first token's prefix
+    assert first.prefix != second.prefix
+    with pytest.raises(ConstraintError):  # a source that keeps repeating: nothing is made
+        service.create("three")
+    assert [t.name for t in service.list()] == ["one", "two"]
+
+
 # -- no database read before the checksum holds -----------------------------------------------
 
 

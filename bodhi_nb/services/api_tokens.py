@@ -231,7 +231,7 @@ class ApiTokenService:
                                             have=role.removeprefix("resource_"))
         client_id = self._auth.client_id() if self._auth.enabled else None
         now = self._time.utc_now()
-        for _attempt in range(3):
+        for attempt in range(3):
             random = base64.urlsafe_b64encode(
                 self._random_bytes(_RANDOM_BYTES)).decode("ascii").rstrip("=")
             token = TOKEN_PREFIX + random + token_checksum(random)
@@ -250,11 +250,13 @@ class ApiTokenService:
                         raise TokenNameTakenError(name=name)
                     self._table.insert(row)
             except ConstraintError:
+                if attempt == 2:
+                    raise
                 continue  # two tokens with one lookup prefix (1 in 2**48): draw again
             _log.info("API token %r (%s, scope %s) created for %s", name, row.token_prefix,
                       wanted, owner)
             return _api_token(row), ApiTokenSecret(token)
-        raise TokenUnknownError()  # the random source repeats itself: nothing was made
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def list(self) -> list[ApiToken]:
         """The caller's tokens, oldest first (authentication off: every token)."""
@@ -262,8 +264,9 @@ class ApiTokenService:
         return [_api_token(r) for r in self._table.of_user(self._listed_owner())]
 
     def revoke(self, name: str) -> ApiToken:
-        """Revokes the caller's active token named ``name``: it is refused from the next
-        request on. A name whose tokens are all revoked already gives the newest, as it is."""
+        """Revokes the caller's active token named ``name`` (authentication off: every
+        active token of that name): it is refused from the next request on. A name whose
+        tokens are all revoked already gives the newest, as it is."""
         self._gate(Action.TOKENS)
         owner = self._listed_owner()
         now = self._time.utc_now()
