@@ -63,9 +63,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(render_error(exc, prog="bodhi"), file=sys.stderr)
         return exit_code(exc)
     from bodhi_nb.commands.results import Serving
+    from bodhi_nb.commands.token import TokenCreated
 
     if isinstance(result, Serving):
         return _hold(result)
+    if isinstance(result, TokenCreated):
+        # The token alone on standard output (`TOKEN=$(bodhi token create ci)`); the words
+        # around it on standard error, where a person at the terminal reads them too.
+        print("\n".join([result.head, *result.notes]), file=sys.stderr, flush=True)
+        return _emit(str(result.secret))
     return _emit(result.to_text())
 
 

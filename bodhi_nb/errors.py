@@ -28,6 +28,9 @@ service (or layer) sits below it, and each concrete error is a leaf of exactly o
     │                             already_serving
     ├── ServeError                needs_auth, port_in_use, cannot_listen, already_serving,
     │                             bad_json, bad_field, route_not_found, token_required, ...
+    ├── TokenError                malformed, bad_checksum, unknown, revoked, name_taken,
+    │                             not_found, scope_above_yours, bad_scope, bad_name,
+    │                             session_only
     └── AuthError                 token_malformed, token_algorithm, token_unknown_key,
                                   token_signature, token_issuer, token_audience, ...,
                                   issuer_unreachable, discovery_broken, invalid_client,
@@ -1273,6 +1276,74 @@ __all__ += [  # issue 11's identity branch, kept beside its classes
     # users of the client (bodhi_nb.services.auth)
     "AuthNotBelowYouError", "AuthRoleAboveYoursError", "AuthUnknownRoleError",
     "AuthUserNotFoundError",
+]
+
+
+# -- API tokens (issue 13): TokenError --------------------------------------------------------
+
+
+class TokenError(BodhiError):
+    error_type = ErrorType.AUTHENTICATION
+
+
+class TokenMalformedError(TokenError):
+    """Not a bodhi API token (``sk-bodhiapp_`` + 43 random characters + a 6-character
+    checksum, then ``.`` + a client id when authentication is on)."""
+
+
+class TokenBadChecksumError(TokenError):
+    """The token's checksum does not match its random part (mistyped or cut short): refused
+    without a database read."""
+
+
+class TokenUnknownError(TokenError):
+    """No API token matches (never created here, or deleted)."""
+
+
+class TokenRevokedError(TokenError):
+    """The API token was revoked. args: name"""
+
+
+class TokenNameTakenError(TokenError):
+    """One of the caller's active tokens already has that name. args: name"""
+
+    error_type = ErrorType.CONFLICT
+
+
+class TokenNotFoundError(TokenError):
+    """None of the caller's tokens has that name. args: name"""
+
+    error_type = ErrorType.NOT_FOUND
+
+
+class TokenScopeAboveYoursError(TokenError):
+    """A token cannot reach above its creator's own role. args: scope, have"""
+
+    error_type = ErrorType.FORBIDDEN
+
+
+class TokenBadScopeError(TokenError):
+    """Not a token scope. args: scope, scopes"""
+
+    error_type = ErrorType.INVALID_REQUEST
+
+
+class TokenBadNameError(TokenError):
+    """A token's name: 1 to 64 printable characters. args: name"""
+
+    error_type = ErrorType.INVALID_REQUEST
+
+
+class TokenSessionOnlyError(TokenError):
+    """API tokens are managed from a login (the notebook, the CLI), not with a token."""
+
+    error_type = ErrorType.FORBIDDEN
+
+
+__all__ += [  # issue 13's API token branch, kept beside its classes
+    "TokenBadChecksumError", "TokenBadNameError", "TokenBadScopeError", "TokenError",
+    "TokenMalformedError", "TokenNameTakenError", "TokenNotFoundError", "TokenRevokedError",
+    "TokenScopeAboveYoursError", "TokenSessionOnlyError", "TokenUnknownError",
 ]
 
 
