@@ -315,3 +315,137 @@ def test_cli_serve_runs_in_the_foreground_until_interrupted(
             proc.communicate()
     assert proc.returncode == 0, err
     assert f"Stopped the endpoint at {url}." in out
+
+
+# -- tokens ----------------------------------------------------------------------------------
+
+
+def _token(name: str, scope: str) -> str:
+    created = run(f"token create {name} --scope {scope}")
+    return str(created.secret)
+
+
+def _get(url: str, token: str | None = None) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+    return httpx.get(url, headers=headers, timeout=60)
+
+
+def test_api_tokens_required_revoked_and_scoped(isolated_env: Path) -> None:
+    power, user = _token("ci-write", "power_user"), _token("ci-read", "user")
+    with EchoLlm() as echo:
+        run(f"api add echo --base-url {echo.base_url} --models echo --prefix e/ --no-api-key")
+        served = serving.serve(app(), require_token=True)
+        try:
+            url = served.url
+            root = url.removesuffix("/v1")
+            downloads = f"{root}/bodhi/v1/downloads"
+            missing = _get(f"{url}/models")
+            assert missing.status_code == 401
+            assert missing.json()["error"]["code"] == "serve_error-token_required"
+            assert missing.headers["www-authenticate"] == "Bearer"
+            assert _get(f"{root}/health").status_code == 200  # no token needed
+            placeholder = _get(f"{url}/models", "sk-no-key-required")
+            assert placeholder.json()["error"]["code"] == "serve_error-token_not_accepted"
+            broken = _get(f"{url}/models", power[:-1] + ("A" if power[-1] != "A" else "B"))
+            assert (broken.status_code, broken.json()["error"]["code"]) == (
+                401, "token_error-bad_checksum")
+            # a user-scoped token chats, and is refused what needs power_user
+            c = client(served, user)
+            assert "e/echo" in [m.id for m in c.models.list()]
+            assert streamed(c, model="e/echo", prompt="only mine")[0] == "only mine"
+            refused = _get(downloads, user)
+            assert refused.status_code == 403
+            assert refused.json()["error"]["code"] == "auth_error-insufficient_role"
+            assert _get(downloads, power).json() == {"object": "list", "data": []}
+            run("token revoke ci-read")
+            with pytest.raises(openai.AuthenticationError) as revoked:
+                c.models.list()
+            assert revoked.value.body["code"] == "token_error-revoked"  # type: ignore[index]
+            answers = json.dumps([missing.json(), broken.json(), refused.json(),
+                                  revoked.value.body])
+            assert power not in answers and user not in answers
+            assert client(served, power).models.list().data, "the other token still works"
+        finally:
+            serving.stop()
+    for kept in history(1):
+        assert user not in json.dumps([kept.prompt, kept.answer])
+    reset_apps()
+
+
+def test_an_open_endpoint_still_refuses_a_revoked_token(isolated_env: Path) -> None:
+    token = _token("gone", "user")
+    run("token revoke gone")
+    served = serving.serve(app())  # loopback, no --require-token: open
+    try:
+        assert _get(f"{served.url}/models").status_code == 200
+        assert _get(f"{served.url}/models", "anything").status_code == 200  # SDK placeholder
+        refused = _get(f"{served.url}/models", token)
+        assert (refused.status_code, refused.json()["error"]["code"]) == (
+            401, "token_error-revoked")
+        # with a token, a non-loopback host may be served: every request then needs one
+    finally:
+        serving.stop()
+    wide = serving.serve(app(), host="0.0.0.0", require_token=True)
+    try:
+        assert wide.require_token and wide.url.startswith("http://127.0.0.1:")
+        assert _get(f"{wide.url}/models").status_code == 401
+    finally:
+        serving.stop()
+        reset_apps()
+
+
+def test_openid_access_tokens_carry_their_role(isolated_env: Path, server: Any) -> None:
+    from bodhi_nb.services.oidc_client import OidcClient
+    from bodhi_nb.testing.oidc import browser_login
+
+    redirect = "http://127.0.0.1:8123/callback"
+    registry = app()
+    auth, setting = registry.auth_service(), registry.setting_service()
+    auth.setup(server.issuer, "Team notebooks", "tests", [redirect])
+
+    def login(name: str) -> str:
+        setting.set("BODHI_PROFILE", name)
+        pending = auth.begin_login(redirect)
+        user = server.user(name)
+        auth.finish_login(pending, browser_login(pending.url, user.username, user.password,
+                                                 redirect_uri=redirect))
+        return str(auth.access_token())
+
+    admin = login("admin")  # the first login: the admin
+    with OidcClient(server.issuer) as oidc:
+        oidc.assign_role(admin, server.user("bob").id, "resource_user")
+    bob = login("bob")
+    served = serving.serve(registry)  # OpenID on: every request needs a token
+    try:
+        assert served.require_token
+        root = served.url.removesuffix("/v1")
+        assert _get(f"{served.url}/models").status_code == 401
+        assert _get(f"{served.url}/models", bob).status_code == 200
+        refused = _get(f"{root}/bodhi/v1/downloads", bob)
+        assert (refused.status_code, refused.json()["error"]["code"]) == (
+            403, "auth_error-insufficient_role")
+        assert _get(f"{root}/bodhi/v1/downloads", admin).status_code == 200
+        forged = _get(f"{served.url}/models", bob[:-4] + "AAAA")
+        assert forged.status_code == 401
+        assert forged.json()["error"]["code"].startswith("auth_error-token_")
+    finally:
+        serving.stop()
+        reset_apps()
+
+
+def test_the_server_is_a_front_end_over_the_services() -> None:
+    """DESIGN.md's layers: bodhi_nb/server calls services, never the store or httpx."""
+    import ast
+
+    import bodhi_nb.server
+
+    imported: set[str] = set()
+    for path in Path(bodhi_nb.server.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported |= {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module)
+    assert {m for m in imported if m.split(".")[0] in ("httpx", "duckdb", "psycopg")
+            or m.startswith("bodhi_nb.store")} == set()
+    assert "bodhi_nb.services.chat" in imported  # it does reach the services

@@ -519,6 +519,15 @@ class AuthService:
         """The actor of the enclosing :meth:`acting_as`, or None."""
         return self._actor.get()
 
+    def actor_for_access_token(self, token: str) -> Actor:
+        """The actor of a bearer access token from the issuer (``bodhi serve``), validated
+        locally (signature against the JWKS, issuer, audience, expiry), its role from the
+        token; a coded ``auth_error-...`` (401) when it is not valid. Authentication must be
+        on (``auth_error-issuer_not_set`` otherwise)."""
+        claims = self._token_validator().validate(token)
+        return Actor(user_id=claims.subject, username=claims.username or claims.subject,
+                     role=claims.role, via="oidc")
+
     def require(self, role: str) -> Identity | None:
         """Raises unless the logged-in user has ``role`` or above (auth on), or, within
         :meth:`acting_as`, the actor does (auth on or off); returns the logged-in identity
