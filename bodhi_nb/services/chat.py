@@ -36,6 +36,15 @@ with finish reason :data:`STOPPED` (``HistoryEntry.finish_reason``; stored in th
 row's usage, as ``{"finish_reason": "stopped"}``). ``threads`` lists the threads of the
 history, newest activity first; ``history`` and ``threads`` page with ``limit``/``offset``.
 
+OpenAI requests (``bodhi serve``): :meth:`ChatService.complete` and
+:meth:`ChatService.open_stream` take a body as an OpenAI client sends it (``model``,
+``messages``, any other field, which travels on) and follow the same path: resolution, the
+alias's request params where the body is silent, the local server (held while the stream
+runs), API forwarding. A stream is relayed event by event as the server sent it (for a local
+alias ``model`` names the alias, not the GGUF file). The history gets the last user message
+and the answer, one exchange per request (a thread of its own). :meth:`ChatService.embed`
+asks a local alias's server for embeddings.
+
 Timings run from ``ChatRequest.started_at`` (the front end's Enter) when given: the time to
 first token includes the server's start, which ``startup_ms`` reports on its own.
 """
