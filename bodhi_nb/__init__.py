@@ -29,9 +29,12 @@ def load_ipython_extension(ipython: Any) -> None:
 
 
 def unload_ipython_extension(ipython: Any) -> None:
-    """``%unload_ext bodhi_nb``: hand the database back to other kernels."""
+    """``%unload_ext bodhi_nb``: stop the ``serve`` endpoint, hand the database back to
+    other kernels."""
     from bodhi_nb.app import reset_apps
     from bodhi_nb.notebook.completer import unregister
+    from bodhi_nb.server import serving
 
     unregister(ipython)
+    serving.stop()
     reset_apps()

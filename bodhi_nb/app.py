@@ -2,9 +2,10 @@
 
 ``build_app_service`` wires the services in dependency order (time -> setting -> db ->
 keyring -> secret -> session -> cache -> localization -> hub -> download -> data -> auth ->
-access_request -> ai_api -> local_llm -> chat), each from ``bodhi_nb.services.<name>``
-(``access_request``: ``bodhi_nb.services.access_requests``). ``auth`` is always
-built (on first use); it is off (``enabled`` false) while ``BODHI_AUTH_ISSUER`` is empty.
+access_request -> api_token -> ai_api -> local_llm -> chat), each from
+``bodhi_nb.services.<name>`` (``access_request``: ``bodhi_nb.services.access_requests``;
+``api_token``: ``bodhi_nb.services.api_tokens``). ``auth`` is always built (on first use);
+it is off (``enabled`` false) while ``BODHI_AUTH_ISSUER`` is empty.
 
 Building is cheap: nothing is opened, probed or fetched (the database lease is taken by the
 first unit of work, the OS keyring is asked only when a key is needed), and every service
@@ -37,6 +38,7 @@ from bodhi_nb.errors import OverridesConflictError, ServiceNotAvailableError
 if TYPE_CHECKING:
     from bodhi_nb.services.access_requests import AccessRequestService
     from bodhi_nb.services.ai_api import AiApiService
+    from bodhi_nb.services.api_tokens import ApiTokenService
     from bodhi_nb.services.auth import AuthService
     from bodhi_nb.services.cache import CacheService
     from bodhi_nb.services.chat import ChatService
@@ -67,7 +69,8 @@ __all__ = [
 #: Accessor names, in the order the services are built.
 SERVICE_NAMES = (
     "time", "setting", "db", "keyring", "secret", "session", "cache", "localization",
-    "hub", "download", "data", "auth", "access_request", "ai_api", "local_llm", "chat",
+    "hub", "download", "data", "auth", "access_request", "api_token", "ai_api", "local_llm",
+    "chat",
 )
 
 T = TypeVar("T")
@@ -95,6 +98,7 @@ class AppService(Protocol):
     def data_service(self) -> DataService: ...
     def auth_service(self) -> AuthService: ...
     def access_request_service(self) -> AccessRequestService: ...
+    def api_token_service(self) -> ApiTokenService: ...
     def ai_api_service(self) -> AiApiService: ...
     def local_llm_service(self) -> LocalLlmService: ...
     def chat_service(self) -> ChatService: ...
@@ -157,6 +161,7 @@ class DefaultAppService:
     data: Slot[DataService] = None
     auth: Slot[AuthService] = None
     access_request: Slot[AccessRequestService] = None
+    api_token: Slot[ApiTokenService] = None
     ai_api: Slot[AiApiService] = None
     local_llm: Slot[LocalLlmService] = None
     chat: Slot[ChatService] = None
@@ -204,6 +209,9 @@ class DefaultAppService:
 
     def access_request_service(self) -> AccessRequestService:
         return _need(self.access_request, "access_request")
+
+    def api_token_service(self) -> ApiTokenService:
+        return _need(self.api_token, "api_token")
 
     def ai_api_service(self) -> AiApiService:
         return _need(self.ai_api, "ai_api")
@@ -288,11 +296,14 @@ def build_app_service(
 
     def gate(action: Action) -> None:
         # The policy (bodhi_nb.services.policy), checked by the services themselves. With
-        # authentication off this is one settings lookup: no AuthService is built.
-        if not str(setting.get("BODHI_AUTH_ISSUER") or "").strip():
-            return
+        # authentication off this is one settings lookup and no AuthService is built, unless
+        # one exists: a request served with an API token (``AuthService.acting_as``) is
+        # judged by the token's scope even then.
         auth = built.get("auth")
-        if auth is None:
+        if not str(setting.get("BODHI_AUTH_ISSUER") or "").strip():
+            if auth is None or (isinstance(auth, _Lazy) and not auth.built):
+                return
+        elif auth is None:
             raise ServiceNotAvailableError(service="auth")
         cast("AuthService", _resolve(auth)).check(action)
 
@@ -353,6 +364,13 @@ def build_app_service(
         return AccessRequestService(tables().access_requests, get("auth", AuthService),
                                     get("session", SessionService), clock, gate=gate)
 
+    def make_api_token() -> ApiTokenService:
+        from bodhi_nb.services.api_tokens import ApiTokenService
+        from bodhi_nb.services.auth import AuthService
+
+        return ApiTokenService(tables().api_tokens, get("auth", AuthService), clock,
+                               gate=gate)
+
     def make_ai_api() -> AiApiService:
         from bodhi_nb.services.ai_api import AiApiService
         from bodhi_nb.services.secret import SecretService
@@ -389,6 +407,7 @@ def build_app_service(
     need("auth", make_auth)
     if built["auth"] is not None:
         need("access_request", make_access_request)
+        need("api_token", make_api_token)
     need("ai_api", make_ai_api)
     need("local_llm", make_local_llm)
     if built["ai_api"] is not None and built["local_llm"] is not None:

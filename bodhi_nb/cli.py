@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bodhi_nb.commands.offline_hub import HubServing
+    from bodhi_nb.commands.results import Serving
 
 __all__ = ["main"]
 
@@ -62,16 +62,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         # (or a registry that cannot be built) must not wait for the database or keyring.
         print(render_error(exc, prog="bodhi"), file=sys.stderr)
         return exit_code(exc)
-    from bodhi_nb.commands.offline_hub import HubServing
+    from bodhi_nb.commands.results import Serving
+    from bodhi_nb.commands.token import TokenCreated
 
-    if isinstance(result, HubServing):
+    if isinstance(result, Serving):
         return _hold(result)
+    if isinstance(result, TokenCreated):
+        # The token alone on standard output (`TOKEN=$(bodhi token create ci)`); the words
+        # around it on standard error, where a person at the terminal reads them too.
+        print("\n".join([result.head, *result.notes]), file=sys.stderr, flush=True)
+        return _emit(str(result.secret))
     return _emit(result.to_text())
 
 
-def _hold(serving: HubServing) -> int:
-    """``bodhi hub serve``: the server runs in this process's background threads; the
-    terminal keeps the process alive until Ctrl-C (or SIGTERM), then stops it."""
+def _hold(serving: Serving) -> int:
+    """``bodhi hub serve``, ``bodhi serve``: the server runs in this process's background
+    threads; the terminal keeps the process alive until Ctrl-C (or SIGTERM), then stops
+    it."""
     import signal
     import threading
 

@@ -22,7 +22,8 @@ service (or layer) sits below it, and each concrete error is a leaf of exactly o
     ├── LocalLlmServiceError      runtime_missing, start_failed, start_timeout, ...
     ├── AiApiServiceError         unreachable, unauthorized, model_not_found, rate_limited,
     │                             context_too_long, stream_interrupted, ...
-    ├── ChatServiceError          model_not_downloaded, no_model, bad_param
+    ├── ChatServiceError          model_not_downloaded, no_model, bad_param,
+    │                             embeddings_local_only
     ├── OfflineHubError           root_not_a_folder, port_in_use, cannot_listen,
     │                             already_serving
     ├── AuthError                 token_malformed, token_algorithm, token_unknown_key,
@@ -33,8 +34,13 @@ service (or layer) sits below it, and each concrete error is a leaf of exactly o
     │                             not_set_up, state_mismatch, login_timeout, login_required,
     │                             insufficient_role, user_not_found, role_above_yours,
     │                             not_below_you, unknown_role
-    └── AccessError               already_has_access, already_pending, already_processed,
-                                  not_found
+    ├── AccessError               already_has_access, already_pending, already_processed,
+    │                             not_found
+    ├── ServeError                needs_auth, port_in_use, cannot_listen, already_serving,
+    │                             bad_json, bad_field, route_not_found, token_required, ...
+    └── TokenError                malformed, bad_checksum, unknown, revoked, name_taken,
+                                  not_found, scope_above_yours, bad_scope, bad_name,
+                                  session_only
 
 :func:`all_error_classes` lists every leaf; a test checks each has a message in every
 locale, and that this tree names every branch.
@@ -1298,12 +1304,154 @@ class AccessAlreadyProcessedError(AccessError):
 class AccessNotFoundError(AccessError):
     """No access request has that id. args: id"""
 
-    error_type = ErrorType.NOT_FOUND
-
 
 __all__ += [  # issue 12's access requests, kept beside their classes
     "AccessAlreadyHasAccessError", "AccessAlreadyPendingError", "AccessAlreadyProcessedError",
     "AccessError", "AccessNotFoundError",
+]
+
+
+# -- API tokens (issue 13): TokenError --------------------------------------------------------
+
+
+class TokenError(BodhiError):
+    error_type = ErrorType.AUTHENTICATION
+
+
+class TokenMalformedError(TokenError):
+    """Not a bodhi API token (``sk-bodhiapp_`` + 43 random characters + a 6-character
+    checksum, then ``.`` + a client id when authentication is on)."""
+
+
+class TokenBadChecksumError(TokenError):
+    """The token's checksum does not match its random part (mistyped or cut short): refused
+    without a database read."""
+
+
+class TokenUnknownError(TokenError):
+    """No API token matches (never created here, or deleted)."""
+
+
+class TokenRevokedError(TokenError):
+    """The API token was revoked. args: name"""
+
+
+class TokenNameTakenError(TokenError):
+    """One of the caller's active tokens already has that name. args: name"""
+
+    error_type = ErrorType.CONFLICT
+
+
+class TokenNotFoundError(TokenError):
+    """None of the caller's tokens has that name. args: name"""
+
+    error_type = ErrorType.NOT_FOUND
+
+
+class TokenScopeAboveYoursError(TokenError):
+    """A token cannot reach above its creator's own role. args: scope, have"""
+
+    error_type = ErrorType.FORBIDDEN
+
+
+class TokenBadScopeError(TokenError):
+    """Not a token scope. args: scope, scopes"""
+
+    error_type = ErrorType.INVALID_REQUEST
+
+
+class TokenBadNameError(TokenError):
+    """A token's name: 1 to 64 printable characters. args: name"""
+
+    error_type = ErrorType.INVALID_REQUEST
+
+
+class TokenSessionOnlyError(TokenError):
+    """API tokens are managed from a login (the notebook, the CLI), not with a token."""
+
+    error_type = ErrorType.FORBIDDEN
+
+
+__all__ += [  # issue 13's API token branch, kept beside its classes
+    "TokenBadChecksumError", "TokenBadNameError", "TokenBadScopeError", "TokenError",
+    "TokenMalformedError", "TokenNameTakenError", "TokenNotFoundError", "TokenRevokedError",
+    "TokenScopeAboveYoursError", "TokenSessionOnlyError", "TokenUnknownError",
+]
+
+
+# -- the OpenAI-compatible endpoint (issue 13): ServeError, and chat leaves it needs --------
+
+
+class EmbeddingsLocalOnlyError(ChatServiceError):
+    """``/v1/embeddings`` names an API alias: embeddings come from local aliases only.
+    args: alias"""
+
+
+class ServeError(BodhiError):
+    """``bodhi serve``: starting the endpoint, and requests it refuses before any service
+    is asked. Never carries a token."""
+
+    error_type = ErrorType.INVALID_REQUEST
+
+
+class ServeNeedsAuthError(ServeError):
+    """A non-loopback host without a way to authenticate requests. args: host"""
+
+
+class ServePortInUseError(ServeError):
+    """args: host, port"""
+
+    error_type = ErrorType.CONFLICT
+
+
+class ServeCannotListenError(ServeError):
+    """An unknown host, no permission. args: host, port, reason"""
+
+    error_type = ErrorType.SERVICE_UNAVAILABLE
+
+
+class ServeAlreadyServingError(ServeError):
+    """This process already serves the endpoint. args: url"""
+
+    error_type = ErrorType.CONFLICT
+
+
+class ServeBadJsonError(ServeError):
+    """The request body is not a JSON object. args: reason"""
+
+
+class ServeBadFieldError(ServeError):
+    """A field of the request has the wrong type. args: field, reason"""
+
+
+class ServeRouteNotFoundError(ServeError):
+    """args: method, path"""
+
+    error_type = ErrorType.NOT_FOUND
+
+
+class ServeMethodNotAllowedError(ServeError):
+    """args: method, path"""
+
+
+class ServeTokenRequiredError(ServeError):
+    """No ``Authorization: Bearer`` token where one is required."""
+
+    error_type = ErrorType.AUTHENTICATION
+
+
+class ServeTokenNotAcceptedError(ServeError):
+    """A bearer token of a kind this endpoint cannot check (a JWT while OpenID login is
+    off)."""
+
+    error_type = ErrorType.AUTHENTICATION
+
+
+__all__ += [  # issue 13's endpoint branch, kept beside its classes
+    "EmbeddingsLocalOnlyError", "ServeAlreadyServingError", "ServeBadFieldError",
+    "ServeBadJsonError", "ServeCannotListenError", "ServeError", "ServeMethodNotAllowedError",
+    "ServeNeedsAuthError", "ServePortInUseError", "ServeRouteNotFoundError",
+    "ServeTokenNotAcceptedError", "ServeTokenRequiredError",
 ]
 
 

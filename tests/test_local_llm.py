@@ -107,7 +107,8 @@ def test_later_layers_win_per_flag_and_managed_flags_are_ours(tmp_path: Path) ->
     text = " ".join(argv)
     # defaults (threads 2, ctx 2048) < settings (ctx 1024, threads 3) < alias (ctx 512)
     assert "--n_threads 3" in text and "--n_ctx 512" in text and "2048" not in text
-    assert argv[3:] == ["--logits_all", "false", "--n_threads", "3", "--verbose", "false",
+    assert argv[3:] == ["--logits_all", "false", "--interrupt_requests", "false",
+                        "--embedding", "true", "--n_threads", "3", "--verbose", "false",
                         "--n_ctx", "512", "--chat_format", "gemma",  # --no-jinja: dropped
                         "--model", str(model), "--host", "127.0.0.1", "--port", "4242",
                         "--model_alias", "my-model"]
@@ -115,7 +116,8 @@ def test_later_layers_win_per_flag_and_managed_flags_are_ours(tmp_path: Path) ->
     upstream = server_argv(BIN, server_args(BIN.kind, "my-model", context_params=(
         "--n_ctx 4096", "--no-jinja", "--chat-template gemma"), threads=2),
         model, "my-model", 4242)
-    assert upstream == ["/opt/llama-server", "--threads", "2", "--ctx-size", "4096",
+    assert upstream == ["/opt/llama-server", "--threads", "2", "--embeddings",
+                        "--ctx-size", "4096",
                         "--no-jinja", "--chat-template", "gemma", "--model", str(model),
                         "--host", "127.0.0.1", "--port", "4242", "--alias", "my-model"]
 
@@ -216,7 +218,8 @@ def test_fake_llama_server_args_reuse_and_frozen_keep_alive(
         assert target.api_key and "***" in repr(target)
         argv = get_json(f"{root}/argv", target.api_key)
         assert isinstance(argv, list) and target.api_key not in " ".join(argv)
-        assert " ".join(argv[1:]).startswith("--threads 3 --ctx-size 512 --flash-attn --model ")
+        assert " ".join(argv[1:]).startswith(
+            "--embeddings --threads 3 --ctx-size 512 --flash-attn --model ")
         [info] = service.running()
         assert (info.alias, info.state, info.runtime) == ("fake", "idle", "llama-server")
         assert service.target_for(alias, fake_model) == target  # reused: same port
@@ -517,3 +520,50 @@ def test_the_llama_server_fallback_template_is_llama_cpp_pythons_alpaca() -> Non
         ours = jinja2.Template(ALPACA_JINJA).render(messages=messages,
                                                     add_generation_prompt=True)
         assert ours == format_alpaca(messages).prompt  # type: ignore[arg-type]
+
+
+def test_requests_for_other_aliases_queue_fairly_for_the_one_server(
+        fake_server: Path, fake_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 13: a request for alias B while A's requests run waits for them (it used to stop
+    A's server under them); an A request arriving after B waits behind B (FIFO); requests
+    for the alias being served share the server."""
+    monkeypatch.setenv("BODHI_KEEP_ALIVE_SECS", "-1")
+    service = LocalLlmService(SettingService(), DefaultTimeService(), poll_interval=0.05)
+    a = UserAlias("a", "test/fake", fake_model.name, source=AliasSource.MODEL)
+    b = UserAlias("b", "test/fake", fake_model.name, source=AliasSource.MODEL)
+    order: list[str] = []
+    release = {name: threading.Event() for name in ("b", "a2")}
+
+    def run(alias: UserAlias, tag: str) -> None:
+        with service.using(alias, fake_model) as target:
+            order.append(f"{tag}:{target.alias}:{service.running()[0].pid}")
+            release[tag].wait(30)
+
+    try:
+        with service.using(a, fake_model) as first, service.using(a, fake_model) as shared:
+            assert shared.base_url == first.base_url  # same alias: shared, at once
+            pid_a = service.running()[0].pid
+            wait_b = threading.Thread(target=run, args=(b, "b"))
+            wait_b.start()
+            deadline = time.monotonic() + 10
+            while not service._waiting and time.monotonic() < deadline:
+                time.sleep(0.01)
+            wait_a = threading.Thread(target=run, args=(a, "a2"))
+            wait_a.start()
+            time.sleep(0.3)
+            assert order == [], "both wait: B for A's requests, the later A behind B"
+            assert service.running()[0].pid == pid_a and alive(pid_a)
+        deadline = time.monotonic() + 30
+        while not order and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(order) == 1 and order[0].startswith("b:b:")
+        assert not alive(pid_a) or service.running()[0].pid != pid_a
+        release["b"].set()
+        wait_b.join(30)
+        release["a2"].set()
+        wait_a.join(30)
+        assert [o.split(":")[:2] for o in order] == [["b", "b"], ["a2", "a"]]
+    finally:
+        for event in release.values():
+            event.set()
+        service.close()

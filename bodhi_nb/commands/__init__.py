@@ -106,9 +106,10 @@ def execute(tokens: Sequence[str], ctx: Context,
 
 def _gate(registry: AppService, action: Action | None) -> None:
     """The policy's check for a gated command, before it runs (with authentication off:
-    one settings lookup)."""
-    if action is not None and str(
-            registry.setting_service().get("BODHI_AUTH_ISSUER") or "").strip():
+    one settings lookup, unless an AuthService exists: it may be acting for a token)."""
+    if action is not None and (str(
+            registry.setting_service().get("BODHI_AUTH_ISSUER") or "").strip()
+            or registry.built("auth")):
         registry.auth_service().check(action)
 
 

@@ -62,6 +62,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bodhi_nb.commands.panel",
     "bodhi_nb.commands.auth",
     "bodhi_nb.commands.access",
+    "bodhi_nb.commands.serve",
+    "bodhi_nb.commands.token",
 )
 
 

@@ -1,4 +1,5 @@
-"""``ps``: the llama.cpp server this kernel runs for local aliases, and stopping it."""
+"""``ps``: the llama.cpp server this kernel runs for local aliases (and stopping it), and the
+``serve`` endpoint when one runs."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bodhi_nb.commands.grammar import Command, Context, command
-from bodhi_nb.commands.results import Message, Result, Table
+from bodhi_nb.commands.results import Message, Result, Sections, Table
 
 if TYPE_CHECKING:
     from bodhi_nb.app import AppService
@@ -68,10 +69,18 @@ class PsCommand(Command[PsRequest]):
                             help="stop the server now (the next chat starts it again)")
 
     def run(self, app: AppService, request: PsRequest, ctx: Context) -> Result:
+        from bodhi_nb.server import serving
+
         service = app.local_llm_service()
         infos = service.running()
         if not request.stop:
-            return _table(infos, ctx)
+            endpoint = serving.current()
+            if endpoint is None:
+                return _table(infos, ctx)
+            shown = Message(ctx.t("ps-endpoint", url=endpoint.url,
+                                  since=endpoint.started_at.strftime("%H:%M:%S")),
+                            data=endpoint.to_dict())
+            return Sections((("servers", _table(infos, ctx)), ("endpoint", shown)))
         stopped = service.stop()
         if not stopped:
             return Message(ctx.t("ps-stopped-none"), data={"stopped": []})

@@ -12,17 +12,15 @@ import argparse
 from dataclasses import dataclass
 
 from bodhi_nb.commands.grammar import Context, Group, Verb, command
-from bodhi_nb.commands.results import Message, Result
+from bodhi_nb.commands.results import Message, Result, Serving
 from bodhi_nb.errors import BadArgumentsError
 
 __all__ = ["HubCommand", "HubServing"]
 
 @dataclass(frozen=True, repr=False)
-class HubServing(Message):
+class HubServing(Serving):
     """``hub serve``'s answer: where the offline Hub serves. A terminal keeps the process
     alive until Ctrl-C, then calls :meth:`stop` and prints ``stopped``."""
-
-    stopped: str = ""
 
     def stop(self) -> None:
         """Stop the offline Hub this process serves."""

@@ -248,6 +248,19 @@ class Table(Result):
 
 
 @dataclass(frozen=True, repr=False)
+class Serving(Message):
+    """The answer of a command that starts a server in this process's background threads
+    (``hub serve``, ``serve``). A terminal keeps the process alive until Ctrl-C, then calls
+    :meth:`stop` and prints ``stopped``; a notebook shows it and returns at once."""
+
+    stopped: str = ""
+
+    def stop(self) -> None:
+        """Stop the server this result started."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, repr=False)
 class Sections(Result):
     """Several results one after the other, each keyed by a name in JSON."""
 

@@ -95,6 +95,15 @@ def _shown(result: object, shell: object) -> object:
         from bodhi_nb.ui import make
 
         return make(result.kind, prog="%bodhi", args=result.args)
+    from bodhi_nb.commands.results import JsonView
+    from bodhi_nb.commands.token import TokenCreated
+
+    if isinstance(result, TokenCreated) or (isinstance(result, JsonView)
+                                            and isinstance(result.inner, TokenCreated)):
+        # Shown once, and not kept: ``Out[n]`` and ``_`` would hold the token for the rest
+        # of the session.
+        _display(result)
+        return None
     return result
 
 

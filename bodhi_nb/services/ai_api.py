@@ -32,7 +32,7 @@ import json
 import re
 import threading
 from collections.abc import Generator, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -75,6 +75,7 @@ __all__ = [
     "READ_TIMEOUT",
     "AiApiService",
     "ChatDelta",
+    "StreamEvent",
     "check_base_url",
 ]
 
@@ -92,6 +93,17 @@ _CONTEXT = re.compile(
 _log = get_logger("bodhi_nb.ai_api")
 #: Store.cached topic for the alias list and decrypted keys; bumped by every change.
 _TOPIC = "api_aliases"
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """One SSE data event of a streamed chat completion: its JSON text as received, the
+    object it parses to, and the :class:`ChatDelta` it carries (None for a chunk with no
+    text, finish reason or usage: the role chunk, say)."""
+
+    data: str
+    chunk: dict[str, Any]
+    delta: ChatDelta | None
 
 
 @dataclass(frozen=True)
@@ -369,9 +381,40 @@ class AiApiService:
         ``stream_options``; a server that rejects the field is asked again without it (and
         remembered). llama_cpp.server ignores it and sends no usage while streaming.
         """
+        # closing(): an early close of this generator closes the connection at once
+        with closing(self._stream(target, body, ask_usage=True)) as events:
+            for event in events:
+                if event.delta is not None:
+                    yield event.delta
+
+    def stream_chat_events(self, target: ChatTarget,
+                           body: Mapping[str, Any]) -> Generator[StreamEvent, None, None]:
+        """The stream of ``POST {base_url}/chat/completions`` as the server sent it: one
+        :class:`StreamEvent` per SSE data event (``[DONE]`` excluded), its JSON text
+        unchanged beside what it says, for a front end that relays the stream
+        (``bodhi serve``). Nothing is added to ``body`` (no ``stream_options``); errors are
+        those of :meth:`stream_chat_completion`. The request is sent when the first event
+        is asked for."""
+        yield from self._stream(target, body, ask_usage=False)
+
+    def embeddings(self, target: ChatTarget, body: Mapping[str, Any]) -> dict[str, Any]:
+        """``POST {base_url}/embeddings``; the OpenAI JSON answer (``data`` checked)."""
+        payload = {**body, "model": target.model}
+        url = f"{target.base_url}/embeddings"
+        with self._slot(target) as slot:
+            response = self._send(slot, target, "POST", url, payload, stream=False)
+            self._raise_for_status(response, target, url)
+            data = self._json(response, target, url)
+        if not isinstance(data, dict) or not isinstance(data.get("data"), list):
+            raise BadResponseError(alias=target.alias, url=url,
+                                   reason="no 'data' list in the answer")
+        return data
+
+    def _stream(self, target: ChatTarget, body: Mapping[str, Any], *,
+                ask_usage: bool) -> Generator[StreamEvent, None, None]:
         payload = {**body, "model": target.model, "stream": True}
         url = f"{target.base_url}/chat/completions"
-        ask_usage = ("stream_options" not in body
+        ask_usage = (ask_usage and "stream_options" not in body
                      and target.base_url not in self._no_stream_options)
         if ask_usage:
             payload["stream_options"] = {"include_usage": True}
@@ -386,7 +429,7 @@ class AiApiService:
                 response = self._send(slot, target, "POST", url, payload, stream=True)
             try:
                 self._raise_for_status(response, target, url)
-                yield from self._deltas(response, target, url)
+                yield from self._events(response, target, url)
             except _EndedEarly as exc:
                 ended = exc
                 # Some servers (llama_cpp.server) close the connection just after such a
@@ -626,8 +669,8 @@ class AiApiService:
         finally:
             response.close()
 
-    def _deltas(self, response: httpx.Response, target: ChatTarget,
-                url: str) -> Iterator[ChatDelta]:
+    def _events(self, response: httpx.Response, target: ChatTarget,
+                url: str) -> Iterator[StreamEvent]:
         import httpx
 
         received = events = 0
@@ -648,11 +691,11 @@ class AiApiService:
                                 pass  # read to the end, so the connection can be reused
                             return
                         events += 1
-                        delta = _parse_chunk(event, target, url)
+                        chunk, delta = _parse_chunk(event, target, url)
                         if delta is not None:
                             received += len(delta.text)
                             finished = finished or delta.finish_reason is not None
-                            yield delta
+                        yield StreamEvent(event, chunk, delta)
                     if line is None:
                         break
                     continue
@@ -692,7 +735,8 @@ class _EndedEarly(Exception):
         self.events = events
 
 
-def _parse_chunk(event: str, target: ChatTarget, url: str) -> ChatDelta | None:
+def _parse_chunk(event: str, target: ChatTarget,
+                 url: str) -> tuple[dict[str, Any], ChatDelta | None]:
     try:
         data = json.loads(event)
     except ValueError:
@@ -715,10 +759,10 @@ def _parse_chunk(event: str, target: ChatTarget, url: str) -> ChatDelta | None:
         finish = choices[0].get("finish_reason")
     usage = data.get("usage") if isinstance(data.get("usage"), dict) else None
     if not text and finish is None and usage is None:
-        return None
+        return data, None
     model = data.get("model")
-    return ChatDelta(text=text, finish_reason=str(finish) if finish is not None else None,
-                     usage=usage, model=str(model) if model is not None else None)
+    return data, ChatDelta(text=text, finish_reason=str(finish) if finish is not None else None,
+                           usage=usage, model=str(model) if model is not None else None)
 
 
 def _message_text(reply: Mapping[str, Any]) -> str:

@@ -18,6 +18,11 @@ tokens are sealed (never in clear in the database), found through the sealed int
 pointer ``bodhi:auth:session:<profile>``. Each login replaces the profile's session by one
 under a new id. ``current`` validates the access token locally and refreshes it when it expires
 within 60 s; a refused refresh (``login_again``) ends the session.
+
+A front end serving other people's requests (``bodhi serve``) judges each request by who sent
+it, not by the profile's login: ``with auth.acting_as(actor): ...`` makes ``require`` and
+``check`` (and so every service's gate) judge ``actor`` within the block, in that thread or
+task only (a :mod:`contextvars` variable), with authentication on *or off*.
 """
 
 from __future__ import annotations
@@ -27,7 +32,9 @@ import json
 import secrets as _random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -75,7 +82,7 @@ if TYPE_CHECKING:
     from bodhi_nb.services.settings import SettingService
     from bodhi_nb.services.time import TimeService
 
-__all__ = ["CLIENT_SECRET_NAME", "REFRESH_MARGIN_SECS", "AuthService", "Identity",
+__all__ = ["CLIENT_SECRET_NAME", "REFRESH_MARGIN_SECS", "Actor", "AuthService", "Identity",
            "PendingLogin", "normalize_role"]
 
 #: the internal (sealed) name of the registered client's secret
@@ -122,6 +129,19 @@ class Identity:
 
 
 @dataclass(frozen=True)
+class Actor:
+    """Who sent a request a front end serves: an API token's owner with the token's scope as
+    ``role``, or the user of a bearer access token from the issuer (never a token)."""
+
+    user_id: str
+    username: str
+    #: a full role name (``resource_user``...), or None (no role: refused everything gated)
+    role: str | None
+    #: ``"token"`` (a bodhi API token) or ``"oidc"`` (the issuer's access token)
+    via: str
+
+
+@dataclass(frozen=True)
 class PendingLogin:
     """A started browser login: open ``url``; the provider sends the browser back to
     ``redirect_uri`` with ``state``. The PKCE verifier stays out of ``repr``."""
@@ -151,6 +171,9 @@ class AuthService:
         #: ((profile, issuer), until (monotonic), identity, session id): see ``_known``
         self._remembered: tuple[tuple[str, str], float, Identity | None, str | None] | None
         self._remembered = None
+        #: the actor of ``acting_as`` in this thread or task (one variable per service)
+        self._actor: ContextVar[Actor | None] = ContextVar(f"bodhi_actor_{id(self):x}",
+                                                           default=None)
 
     def __repr__(self) -> str:
         return (f"AuthService(issuer={redact_url(self.issuer)!r}, "
@@ -490,10 +513,42 @@ class AuthService:
             return True
 
     # ---- access checks ------------------------------------------------------------------
+    @contextmanager
+    def acting_as(self, identity: Actor) -> Iterator[None]:
+        """Within the block (this thread or task only), :meth:`require` and :meth:`check`
+        judge ``identity`` instead of the profile's login, with authentication on or off."""
+        reset = self._actor.set(identity)
+        try:
+            yield
+        finally:
+            self._actor.reset(reset)
+
+    def acting(self) -> Actor | None:
+        """The actor of the enclosing :meth:`acting_as`, or None."""
+        return self._actor.get()
+
+    def actor_for_access_token(self, token: str) -> Actor:
+        """The actor of a bearer access token from the issuer (``bodhi serve``), validated
+        locally (signature against the JWKS, issuer, audience, expiry), its role from the
+        token; a coded ``auth_error-...`` (401) when it is not valid. Authentication must be
+        on (``auth_error-issuer_not_set`` otherwise)."""
+        claims = self._token_validator().validate(token)
+        return Actor(user_id=claims.subject, username=claims.username or claims.subject,
+                     role=claims.role, via="oidc")
+
     def require(self, role: str | None) -> Identity | None:
-        """Raises unless someone is logged in with ``role`` or above (None: any role or
-        none) while auth is on; returns the identity (None when auth is off)."""
+        """Raises unless the logged-in user has ``role`` or above (None: a login with any
+        role or none) while auth is on, or, within :meth:`acting_as`, the actor does (auth
+        on or off); returns the logged-in identity (None when auth is off or an actor was
+        judged)."""
         needed = normalize_role(role) if role is not None else None
+        actor = self._actor.get()
+        if actor is not None:
+            if needed is not None and not _role_at_least(actor.role, needed):
+                raise AuthInsufficientRoleError(needed=needed.removeprefix("resource_"),
+                                                have=(actor.role or "none")
+                                                .removeprefix("resource_"))
+            return None
         if not self.enabled:
             return None
         identity = self._known()
@@ -507,9 +562,10 @@ class AuthService:
 
     def check(self, action: Action) -> None:
         """The gate every service calls before a gated operation (see
-        :mod:`bodhi_nb.services.policy`): nothing when auth is off, else the role
-        :data:`POLICY` names for ``action`` (None there: a login), or a coded refusal."""
-        if self.enabled:
+        :mod:`bodhi_nb.services.policy`): nothing when auth is off (outside
+        :meth:`acting_as`), else the role :data:`POLICY` names for ``action`` (None there:
+        a login), or a coded refusal."""
+        if self.enabled or self._actor.get() is not None:
             self.require(POLICY[action])
 
     def _known(self) -> Identity | None:

@@ -36,6 +36,15 @@ with finish reason :data:`STOPPED` (``HistoryEntry.finish_reason``; stored in th
 row's usage, as ``{"finish_reason": "stopped"}``). ``threads`` lists the threads of the
 history, newest activity first; ``history`` and ``threads`` page with ``limit``/``offset``.
 
+OpenAI requests (``bodhi serve``): :meth:`ChatService.complete` and
+:meth:`ChatService.open_stream` take a body as an OpenAI client sends it (``model``,
+``messages``, any other field, which travels on) and follow the same path: resolution, the
+alias's request params where the body is silent, the local server (held while the stream
+runs), API forwarding. A stream is relayed event by event as the server sent it (for a local
+alias ``model`` names the alias, not the GGUF file). The history gets the last user message
+and the answer, one exchange per request (a thread of its own). :meth:`ChatService.embed`
+asks a local alias's server for embeddings.
+
 Timings run from ``ChatRequest.started_at`` (the front end's Enter) when given: the time to
 first token includes the server's start, which ``startup_ms`` reports on its own.
 """
@@ -45,15 +54,18 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import threading
 import time as _time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bodhi_nb.errors import (
     AliasNotFoundError,
     BadParamError,
+    BadResponseError,
+    EmbeddingsLocalOnlyError,
     ModelNotDownloadedError,
     NoModelError,
 )
@@ -73,13 +85,14 @@ from bodhi_nb.services.time import TimeService
 from bodhi_nb.store.chat_messages import ChatMessagesTable
 
 if TYPE_CHECKING:
-    from bodhi_nb.services.ai_api import AiApiService
+    from bodhi_nb.services.ai_api import AiApiService, StreamEvent
     from bodhi_nb.services.data import DataService
     from bodhi_nb.services.hf_cache import HfCache
     from bodhi_nb.services.local_llm import LocalLlmService
 
-__all__ = ["STOPPED", "ChatEvent", "ChatReply", "ChatRequest", "ChatService", "HistoryEntry",
-           "ThreadInfo", "check_request_params"]
+__all__ = ["STOPPED", "ChatEvent", "ChatReply", "ChatRequest", "ChatService",
+           "CompletionRequest", "CompletionStream", "EmbeddingRequest", "Embeddings",
+           "HistoryEntry", "ThreadInfo", "check_request_params"]
 
 #: The finish reason of an answer stopped through a ``CancelToken`` (kept and logged).
 STOPPED = "stopped"
@@ -239,15 +252,9 @@ class ChatService:
                     on_event(ChatEvent(kind, dict(data)))
 
         with self._target(alias, request.alias, local_event) as target:
-            if isinstance(alias, UserAlias):
-                body = alias.request_params.apply(body)
-                if "max_completion_tokens" in body and "max_tokens" not in body:
-                    # BodhiApp writes OpenAI's newer name; llama.cpp's servers read only
-                    # max_tokens and would otherwise generate without limit.
-                    body["max_tokens"] = body.pop("max_completion_tokens")
+            body = _merged(alias, body, model)
             fallback = model.get("fallback")
             if fallback and isinstance(alias, UserAlias):
-                body.setdefault("stop", list(FALLBACK_STOPS))
                 if alias.alias not in self._told and on_event is not None:
                     self._told.add(alias.alias)
                     on_event(ChatEvent("template_fallback", {
@@ -267,6 +274,118 @@ class ChatService:
         if request.log:
             self._log(request, reply, body, reset)
         return reply
+
+    # -- OpenAI requests as a client sent them (``bodhi serve``) ---------------------------
+
+    def complete(self, request: CompletionRequest) -> dict[str, Any]:
+        """A chat completion without streaming, for a body as an OpenAI client sends it:
+        the same alias resolution, parameter merge, local server and history as
+        :meth:`chat`. Returns the OpenAI JSON answer (for a local alias, ``model`` is the
+        alias the client named)."""
+        self._gate(Action.CHAT)
+        started = _time.perf_counter()
+        name, alias, body = self._openai(request)
+        model: dict[str, Any] = {}
+        with self._target(alias, name, _keep_model(model)) as target:
+            body = _merged(alias, body, model)
+            data = self.ai_api.chat_completion(target, body)
+        if not isinstance(alias, ApiAlias):
+            data["model"] = name
+        choice = (data.get("choices") or [{}])[0]
+        text = str((choice.get("message") or {}).get("content") or "")
+        if request.log:
+            end = _time.perf_counter()
+            ms = round((end - started) * 1000, 1)
+            self._log_openai(request, name, body, text, str(data.get("model") or name),
+                             data.get("usage"), {"ttft_ms": ms, "total_ms": ms},
+                             choice.get("finish_reason"))
+        return data
+
+    def open_stream(self, request: CompletionRequest) -> CompletionStream:
+        """A streamed chat completion for a body as an OpenAI client sends it (see
+        :meth:`complete`). Returns once the server's first event has arrived, so that an
+        unknown alias, a refused key or a failed start raise here, before anything is
+        streamed. Iterate the result for each event's JSON text; close it when done (the
+        history is written then, and the local server released)."""
+        self._gate(Action.CHAT)
+        started = _time.perf_counter()
+        name, alias, body = self._openai(request)
+        model: dict[str, Any] = {}
+        stack = ExitStack()
+        try:
+            target = stack.enter_context(self._target(alias, name, _keep_model(model)))
+            body = _merged(alias, body, model)
+            events = self.ai_api.stream_chat_events(target, body)
+            stack.callback(events.close)
+            first = next(events, None)
+        except BaseException:
+            stack.close()
+            raise
+        rename = None if isinstance(alias, ApiAlias) else name
+
+        def finish(text: str, usage: dict[str, Any] | None, served: str | None,
+                   finish_reason: str | None, first_at: float | None) -> None:
+            if not request.log:
+                return
+            end = _time.perf_counter()
+            timings = {"ttft_ms": round(((first_at or end) - started) * 1000, 1),
+                       "total_ms": round((end - started) * 1000, 1)}
+            self._log_openai(request, name, body, text, served or name, usage, timings,
+                             finish_reason)
+
+        return CompletionStream(first, events, stack, rename, finish)
+
+    def embed(self, request: EmbeddingRequest) -> Embeddings:
+        """Embeddings of ``request.input`` from a local alias's llama.cpp server (started
+        with embeddings on). An API alias is refused (``embeddings_local_only``)."""
+        self._gate(Action.CHAT)
+        alias = self.data.find_alias(request.model)
+        if alias is None:
+            raise AliasNotFoundError(alias=request.model)
+        if isinstance(alias, ApiAlias):
+            raise EmbeddingsLocalOnlyError(alias=request.model)
+        texts = [request.input] if isinstance(request.input, str) else list(request.input)
+        if not texts or not all(isinstance(t, str) for t in texts):
+            raise BadParamError(name="input", value=str(request.input)[:80],
+                                reason="expected a text or a list of texts")
+        with self._target(alias, request.model, _keep_model({})) as target:
+            data = self.ai_api.embeddings(target, {"input": texts})
+        vectors: list[list[float]] = []
+        for item in sorted(data["data"], key=lambda d: int(d.get("index", 0))):
+            vectors.append(_pooled(item.get("embedding"), request.model))
+        usage = data.get("usage")
+        tokens = int(usage.get("prompt_tokens") or 0) if isinstance(usage, dict) else 0
+        return Embeddings(model=request.model, vectors=vectors, prompt_tokens=tokens)
+
+    def _openai(self, request: CompletionRequest
+                ) -> tuple[str, UserAlias | ApiAlias, dict[str, Any]]:
+        body = dict(request.body)
+        name = body.pop("model", None)
+        if not isinstance(name, str) or not name:
+            raise BadParamError(name="model", value=json.dumps(name)[:80],
+                                reason="expected the name of an alias")
+        messages = body.pop("messages", None)
+        if (not isinstance(messages, list) or not messages
+                or not all(isinstance(m, dict) and isinstance(m.get("role"), str)
+                           for m in messages)):
+            raise BadParamError(name="messages", value=json.dumps(messages, default=str)[:80],
+                                reason="expected a list of messages, each with a role")
+        body.pop("stream", None)
+        alias = self.data.find_alias(name)
+        if alias is None:
+            raise AliasNotFoundError(alias=name)
+        return name, alias, {**check_request_params(body), "messages": messages}
+
+    def _log_openai(self, request: CompletionRequest, name: str, body: dict[str, Any],
+                    text: str, model: str, usage: Any, timings: dict[str, float],
+                    finish_reason: Any) -> None:
+        prompt = _prompt_of(body.get("messages") or [])
+        logged = ChatRequest(alias=name, prompt=prompt, log=True)
+        params = {k: v for k, v in body.items() if k not in ("messages", "stream", "model")}
+        reply = ChatReply(text, name, model, None, new_ulid(self.time.utc_now()), params,
+                          usage if isinstance(usage, dict) else None, timings,
+                          str(finish_reason) if finish_reason is not None else None)
+        self._log(logged, reply, body)
 
     @contextmanager
     def _target(self, alias: UserAlias | ApiAlias, name: str,
@@ -401,3 +520,151 @@ class ChatService:
         one-off exchanges, which are threads of their own)."""
         self._gate(Action.HISTORY)
         return self.messages.threads(limit=limit, offset=offset, named_only=named_only)
+
+
+# -- OpenAI requests (``bodhi serve``) --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CompletionRequest:
+    """A chat completion body as an OpenAI client sent it (``model``, ``messages`` and any
+    other fields, which travel on); ``log`` False keeps it out of the history."""
+
+    body: dict[str, Any]
+    log: bool = True
+
+
+@dataclass(frozen=True)
+class EmbeddingRequest:
+    model: str
+    input: str | list[str]
+
+
+@dataclass(frozen=True)
+class Embeddings:
+    """One vector per input, in order; ``prompt_tokens`` as the server counted them."""
+
+    model: str
+    vectors: list[list[float]]
+    prompt_tokens: int = 0
+
+
+class CompletionStream:
+    """The events of a streamed completion (see :meth:`ChatService.open_stream`): iterate
+    for each event's JSON text (OpenAI's ``chat.completion.chunk``); a failure mid-stream
+    raises from the iteration. :meth:`close` (idempotent, from any thread) releases the
+    server and writes the history: the whole answer, or the text so far with finish reason
+    :data:`STOPPED` when the stream was closed before its end."""
+
+    def __init__(self, first: StreamEvent | None, events: Iterator[StreamEvent],
+                 stack: ExitStack, rename: str | None,
+                 finish: Callable[[str, dict[str, Any] | None, str | None, str | None,
+                                   float | None], None]) -> None:
+        self._pending = first
+        self._events = events
+        self._stack = stack
+        self._rename = rename
+        self._finish = finish
+        self._parts: list[str] = []
+        self._usage: dict[str, Any] | None = None
+        self._model: str | None = None
+        self._reason: str | None = None
+        self._first_at: float | None = None
+        self._ended = first is None
+        self._closed = False
+        self._lock = threading.Lock()
+
+    def __iter__(self) -> CompletionStream:
+        return self
+
+    def __next__(self) -> str:
+        if self._ended or self._closed:
+            raise StopIteration
+        event = self._pending
+        self._pending = None
+        if event is None:
+            try:
+                event = next(self._events)
+            except StopIteration:
+                self._ended = True
+                raise
+        delta = event.delta
+        if delta is not None:
+            if delta.text:
+                if self._first_at is None:
+                    self._first_at = _time.perf_counter()
+                self._parts.append(delta.text)
+            self._usage = delta.usage or self._usage
+            self._reason = delta.finish_reason or self._reason
+            self._model = delta.model or self._model
+        if self._rename is not None and event.chunk.get("model") != self._rename:
+            # llama_cpp.server names the model file; the client named the alias
+            return json.dumps({**event.chunk, "model": self._rename})
+        return event.data
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        try:
+            self._stack.close()
+        finally:
+            reason = self._reason if self._ended else STOPPED
+            if self._ended or self._parts:
+                self._finish("".join(self._parts), self._usage, self._model, reason,
+                             self._first_at)
+
+
+def _keep_model(model: dict[str, Any]) -> Callable[[str, Mapping[str, Any]], None]:
+    """The local server's events: only ``model`` (template, fallback) matters here."""
+    def on_event(kind: str, data: Mapping[str, Any]) -> None:
+        if kind == "model":
+            model.update(data)
+    return on_event
+
+
+def _merged(alias: UserAlias | ApiAlias, body: dict[str, Any],
+            model: Mapping[str, Any]) -> dict[str, Any]:
+    """The request body with the alias's request params where it is silent (a local alias),
+    and the fallback format's stop sequences for a base model."""
+    if not isinstance(alias, UserAlias):
+        return body
+    body = alias.request_params.apply(body)
+    if "max_completion_tokens" in body and "max_tokens" not in body:
+        # BodhiApp writes OpenAI's newer name; llama.cpp's servers read only max_tokens and
+        # would otherwise generate without limit.
+        body["max_tokens"] = body.pop("max_completion_tokens")
+    if model.get("fallback"):
+        body.setdefault("stop", list(FALLBACK_STOPS))
+    return body
+
+
+def _prompt_of(messages: list[Any]) -> str:
+    """The last user message's text (a content list's text parts joined), for the history."""
+    for message in reversed(messages):
+        if isinstance(message, dict) and message.get("role") == "user":
+            content = message.get("content")
+            if isinstance(content, str):
+                return content
+            if isinstance(content, list):
+                return "".join(str(p.get("text") or "") for p in content
+                               if isinstance(p, dict) and p.get("type") == "text")
+    return ""
+
+
+def _pooled(embedding: Any, alias: str) -> list[float]:
+    """One vector: llama_cpp.server gives a generative GGUF's embeddings per token (its
+    pooling is "none"); they are averaged (mean pooling), as llama.cpp's ``--pooling
+    mean`` would."""
+    if isinstance(embedding, list) and embedding and all(
+            isinstance(row, list) for row in embedding):
+        width = len(embedding[0])
+        if width and all(len(row) == width for row in embedding):
+            return [sum(float(row[i]) for row in embedding) / len(embedding)
+                    for i in range(width)]
+    if isinstance(embedding, list) and all(
+            isinstance(x, (int, float)) and not isinstance(x, bool) for x in embedding):
+        return [float(x) for x in embedding]
+    raise BadResponseError(alias=alias, url="/embeddings", reason="an embedding is not a "
+                           "list of numbers")

@@ -47,6 +47,14 @@ watches the deadline on the TimeService clock; it is woken by a condition (so st
 immediate) and re-checks at least every second, and ``reap_idle()`` applies the same rule on
 demand (tests with a frozen clock call it after ``advance``).
 
+Concurrency: there is one server, so ``using()`` admits requests in arrival order (FIFO).
+Requests for the alias being served share the server (llama.cpp queues them inside it;
+llama_cpp.server is started with ``--interrupt_requests false`` so that a new request does
+not cut the answer streaming before it); a request for another alias waits until the
+requests in flight have ended, then the server is restarted for it, and requests that came
+after it wait behind it, whatever their alias. Every server is started with embeddings on
+(``--embeddings``), as BodhiApp does, so ``/v1/embeddings`` needs no restart.
+
 No orphans: the child runs in its own process group (a Ctrl-C aimed at the kernel or the
 terminal does not reach it; ``stop()`` signals the whole group, SIGTERM then SIGKILL after a
 grace period, and reaps it). On Linux the child also gets PR_SET_PDEATHSIG=SIGTERM, so a
@@ -58,6 +66,7 @@ child ends, not the process, so every child is forked from one long-lived daemon
 from __future__ import annotations
 
 import atexit
+import collections
 import concurrent.futures
 import contextlib
 import dataclasses
@@ -269,7 +278,11 @@ def default_threads() -> int:
 def _defaults(kind: RuntimeKind, threads: int) -> list[Flag]:
     out: list[Flag] = [("--threads", (str(threads),)), ("--ctx-size", ("2048",))]
     if kind is RuntimeKind.LLAMA_CPP_PYTHON:
-        out.append(("--logits-all", ("false",)))
+        # Its default interrupts a streaming answer (a bare [DONE], no finish reason) as
+        # soon as another request arrives: with `bodhi serve`, concurrent clients would cut
+        # each other off. Without it, requests wait their turn inside the server.
+        out += [("--logits-all", ("false",)), ("--interrupt-requests", ("false",))]
+    out.append(("--embeddings", ()))  # as BodhiApp: /v1/embeddings from the same server
     return out
 
 
@@ -520,6 +533,19 @@ class _Server:
         return f"http://{HOST}:{self.port}/v1"
 
 
+@dataclass(frozen=True, eq=False)
+class _Plan:
+    """What a request needs: its alias's server, as ``_ensure`` starts it."""
+
+    alias: UserAlias
+    model_path: Path
+    runtime: Runtime
+    merged: Args
+    key: tuple[Any, ...]
+    fallback: str | None
+    template: bool | None
+
+
 _SERVICES: weakref.WeakSet[LocalLlmService] = weakref.WeakSet()
 _CREATOR_PID = os.getpid()
 
@@ -552,6 +578,8 @@ class LocalLlmService:
         self._server: _Server | None = None
         self._timer: threading.Thread | None = None
         self._templates: dict[tuple[str, int, int], bool | None] = {}
+        #: requests waiting for the server, in arrival order (see ``_admit``)
+        self._waiting: collections.deque[object] = collections.deque()
         _SERVICES.add(self)
 
     def __repr__(self) -> str:
@@ -568,7 +596,7 @@ class LocalLlmService:
         keep-alive countdown restarts; prefer :meth:`using` around a request, which also
         keeps the server from being stopped while the request runs."""
         with self._lock:
-            server = self._ensure(alias, Path(model_path))
+            server = self._ensure(self._plan(alias, Path(model_path)))
             server.last_used = self._time.monotonic()
             self._cond.notify_all()
             return self._target(server)
@@ -581,7 +609,9 @@ class LocalLlmService:
         the block ends, and with BODHI_KEEP_ALIVE_SECS=0 the server stops right then.
         ``on_event`` hears about a start and the model (see the module docstring)."""
         with self._lock:
-            server = self._ensure(alias, Path(model_path), on_event)
+            plan = self._plan(alias, Path(model_path))
+            self._admit(plan)
+            server = self._ensure(plan, on_event)
             server.busy += 1
             target = self._target(server)
         if on_event is not None:
@@ -655,8 +685,28 @@ class LocalLlmService:
         return ChatTarget(base_url=server.base_url, model=server.alias.alias,
                           alias=server.alias.alias, source=source, api_key=server.api_key)
 
-    def _ensure(self, alias: UserAlias, model_path: Path,
-                on_event: EventCallback | None = None) -> _Server:
+    def _admit(self, plan: _Plan) -> None:
+        """Wait (the lock held by the caller, released while waiting) until this request may
+        use the one server: requests are admitted in arrival order (FIFO), and one is
+        admitted when the server is free, stopped, or already serves its plan; so requests
+        for the same alias share the server, and one for another alias waits for the
+        requests in flight to end, without later arrivals overtaking it."""
+        ticket = object()
+        self._waiting.append(ticket)
+        try:
+            while not (self._waiting[0] is ticket and self._may_use(plan)):
+                self._cond.wait()
+        finally:
+            self._waiting.remove(ticket)
+            self._cond.notify_all()
+
+    def _may_use(self, plan: _Plan) -> bool:
+        server = self._server
+        return (server is None or server.busy == 0 or server.key == plan.key
+                or server.proc.poll() is not None)
+
+    def _plan(self, alias: UserAlias, model_path: Path) -> _Plan:
+        """The runtime, flags and identity (``key``) of the server ``alias`` needs."""
         if not model_path.is_file():
             raise ModelFileMissingError(alias=alias.alias, path=str(model_path))
         runtime = resolve_runtime(str(self._settings.get("BODHI_LLAMA_SERVER")), self._python)
@@ -668,14 +718,18 @@ class LocalLlmService:
             fallback = FALLBACK_CHAT_FORMAT
             merged.update(_fallback_args(runtime.kind))
         key = (alias.alias, str(model_path.resolve()), runtime, tuple(merged.items()))
+        return _Plan(alias, model_path, runtime, merged, key, fallback, template)
+
+    def _ensure(self, plan: _Plan, on_event: EventCallback | None = None) -> _Server:
         current = self._server
         if current is not None:
-            if current.key == key and current.proc.poll() is None:
-                current.alias = alias  # request params may have changed; the server has not
+            if current.key == plan.key and current.proc.poll() is None:
+                current.alias = plan.alias  # request params may have changed; the server not
                 return current
             self._stop_locked()
-        server = self._start_locked(alias, model_path, runtime, merged, key, on_event)
-        server.fallback, server.chat_template = fallback, template
+        server = self._start_locked(plan.alias, plan.model_path, plan.runtime, plan.merged,
+                                    plan.key, on_event)
+        server.fallback, server.chat_template = plan.fallback, plan.template
         return server
 
     def _has_chat_template(self, model_path: Path) -> bool | None:

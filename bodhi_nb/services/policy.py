@@ -9,7 +9,9 @@ panels and a Python caller going straight to a service are refused the same way,
 ``auth_error-login_required`` or ``auth_error-insufficient_role``.
 
 With authentication off (no ``BODHI_AUTH_ISSUER``) nothing is checked: one person on one
-machine is that machine's admin, as before.
+machine is that machine's admin, as before. The exception is a request made with an API token
+(``AuthService.acting_as``): it is judged by the token's scope even then, so a ``user`` token
+handed to a tool cannot pull models or change aliases.
 
 Not gated: ``help``, ``version``, ``status``, ``settings`` reads, ``login``, ``logout``,
 ``whoami``, and internal values (a login's own session, sealed with ``store_internal``).
@@ -43,6 +45,7 @@ class Action(StrEnum):
     AUTH_SETUP = "auth setup"
     ACCESS_REQUEST = "access request"  # access request/status: any logged-in user
     ACCESS_REVIEW = "access review"  # access ls/approve/reject, the access dashboard
+    TOKENS = "token"  # token create/ls/revoke: one's own API tokens
 
 
 #: the lowest role allowed to do each action (roles rank user < power_user < manager < admin);
@@ -64,6 +67,7 @@ POLICY: Mapping[Action, str | None] = MappingProxyType({
     Action.AUTH_SETUP: "resource_admin",
     Action.ACCESS_REQUEST: None,
     Action.ACCESS_REVIEW: "resource_manager",
+    Action.TOKENS: "resource_power_user",
 })
 
 #: settings that are each person's own choice, written without the admin role: which login

@@ -20,6 +20,7 @@ from bodhi_nb.store.base import BACKENDS, Store, StoreInfo
 if TYPE_CHECKING:
     from bodhi_nb.store.access_requests import AccessRequestsTable
     from bodhi_nb.store.api_aliases import ApiAliasesTable
+    from bodhi_nb.store.api_tokens import ApiTokensTable
     from bodhi_nb.store.base import Clock
     from bodhi_nb.store.chat_messages import ChatMessagesTable
     from bodhi_nb.store.downloads import DownloadsTable
@@ -47,11 +48,13 @@ class Tables:
     sessions: SessionsTable
     chat_messages: ChatMessagesTable
     access_requests: AccessRequestsTable
+    api_tokens: ApiTokensTable
 
     @classmethod
     def on(cls, store: Store) -> Tables:
         from bodhi_nb.store.access_requests import AccessRequestsTable
         from bodhi_nb.store.api_aliases import ApiAliasesTable
+        from bodhi_nb.store.api_tokens import ApiTokensTable
         from bodhi_nb.store.chat_messages import ChatMessagesTable
         from bodhi_nb.store.downloads import DownloadsTable
         from bodhi_nb.store.secrets import SecretsTable
@@ -59,7 +62,8 @@ class Tables:
 
         return cls(store, DownloadsTable(store),
                    ApiAliasesTable(store, key_prefix=API_KEY_PREFIX), SecretsTable(store),
-                   SessionsTable(store), ChatMessagesTable(store), AccessRequestsTable(store))
+                   SessionsTable(store), ChatMessagesTable(store), AccessRequestsTable(store),
+                   ApiTokensTable(store))
 
 
 def redact_password(url: str) -> str:
