@@ -165,7 +165,10 @@ class FaultyHubServer(HubServer):
             return list(self._log)
 
     def clear_log(self) -> None:
-        with self._log_lock:
+        """Forget the log, once requests in flight have been recorded (a download the client
+        just cancelled is still being served: its record must not land in the new log)."""
+        with self._log_changed:
+            self._log_changed.wait_for(lambda: self._inflight == 0, timeout=5.0)
             self._log.clear()
 
     def _serve(self, ex: _Exchange) -> None:
