@@ -357,16 +357,8 @@ class AiApiService:
 
     def chat_completion(self, target: ChatTarget, body: Mapping[str, Any]) -> dict[str, Any]:
         """``POST {base_url}/chat/completions`` without streaming; the OpenAI JSON answer."""
-        payload = {**body, "model": target.model, "stream": False}
-        url = f"{target.base_url}/chat/completions"
-        with self._slot(target) as slot:
-            response = self._send(slot, target, "POST", url, payload, stream=False)
-            self._raise_for_status(response, target, url)
-            data = self._json(response, target, url)
-        if not isinstance(data, dict) or not isinstance(data.get("choices"), list):
-            raise BadResponseError(alias=target.alias, url=url,
-                                   reason="no 'choices' in the answer")
-        return data
+        return self._post_json(target, "chat/completions",
+                               {**body, "model": target.model, "stream": False}, "choices")
 
     def stream_chat_completion(self, target: ChatTarget,
                                body: Mapping[str, Any]) -> Generator[ChatDelta, None, None]:
@@ -399,15 +391,20 @@ class AiApiService:
 
     def embeddings(self, target: ChatTarget, body: Mapping[str, Any]) -> dict[str, Any]:
         """``POST {base_url}/embeddings``; the OpenAI JSON answer (``data`` checked)."""
-        payload = {**body, "model": target.model}
-        url = f"{target.base_url}/embeddings"
+        return self._post_json(target, "embeddings", {**body, "model": target.model}, "data")
+
+    def _post_json(self, target: ChatTarget, path: str, payload: Mapping[str, Any],
+                   listed: str) -> dict[str, Any]:
+        """``POST {base_url}/{path}`` without streaming: the JSON answer, which must hold a
+        list under ``listed`` (``choices``, ``data``)."""
+        url = f"{target.base_url}/{path}"
         with self._slot(target) as slot:
             response = self._send(slot, target, "POST", url, payload, stream=False)
             self._raise_for_status(response, target, url)
             data = self._json(response, target, url)
-        if not isinstance(data, dict) or not isinstance(data.get("data"), list):
+        if not isinstance(data, dict) or not isinstance(data.get(listed), list):
             raise BadResponseError(alias=target.alias, url=url,
-                                   reason="no 'data' list in the answer")
+                                   reason=f"no '{listed}' list in the answer")
         return data
 
     def _stream(self, target: ChatTarget, body: Mapping[str, Any], *,
