@@ -47,7 +47,8 @@ from bodhi_nb.objs import CancelToken
 from bodhi_nb.redact import redact_url
 
 __all__ = ["ACCESS_TOKEN_TYPE", "DEFAULT_SCOPE", "DEFAULT_TIMEOUT_SECS", "DEVICE_GRANT",
-           "REFRESH_RETRY_DELAYS", "TOKEN_EXCHANGE_GRANT", "DeviceGrant", "OidcClient", "PkcePair", "ResourceUser", "Tokens", "UsersPage"]
+           "REFRESH_RETRY_DELAYS", "TOKEN_EXCHANGE_GRANT", "DeviceGrant", "OidcClient",
+           "PkcePair", "ResourceUser", "Tokens", "UsersPage"]
 
 #: the scopes of an interactive login (BodhiApp §9)
 DEFAULT_SCOPE = "openid email profile roles"
