@@ -1455,6 +1455,15 @@ __all__ += [  # issue 13's endpoint branch, kept beside its classes
 ]
 
 
+# ---- issue 13: RFC 8693 exchange of a third-party app's token ------------------------------
+class AuthAppTokenRefusedError(AuthError):
+    """The provider refused to exchange a third-party app's access token for one of this
+    deployment's (RFC 8693 ``invalid_grant``: revoked, expired or not a user's token)."""
+
+
+__all__ += ["AuthAppTokenRefusedError"]  # issue 13's token exchange, beside its class
+
+
 def all_error_classes() -> list[type[BodhiError]]:
     """Every concrete (leaf) error class, sorted by code."""
     return [_BY_CODE[k] for k in sorted(_BY_CODE)]

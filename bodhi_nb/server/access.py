@@ -8,10 +8,11 @@ user (the local admin, as the magic does). Otherwise it is ``serve_error-token_r
 
 Tokens: an API token (``sk-bodhiapp_...``) is checked by ``ApiTokenService.authenticate``
 (its scope is its role); with OpenID login on, a JWT access token of the issuer is validated
-locally (``AuthService.actor_for_access_token``, the role from the token). The request then
-runs inside ``AuthService.acting_as``: the services' policy gate judges the token's role, so a
-``user``-scoped token is refused what needs ``power_user`` (403). RFC 8693 exchange of a
-third-party app's token is not done here (not built yet).
+locally, the role from the token; a JWT the issuer gave another client (a third-party app
+signed in with the same provider) is exchanged with RFC 8693 for one of this deployment's, the
+role being that user's role here (``AuthService.exchange_app_token``, remembered 5 minutes).
+The request then runs inside ``AuthService.acting_as``: the services' policy gate judges the
+token's role, so a ``user``-scoped token is refused what needs ``power_user`` (403).
 
 OpenAI's SDK always sends some key (``api_key`` cannot be empty): on an open endpoint a
 bearer value that is not an API token (``sk-bodhiapp_...``) is ignored, as llama.cpp's
@@ -75,5 +76,5 @@ class Access:
             return self.registry.api_token_service().authenticate(token).actor()
         auth = self.registry.auth_service()
         if auth.enabled and token.count(".") == 2:  # a JWT: header.payload.signature
-            return auth.actor_for_access_token(token)
+            return auth.exchange_app_token(token)
         raise ServeTokenNotAcceptedError()

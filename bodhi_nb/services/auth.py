@@ -27,6 +27,7 @@ task only (a :mod:`contextvars` variable), with authentication on *or off*.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import secrets as _random
@@ -41,8 +42,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
+from cachetools import TTLCache
+
 from bodhi_nb.errors import (
     AuthAccessDeniedError,
+    AuthAppTokenRefusedError,
     AuthCancelledError,
     AuthConflictError,
     AuthInsufficientRoleError,
@@ -55,6 +59,7 @@ from bodhi_nb.errors import (
     AuthProviderRefusedError,
     AuthRoleAboveYoursError,
     AuthStateMismatchError,
+    AuthTokenAudienceError,
     AuthTokenExpiredError,
     AuthUnknownRoleError,
     AuthUserNotFoundError,
@@ -93,6 +98,10 @@ _ADMIN_MADE = "bodhi:auth:admin_made"
 REFRESH_MARGIN_SECS = 60
 #: seconds a checked identity is remembered within one process (see ``_known``)
 _KNOWN_FOR = 2.0
+#: seconds an exchanged third-party app token's actor is remembered (BodhiApp §9)
+EXCHANGE_CACHE_SECS = 300
+#: at most this many exchanged tokens are remembered (the oldest go first)
+_EXCHANGE_CACHE_SIZE = 1024
 #: a login session lives this long without a new login (its tokens refresh within it)
 _SESSION_TTL_SECS = 30 * 24 * 3600
 _log = get_logger("bodhi_nb.auth")
@@ -137,7 +146,8 @@ class Actor:
     username: str
     #: a full role name (``resource_user``...), or None (no role: refused everything gated)
     role: str | None
-    #: ``"token"`` (a bodhi API token) or ``"oidc"`` (the issuer's access token)
+    #: ``"token"`` (a bodhi API token), ``"oidc"`` (the issuer's access token for this
+    #: deployment) or ``"exchange"`` (a third-party app's token, exchanged: RFC 8693)
     via: str
 
 
@@ -174,6 +184,13 @@ class AuthService:
         #: the actor of ``acting_as`` in this thread or task (one variable per service)
         self._actor: ContextVar[Actor | None] = ContextVar(f"bodhi_actor_{id(self):x}",
                                                            default=None)
+        #: SHA-256 of an exchanged app token -> (its actor, when it stops being valid)
+        self._exchanged: TTLCache[str, tuple[Actor, float]] = TTLCache(
+            maxsize=_EXCHANGE_CACHE_SIZE, ttl=EXCHANGE_CACHE_SECS, timer=self._now)
+        self._exchange_lock = threading.Lock()
+
+    def _now(self) -> float:
+        return self._time.utc_now().timestamp()
 
     def __repr__(self) -> str:
         return (f"AuthService(issuer={redact_url(self.issuer)!r}, "
@@ -271,6 +288,8 @@ class AuthService:
         self._setting.set("BODHI_AUTH_ISSUER", issuer)
         with self._lock:
             self._validator = None
+        with self._exchange_lock:
+            self._exchanged.clear()  # actors with roles on the previous client
         _log.info("registered client %s with %s", client_id, redact_url(issuer))
         return client_id
 
@@ -535,6 +554,49 @@ class AuthService:
         claims = self._token_validator().validate(token)
         return Actor(user_id=claims.subject, username=claims.username or claims.subject,
                      role=claims.role, via="oidc")
+
+    def exchange_app_token(self, token: str) -> Actor:
+        """The actor of a bearer access token from the issuer, mine or a third-party app's
+        (BodhiApp §9 ``exchange_app_token``). A token for this deployment's client is
+        validated locally (:meth:`actor_for_access_token`). A token the issuer gave another
+        client is first validated locally (signature, issuer, expiry), then exchanged with
+        RFC 8693 for one of ours, which is validated in turn: the role is that user's role on
+        this deployment. The actor is remembered for 5 minutes (never past either token's
+        expiry), keyed by the SHA-256 of the app's token, so later requests do not call the
+        provider. A coded ``auth_error-...`` (401) otherwise: the app token's own refusal,
+        or ``auth_error-app_token_refused`` when the provider will not exchange it."""
+        validator = self._token_validator()
+        try:
+            claims = validator.validate(token)
+        except AuthTokenAudienceError:
+            pass
+        else:
+            return Actor(user_id=claims.subject, username=claims.username or claims.subject,
+                         role=claims.role, via="oidc")
+        key = hashlib.sha256(token.encode("utf-8")).hexdigest()
+        now = self._now()
+        with self._exchange_lock:
+            cached = self._exchanged.get(key)
+        if cached is not None and now < cached[1]:
+            return cached[0]
+        foreign = validator.validate(token, any_client=True)  # expired, forged: refused here
+        client_id, client_secret = self._client()
+        try:
+            tokens = self.oidc().exchange_token(client_id, client_secret, token,
+                                                audience=client_id)
+        except AuthLoginAgainError:
+            raise AuthAppTokenRefusedError() from None
+        ours = validator.validate(tokens.access_token)
+        if ours.subject != foreign.subject:  # the provider must keep the user
+            raise AuthAppTokenRefusedError()
+        actor = Actor(user_id=ours.subject, username=ours.username or ours.subject,
+                      role=ours.role, via="exchange")
+        until = min(foreign.expires_at.timestamp(), ours.expires_at.timestamp())
+        with self._exchange_lock:
+            self._exchanged[key] = (actor, until)
+        _log.info("exchanged a token of client %s for user %s", foreign.client_id,
+                  actor.username)
+        return actor
 
     def require(self, role: str | None) -> Identity | None:
         """Raises unless the logged-in user has ``role`` or above (None: a login with any

@@ -151,7 +151,11 @@ class TokenValidator:
         self.jwks = jwks
         self._clock = clock
 
-    def validate(self, token: str) -> TokenClaims:
+    def validate(self, token: str, *, any_client: bool = False) -> TokenClaims:
+        """The claims of ``token`` once every check above holds. ``any_client``: accept a
+        token of another client of the issuer (RFC 8693 exchange checks a third-party app's
+        token before sending it on); its ``client_id`` is then the token's ``azp`` and its
+        role None (another client's roles mean nothing here)."""
         header = _header(token)
         algorithm = header.get("alg")
         if algorithm not in ALLOWED_ALGORITHMS:
@@ -169,7 +173,8 @@ class TokenValidator:
             raise AuthTokenIssuerError(expected=self.issuer)
         audience = claims.get("aud")
         audiences = audience if isinstance(audience, list) else [audience]
-        if self.client_id not in audiences and claims.get("azp") != self.client_id:
+        if (not any_client and self.client_id not in audiences
+                and claims.get("azp") != self.client_id):
             raise AuthTokenAudienceError(client=self.client_id)
         now = self._clock()
         exp, nbf = claims.get("exp"), claims.get("nbf")
@@ -187,9 +192,14 @@ class TokenValidator:
         mine = access.get(self.client_id) if isinstance(access, dict) else None
         username = claims.get("preferred_username")
         scope = claims.get("scope")
+        client_id = self.client_id
+        if any_client:
+            azp = claims.get("azp")
+            client_id = azp if isinstance(azp, str) and azp else str(claims.get("client_id"))
+            mine = None
         return TokenClaims(
             subject=subject, username=username if isinstance(username, str) else None,
             role=highest_role(mine.get("roles") if isinstance(mine, dict) else None),
-            issuer=self.issuer, client_id=self.client_id,
+            issuer=self.issuer, client_id=client_id,
             expires_at=datetime.fromtimestamp(float(exp), UTC),
             scope=scope if isinstance(scope, str) else "")

@@ -46,13 +46,17 @@ from bodhi_nb.errors import (
 from bodhi_nb.objs import CancelToken
 from bodhi_nb.redact import redact_url
 
-__all__ = ["DEFAULT_SCOPE", "DEFAULT_TIMEOUT_SECS", "DEVICE_GRANT", "REFRESH_RETRY_DELAYS",
-           "DeviceGrant", "OidcClient", "PkcePair", "ResourceUser", "Tokens", "UsersPage"]
+__all__ = ["ACCESS_TOKEN_TYPE", "DEFAULT_SCOPE", "DEFAULT_TIMEOUT_SECS", "DEVICE_GRANT",
+           "REFRESH_RETRY_DELAYS", "TOKEN_EXCHANGE_GRANT", "DeviceGrant", "OidcClient",
+           "PkcePair", "ResourceUser", "Tokens", "UsersPage"]
 
 #: the scopes of an interactive login (BodhiApp §9)
 DEFAULT_SCOPE = "openid email profile roles"
 #: RFC 8628's grant type
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+#: RFC 8693's grant type, and its token type of an access token
+TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"
+ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
 #: seconds a request to the provider may take (``BODHI_AUTH_TIMEOUT_SECS``)
 DEFAULT_TIMEOUT_SECS = 10.0
 #: seconds to wait before each retry of a refresh that met a network error or a 5xx
@@ -413,6 +417,20 @@ class OidcClient:
         """The client's own (service account) token."""
         return self._token_request(client_id, client_secret,
                                    {"grant_type": "client_credentials", "scope": scope})
+
+    def exchange_token(self, client_id: str, client_secret: str, subject_token: str, *,
+                       audience: str | None = None, scope: str | None = None) -> Tokens:
+        """RFC 8693: trades ``subject_token`` (an access token the issuer gave another
+        client) for an access token of ``client_id``. ``invalid_grant`` (a refused subject
+        token) is ``auth_error-login_again``."""
+        data = {"grant_type": TOKEN_EXCHANGE_GRANT, "subject_token": subject_token,
+                "subject_token_type": ACCESS_TOKEN_TYPE,
+                "requested_token_type": ACCESS_TOKEN_TYPE}
+        if audience:
+            data["audience"] = audience
+        if scope:
+            data["scope"] = scope
+        return self._token_request(client_id, client_secret, data)
 
     # ---- Bodhi resource routes ----------------------------------------------------------
     def _bodhi(self, path: str) -> str:

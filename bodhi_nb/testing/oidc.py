@@ -168,6 +168,12 @@ class OidcServer:
         response.raise_for_status()
         return {str(k): int(v) for k, v in response.json().items()}
 
+    def exchange_calls(self) -> int:
+        """How many RFC 8693 token exchanges the token endpoint answered with a token."""
+        response = self.http.get("/__test__/exchange-calls")
+        response.raise_for_status()
+        return int(response.json()["count"])
+
     def slow_down(self, count: int = 1) -> None:
         """The next ``count`` pending device polls answer ``slow_down``."""
         self._control("slow-down", {"count": count})

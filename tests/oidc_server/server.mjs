@@ -21,6 +21,8 @@ const config = process.argv[2] ? JSON.parse(fs.readFileSync(process.argv[2], 'ut
 const ROLES = ['resource_user', 'resource_power_user', 'resource_manager', 'resource_admin'];
 const RESOURCE_SCOPES = 'roles service_account';
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+const EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 
 // ---- in-memory state --------------------------------------------------------------------
 const users = new Map(); // user id -> {id, username, password, first_name, last_name, email}
@@ -47,6 +49,7 @@ const control = {
   // the next failAssign assign-role calls wait assignDelay seconds (a hang, for a client
   // timeout), then answer assignStatus without assigning anything
   failAssign: 0, assignStatus: 500, assignDelay: 0,
+  exchangeCalls: 0, // token-exchange requests answered with a token
 };
 const assignCalls = new Map(); // user id -> assign-role calls that assigned a role
 
@@ -196,6 +199,8 @@ function makeProvider() {
     },
   });
   provider.proxy = false;
+  provider.registerGrantType(EXCHANGE_GRANT, tokenExchange,
+    ['subject_token', 'subject_token_type', 'audience', 'scope', 'requested_token_type']);
   // Test controls around the token endpoint, and the device flow's poll interval.
   provider.use(async (ctx, next) => {
     if (ctx.path === '/token' && ctx.method === 'POST' && control.failToken > 0) {
@@ -216,6 +221,42 @@ function makeProvider() {
   });
   return provider;
 }
+// RFC 8693 token exchange: the (authenticated) client trades an access token this provider
+// issued to another client for a JWT access token of its own, for the same user, carrying
+// that user's roles on the exchanging client (Keycloak's internal-to-internal exchange).
+async function tokenExchange(ctx) {
+  const { params, client } = ctx.oidc;
+  const refuse = (error, description) => {
+    ctx.status = 400;
+    ctx.body = { error, error_description: description };
+  };
+  if (params.subject_token_type !== ACCESS_TOKEN_TYPE) {
+    return refuse('invalid_request', 'subject_token_type must be an access token');
+  }
+  if (params.audience && params.audience !== client.clientId) {
+    return refuse('invalid_target', 'the audience must be the requesting client');
+  }
+  const claims = verifyBearer({ headers: { authorization: `Bearer ${params.subject_token ?? ''}` } });
+  if (!claims || !claims.sub || claims.sub === claims.azp || !users.has(claims.sub)) {
+    return refuse('invalid_grant', 'the subject token is invalid, expired or not a user token');
+  }
+  const ttl = config.access_token_ttl ?? 300;
+  const token = new provider.AccessToken({
+    accountId: claims.sub, client, gty: EXCHANGE_GRANT, scope: 'roles',
+  });
+  token.resourceServer = new provider.ResourceServer(resourceFor(client.clientId), {
+    scope: RESOURCE_SCOPES, audience: client.clientId, accessTokenTTL: ttl,
+    accessTokenFormat: 'jwt', jwt: { sign: { alg: 'ES256' } },
+  });
+  const value = await token.save();
+  control.exchangeCalls += 1;
+  ctx.body = {
+    access_token: value, issued_token_type: ACCESS_TOKEN_TYPE, token_type: 'Bearer',
+    expires_in: token.expiration, scope: 'roles',
+  };
+  return undefined;
+}
+
 let provider;
 let handler;
 
@@ -386,7 +427,8 @@ async function bodhi(req, res, url) {
       client_name: body.name,
       application_type: loopback ? 'native' : 'web',
       redirect_uris: redirectUris,
-      grant_types: ['authorization_code', 'refresh_token', 'client_credentials', DEVICE_GRANT],
+      grant_types: ['authorization_code', 'refresh_token', 'client_credentials', DEVICE_GRANT,
+        EXCHANGE_GRANT],
       response_types: redirectUris.length ? ['code'] : [],
       token_endpoint_auth_method: 'client_secret_basic',
     });
@@ -475,6 +517,8 @@ async function testControl(req, res, url) {
       control.assignStatus = Number(body.status ?? 500);
       control.assignDelay = Number(body.delay ?? 0);
       return send(res, 200, {});
+    case '/__test__/exchange-calls':
+      return send(res, 200, { count: control.exchangeCalls });
     case '/__test__/assign-calls':
       return send(res, 200, Object.fromEntries(assignCalls));
     case '/__test__/slow-down':
