@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import (
     TYPE_CHECKING,
@@ -103,6 +103,8 @@ class AppService(Protocol):
     def local_llm_service(self) -> LocalLlmService: ...
     def chat_service(self) -> ChatService: ...
     def available(self) -> dict[str, bool]: ...
+    def check(self, action: Action) -> None:
+        """The policy's check for ``action`` (the gate every service calls)."""
     def close(self) -> None: ...
 
 
@@ -165,6 +167,9 @@ class DefaultAppService:
     ai_api: Slot[AiApiService] = None
     local_llm: Slot[LocalLlmService] = None
     chat: Slot[ChatService] = None
+    #: the gate the services were built with (``build_app_service``); None (a registry put
+    #: together by hand): everything is allowed
+    gate: Callable[[Action], None] | None = field(default=None, repr=False)
 
     def time_service(self) -> TimeService:
         return self.time
@@ -221,6 +226,12 @@ class DefaultAppService:
 
     def chat_service(self) -> ChatService:
         return _need(self.chat, "chat")
+
+    def check(self, action: Action) -> None:
+        """The policy's check for ``action``, as the services make it (a command checks
+        before it runs, so nobody is asked for a value they may not store)."""
+        if self.gate is not None:
+            self.gate(action)
 
     def close(self) -> None:
         """Release what the services hold (the database lease, HTTP connections)."""
@@ -414,7 +425,7 @@ def build_app_service(
         need("chat", make_chat)
     setting.gate = gate
     setting.add_listener(_follower(built, hf_cache))
-    return DefaultAppService(**built)
+    return DefaultAppService(**built, gate=gate)
 
 
 def _follower(built: Mapping[str, Any],

@@ -56,7 +56,6 @@ from bodhi_nb.errors import (
 if TYPE_CHECKING:
     from bodhi_nb.app import AppService
     from bodhi_nb.services.localization import LocalizationService
-    from bodhi_nb.services.policy import Action
 
 __all__ = ["Context", "Invocation", "Parsed", "argparse_reason", "execute", "match_id",
            "message_text", "os_error", "parse", "render_error", "split_line"]
@@ -83,7 +82,8 @@ def execute(tokens: Sequence[str], ctx: Context,
         if parsed.command.needs_app:
             registry = app_factory()
             ctx = dataclasses.replace(ctx, localization=registry.localization_service())
-            _gate(registry, parsed.command.action)
+            if parsed.command.action is not None:
+                registry.check(parsed.command.action)
             result = parsed.run(registry, ctx)
         else:
             # help and version need no registry (no database, no keyring): only the locale.
@@ -102,15 +102,6 @@ def execute(tokens: Sequence[str], ctx: Context,
     if getattr(parsed.request, "json", False):
         return JsonView(result)
     return result
-
-
-def _gate(registry: AppService, action: Action | None) -> None:
-    """The policy's check for a gated command, before it runs (with authentication off:
-    one settings lookup, unless an AuthService exists: it may be acting for a token)."""
-    if action is not None and (str(
-            registry.setting_service().get("BODHI_AUTH_ISSUER") or "").strip()
-            or registry.built("auth")):
-        registry.auth_service().check(action)
 
 
 _OS_ERRORS: dict[int, type[BodhiError]] = {

@@ -16,7 +16,7 @@ from bodhi_nb.commands.grammar import Context, Group, Verb, command
 from bodhi_nb.commands.results import Message, Result, Table, format_timestamp, short_id
 from bodhi_nb.errors import BadArgumentsError
 from bodhi_nb.objs import UserAccessRequestStatus
-from bodhi_nb.services.policy import Action
+from bodhi_nb.services.policy import Action, short_role
 
 if TYPE_CHECKING:
     from bodhi_nb.app import AppService
@@ -33,7 +33,7 @@ _REASON_CELL = 60
 
 
 def _short(role: str | None) -> str | None:
-    return role.removeprefix("resource_") if role else None
+    return short_role(role) if role else None
 
 
 def shown_text(text: str | None, limit: int | None = None) -> str:

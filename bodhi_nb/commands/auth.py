@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from bodhi_nb.commands.grammar import Command, Context, Group, Verb, command, confirmed
 from bodhi_nb.commands.results import Message, Result, Table, WithJson, format_timestamp
 from bodhi_nb.errors import AuthIssuerNotSetError, AuthLoginRequiredError, BadArgumentsError
-from bodhi_nb.services.policy import Action
+from bodhi_nb.services.policy import Action, short_role
 
 if TYPE_CHECKING:
     from bodhi_nb.app import AppService
@@ -36,10 +36,6 @@ __all__ = ["DeviceLogin", "LoginCommand", "LogoutCommand", "UsersCommand", "Whoa
 #: the redirect URI registered by ``auth setup``: a native client's loopback address, whose
 #: port the provider lets vary (RFC 8252 §7.3): ``login`` listens on a free one.
 LOOPBACK_REDIRECT = "http://127.0.0.1/callback"
-
-
-def _short(role: str | None) -> str:
-    return (role or "none").removeprefix("resource_")
 
 
 def _enabled(app: AppService) -> None:
@@ -103,7 +99,7 @@ def identity_lines(identity: Identity, ctx: Context, profile: str) -> Table:
     items: list[tuple[str, str]] = [
         ("username", identity.username),
         ("user_id", identity.user_id),
-        ("role", _short(identity.role)),
+        ("role", short_role(identity.role)),
         ("issuer", redact_url(identity.issuer)),
         ("client", identity.client_id),
         ("profile", profile),
@@ -117,7 +113,7 @@ def identity_lines(identity: Identity, ctx: Context, profile: str) -> Table:
 def _logged_in(app: AppService, identity: Identity, ctx: Context) -> Result:
     table = identity_lines(identity, ctx, app.auth_service().profile)
     notice = ctx.t("auth-no-role-yet") if identity.role is None else None
-    title = ctx.t("auth-logged-in", user=identity.username, role=_short(identity.role))
+    title = ctx.t("auth-logged-in", user=identity.username, role=short_role(identity.role))
     return dataclasses.replace(table, title=title + (f"\n{notice}" if notice else ""))
 
 
@@ -247,7 +243,7 @@ class LogoutCommand(Command[LogoutRequest]):
 def _user_record(user: ResourceUser) -> dict[str, Any]:
     return {"user_id": user.user_id, "username": user.username,
             "first_name": user.first_name, "last_name": user.last_name,
-            "role": _short(user.role) if user.role else None}
+            "role": short_role(user.role) if user.role else None}
 
 
 @dataclass(frozen=True)
@@ -274,7 +270,7 @@ class UsersLs(Verb[UsersLsRequest]):
         found = app.auth_service().list_users(request.page, request.page_size)
         records = [_user_record(u) for u in found.users]
         rows = [(u.username, " ".join(p for p in (u.first_name, u.last_name) if p),
-                 _short(u.role), u.user_id) for u in found.users]
+                 short_role(u.role), u.user_id) for u in found.users]
         table = ctx.table(("username", "name", "role", "user_id"), rows, records=records,
                           title=ctx.t("auth-users-title", client=found.client_id,
                                       page=found.page, pages=max(found.total_pages, 1),
@@ -306,7 +302,7 @@ class UsersSetRole(Verb[UsersSetRoleRequest]):
     def run(self, app: AppService, request: UsersSetRoleRequest, ctx: Context) -> Result:
         _enabled(app)
         done = app.auth_service().set_role(request.user, request.role)
-        return Message(ctx.t("auth-role-set", user=done.username, role=_short(done.role)),
+        return Message(ctx.t("auth-role-set", user=done.username, role=short_role(done.role)),
                        (ctx.t("auth-sessions-cleared"),), data=_user_record(done))
 
 

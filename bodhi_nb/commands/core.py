@@ -190,6 +190,8 @@ def _status_label(ctx: Context, key: str) -> str:
 
 def _login(app: AppService, ctx: Context) -> str:
     """Who is logged in for this profile, and the role (never a token)."""
+    from bodhi_nb.services.policy import short_role
+
     if not str(app.setting_service().get("BODHI_AUTH_ISSUER") or "").strip():
         # off: no AuthService is built (it would load the secret store's cryptography)
         return ctx.t("ui-status-login-off")
@@ -201,7 +203,7 @@ def _login(app: AppService, ctx: Context) -> str:
     if identity is None:
         return ctx.t("ui-status-login-nobody")
     return ctx.t("ui-status-login-user", user=identity.username, profile=auth.profile,
-                 role=(identity.role or "none").removeprefix("resource_"))
+                 role=short_role(identity.role))
 
 
 def _models_count(app: AppService, ctx: Context) -> str:

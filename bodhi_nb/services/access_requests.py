@@ -40,13 +40,12 @@ from bodhi_nb.errors import (
     AccessNotFoundError,
     AuthInsufficientRoleError,
     AuthIssuerNotSetError,
-    AuthUnknownRoleError,
     OutOfRangeError,
 )
 from bodhi_nb.objs import UserAccessRequest, UserAccessRequestStatus, new_ulid
 from bodhi_nb.redact import get_logger, strip_control
 from bodhi_nb.services.auth_tokens import ROLES, role_at_least
-from bodhi_nb.services.policy import POLICY, Action, Gate, allow_all
+from bodhi_nb.services.policy import POLICY, Action, Gate, allow_all, short_role
 
 if TYPE_CHECKING:
     from bodhi_nb.services.auth import AuthService, Identity
@@ -63,10 +62,6 @@ MAX_REASON_CHARS = 1000
 #: the lowest role an approval may give
 _LOWEST = "resource_user"
 _log = get_logger("bodhi_nb.access")
-
-
-def _short(role: str | None) -> str:
-    return (role or "none").removeprefix("resource_")
 
 
 def _text(value: str | None, name: str) -> str | None:
@@ -112,7 +107,7 @@ class AccessRequestService:
         ``already_pending`` when a request of theirs waits already."""
         identity = self._caller(Action.ACCESS_REQUEST)
         if identity.role is not None:
-            raise AccessAlreadyHasAccessError(role=_short(identity.role))
+            raise AccessAlreadyHasAccessError(role=short_role(identity.role))
         text = _text(reason, "reason")
         now = self._time.utc_now()
         made = UserAccessRequest(id=new_ulid(now), username=identity.username,
@@ -176,7 +171,7 @@ class AccessRequestService:
         """The roles the caller may give (short names, lowest first): those at or below
         their own."""
         identity = self._caller(Action.ACCESS_REQUEST)
-        return [_short(r) for r in ROLES if role_at_least(identity.role, r)]
+        return [short_role(r) for r in ROLES if role_at_least(identity.role, r)]
 
     def approve(self, request_id: str, role: str) -> UserAccessRequest:
         """Approves a pending request with ``role`` (``power_user`` or
@@ -187,7 +182,7 @@ class AccessRequestService:
         caller = self._caller(Action.ACCESS_REVIEW)
         wanted = self._role(role)
         if not role_at_least(caller.role, wanted):
-            raise AuthInsufficientRoleError(needed=_short(wanted), have=_short(caller.role))
+            raise AuthInsufficientRoleError(needed=short_role(wanted), have=short_role(caller.role))
         found = self._table.get(request_id)
         if found is None:
             raise AccessNotFoundError(id=request_id)
@@ -234,14 +229,7 @@ class AccessRequestService:
     def _role(role: str) -> str:
         from bodhi_nb.services.auth import normalize_role
 
-        try:
-            wanted = normalize_role(role.strip())
-        except ValueError:
-            raise AuthUnknownRoleError(role=role, roles=", ".join(_short(r) for r in ROLES)
-                                       ) from None
-        if not role_at_least(wanted, _LOWEST):
-            raise AuthUnknownRoleError(role=role, roles=", ".join(_short(r) for r in ROLES))
-        return wanted
+        return normalize_role(role)
 
     def _processed(self, request_id: str) -> AccessAlreadyProcessedError | AccessNotFoundError:
         """Why a conditional write found nothing to change: gone, or no longer pending (or

@@ -50,7 +50,7 @@ from bodhi_nb.objs import new_ulid
 from bodhi_nb.redact import SecretStr, get_logger, register_secret
 from bodhi_nb.services.auth import Actor
 from bodhi_nb.services.auth_tokens import role_at_least
-from bodhi_nb.services.policy import Action, Gate, allow_all
+from bodhi_nb.services.policy import Action, Gate, allow_all, short_role
 from bodhi_nb.store.api_tokens import ApiTokenRow
 
 if TYPE_CHECKING:
@@ -228,7 +228,7 @@ class ApiTokenService:
         owner, role = self._owner()
         if role is not None and not role_at_least(role, f"resource_{wanted}"):
             raise TokenScopeAboveYoursError(scope=wanted,
-                                            have=role.removeprefix("resource_"))
+                                            have=short_role(role))
         client_id = self._auth.client_id() if self._auth.enabled else None
         now = self._time.utc_now()
         for attempt in range(3):

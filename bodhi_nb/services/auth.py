@@ -75,7 +75,7 @@ from bodhi_nb.services.oidc_client import (
     Tokens,
     UsersPage,
 )
-from bodhi_nb.services.policy import POLICY, Action
+from bodhi_nb.services.policy import POLICY, Action, short_role
 
 if TYPE_CHECKING:
     import httpx
@@ -111,11 +111,19 @@ def _pointer_name(profile: str) -> str:
     return f"bodhi:auth:session:{profile}"
 
 
+def _refuse_below(have: str | None, needed: str | None) -> None:
+    """``auth_error-insufficient_role`` when ``have`` does not reach ``needed`` (None: any
+    role or none will do)."""
+    if needed is not None and not _role_at_least(have, needed):
+        raise AuthInsufficientRoleError(needed=short_role(needed), have=short_role(have))
+
+
 def normalize_role(role: str) -> str:
-    """``power_user`` -> ``resource_power_user``; a known role's full name stays as it is."""
-    full = role if role.startswith("resource_") else f"resource_{role}"
+    """``power_user`` -> ``resource_power_user``; a known role's full name stays as it is;
+    anything else is ``auth_error-unknown_role`` naming the four."""
+    full = role.strip() if role.strip().startswith("resource_") else f"resource_{role.strip()}"
     if full not in ROLES:
-        raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+        raise AuthUnknownRoleError(role=role, roles=", ".join(short_role(r) for r in ROLES))
     return full
 
 
@@ -606,20 +614,14 @@ class AuthService:
         needed = normalize_role(role) if role is not None else None
         actor = self._actor.get()
         if actor is not None:
-            if needed is not None and not _role_at_least(actor.role, needed):
-                raise AuthInsufficientRoleError(needed=needed.removeprefix("resource_"),
-                                                have=(actor.role or "none")
-                                                .removeprefix("resource_"))
+            _refuse_below(actor.role, needed)
             return None
         if not self.enabled:
             return None
         identity = self._known()
         if identity is None:
             raise AuthLoginRequiredError()
-        if needed is not None and not _role_at_least(identity.role, needed):
-            raise AuthInsufficientRoleError(needed=needed.removeprefix("resource_"),
-                                            have=(identity.role or "none")
-                                            .removeprefix("resource_"))
+        _refuse_below(identity.role, needed)
         return identity
 
     def check(self, action: Action) -> None:
@@ -696,7 +698,7 @@ class AuthService:
         if target.user_id == caller.user_id or (
                 target.role is not None and _role_at_least(target.role, caller.role or "")):
             raise AuthNotBelowYouError(user=target.username or target.user_id,
-                                       role=(target.role or "none").removeprefix("resource_"))
+                                       role=short_role(target.role))
         return caller
 
     def set_role(self, user: str, role: str) -> ResourceUser:
@@ -714,19 +716,12 @@ class AuthService:
         manager or admin, ``role`` at or below the caller's own, and the user's present role
         (if any) below it. Clearing the user's sessions is the caller's next step (approving
         an access request records the approval first)."""
-        try:
-            wanted = normalize_role(role)
-        except ValueError:
-            raise AuthUnknownRoleError(
-                role=role, roles=", ".join(r.removeprefix("resource_") for r in ROLES)
-            ) from None
+        wanted = normalize_role(role)
         caller = self.require(POLICY[Action.USERS_MANAGE])
         if caller is None:
             raise AuthIssuerNotSetError()
         if not _role_at_least(caller.role, wanted):
-            raise AuthRoleAboveYoursError(role=wanted.removeprefix("resource_"),
-                                          have=(caller.role or "none")
-                                          .removeprefix("resource_"))
+            raise AuthRoleAboveYoursError(role=short_role(wanted), have=short_role(caller.role))
         token = str.__str__(self.access_token())
         target = self.oidc().get_user(token, user_id) if user_id.strip() else None
         if target is None:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from enum import StrEnum
 from types import MappingProxyType
 
-__all__ = ["PERSONAL_SETTINGS", "POLICY", "Action", "Gate", "allow_all"]
+__all__ = ["PERSONAL_SETTINGS", "POLICY", "Action", "Gate", "allow_all", "short_role"]
 
 
 class Action(StrEnum):
@@ -69,6 +69,12 @@ POLICY: Mapping[Action, str | None] = MappingProxyType({
     Action.ACCESS_REVIEW: "resource_manager",
     Action.TOKENS: "resource_power_user",
 })
+
+def short_role(role: str | None) -> str:
+    """A role as people type and read it: ``resource_power_user`` -> ``power_user``; no
+    role -> ``none``."""
+    return (role or "none").removeprefix("resource_")
+
 
 #: settings that are each person's own choice, written without the admin role: which login
 #: profile this process uses (switching back to one's own must always work), the language

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import ipywidgets as widgets
 
 from bodhi_nb.objs import UserAccessRequest, UserAccessRequestStatus
+from bodhi_nb.services.policy import short_role
 from bodhi_nb.ui.kit import Column, Panel, RowAction, RowButton, RowField, RowInput, Table
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from bodhi_nb.commands.results import Result
     from bodhi_nb.services.access_requests import AccessRequestService
 
-__all__ = ["PAGE", "AccessPanel", "ago", "short_role"]
+__all__ = ["PAGE", "AccessPanel", "ago"]
 
 #: rows on a page of a tab
 PAGE = 50
@@ -39,11 +40,6 @@ PAGE = 50
 _CLIP = 80
 _TABS = (UserAccessRequestStatus.PENDING, UserAccessRequestStatus.APPROVED,
          UserAccessRequestStatus.REJECTED)
-
-
-def short_role(role: str | None) -> str:
-    """``resource_power_user`` -> ``power_user`` (the name ``access approve --role`` takes)."""
-    return (role or "").removeprefix("resource_")
 
 
 def _age(then: datetime, now: datetime) -> tuple[str, int]:
@@ -149,7 +145,7 @@ class AccessPanel(Panel):
         ), page_size=PAGE, row_key=lambda r: r.id, sortable=False)
         approved: Table[UserAccessRequest] = Table(self.ctx, (
             Column("username", lambda r: r.username, lambda r: _clip(r.username)),
-            Column("role", lambda r: short_role(r.role)),
+            Column("role", lambda r: short_role(r.role) if r.role else ""),
             Column("reviewer", lambda r: r.reviewer, lambda r: _clip(r.reviewer)),
             Column("reviewed", lambda r: r.updated_at, lambda r: when(r.updated_at)),
             Column("reason", lambda r: r.reason, lambda r: _clip(r.reason)),
@@ -297,7 +293,7 @@ class AccessPanel(Panel):
         def run() -> str:
             done = self.service.approve(request.id, role)
             return self.t("access-panel-approved", user=done.username,
-                          role=short_role(done.role) or role)
+                          role=short_role(done.role) if done.role else role)
 
         self._start(request, self.t("access-panel-approving"), run)
 

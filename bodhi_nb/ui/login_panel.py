@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import ipywidgets as widgets
 
 from bodhi_nb.objs import CancelToken, is_http_url
+from bodhi_nb.services.policy import short_role
 from bodhi_nb.ui.kit import Panel
 
 if TYPE_CHECKING:
@@ -57,10 +58,6 @@ def _link(url: str, label: str, css: str) -> str:
         return f'<span class="{css}">{_esc(label)}</span>'
     return (f'<a class="{css}" href="{_esc(url)}" target="_blank" '
             f'rel="noopener noreferrer" style="{_LINK_STYLE}">{_esc(label)}</a>')
-
-
-def _role(role: str | None) -> str:
-    return (role or "none").removeprefix("resource_")
 
 
 def _default_app() -> AppService:
@@ -153,7 +150,7 @@ class DeviceLoginView(Panel):
         else:
             self.identity, self.outcome = identity, outcome
             text, state = self.t("auth-device-status-done", user=identity.username,
-                                 role=_role(identity.role)), "done"
+                                 role=short_role(identity.role)), "done"
             if identity.role is None:
                 text += " " + self.t("auth-no-role-yet")
         with self._lock:
@@ -294,7 +291,7 @@ class LoginPanel(Panel):
     def _identity_html(self, identity: Identity) -> str:
         from bodhi_nb.commands.results import format_timestamp
 
-        items = (("username", identity.username), ("role", _role(identity.role)),
+        items = (("username", identity.username), ("role", short_role(identity.role)),
                  ("profile", self.app.auth_service().profile),
                  ("token-expires", format_timestamp(identity.expires_at)))
         rows = "".join(f'<tr class="bodhi-login-{key}"><th style="text-align: left; '
@@ -412,7 +409,7 @@ class LoginPanel(Panel):
             self.error.show(exc)
         else:
             self.status.value = self.t("auth-logged-in", user=identity.username,
-                                       role=_role(identity.role))
+                                       role=short_role(identity.role))
         finally:
             self.link.value = ""
             self.cancel_button.layout.display = "none"
