@@ -346,3 +346,64 @@ def test_the_gates() -> None:
     assert POLICY[Action.LOCK] == "resource_user"
     assert parse(["lock"]).command.action is Action.LOCK
     assert parse(["pull", "--locked"]).command.action is Action.PULL
+
+
+# -- chat with a locked alias (a real llama.cpp server) ---------------------------------------
+
+
+def test_chat_with_a_locked_alias_uses_the_lock(
+        folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from llama_fixtures import _model_path
+
+    import bodhi_nb
+    from bodhi_nb.services.chat import ChatRequest
+    from bodhi_nb.testing.gguf_files import put_in_hf_cache
+
+    monkeypatch.setenv("BODHI_LLAMACPP_ARGS", "--threads 1")  # a shared machine
+    gemma, gemma_file = "bodhi-test/gemma-3-270m-GGUF", "gemma-3-270m-Q4_K_M.gguf"
+    put_in_hf_cache(Path(os.environ["HF_HOME"]) / "hub", gemma, gemma_file, _model_path())
+    sh = InteractiveShell.instance()
+    sh.run_line_magic("load_ext", "bodhi_nb")
+    try:
+        app = bodhi_nb.app()
+
+        def ctx_size() -> str:
+            (server,) = app.local_llm_service().running()
+            command = list(server.command)
+            return command[command.index("--n_ctx") + 1]
+
+        # a chat with a model alias is "used": `lock` without names pins its file
+        model_alias = f"{gemma}:Q4_K_M"
+        assert run(sh, f'chat {model_alias} "Hi" -o max_tokens=2 --no-stream --no-log')
+        assert run(sh, "lock --out used.lock") is not None
+        used = tomllib.loads((folder / "used.lock").read_text())
+        assert [m["file"] for m in used["models"]] == [gemma_file] and used["aliases"] == []
+
+        base = f"alias create tiny --repo {gemma} --file {gemma_file} --ctx chat_format=alpaca"
+        assert run(sh, f"{base} --ctx n_ctx=1024 -o temperature=0 -o seed=7 -o max_tokens=6")
+        assert run(sh, "lock tiny") is not None
+        # the local alias changes after the lock; the lock wins in this folder
+        run(sh, "alias rm tiny")
+        assert run(sh, f"{base} --ctx n_ctx=512 -o temperature=0.5 -o seed=1 -o max_tokens=3")
+        locked = run(sh, 'chat tiny "Name a colour." --no-stream --no-log').to_json()
+        assert (locked["params"]["seed"], locked["params"]["max_tokens"],
+                locked["params"]["temperature"]) == (7, 6, 0)
+        assert ctx_size() == "1024", "the lock's context params start the server"
+        # what the command line says still wins
+        explicit = run(sh, 'chat tiny "Name a colour." -o seed=3 --no-stream --no-log')
+        assert explicit.to_json()["params"]["seed"] == 3
+        assert explicit.to_json()["params"]["max_tokens"] == 6
+        # the Python API (the batch API's path) resolves through the same service
+        reply = app.chat_service().chat(ChatRequest("tiny", "Name a colour.", stream=False,
+                                                    log=False))
+        assert reply.params["seed"] == 7 and reply.text == locked["text"]
+        # without the lock file: the local alias again
+        (folder / "bodhi.lock").unlink()
+        local = run(sh, 'chat tiny "Name a colour." --no-stream --no-log').to_json()
+        assert (local["params"]["seed"], local["params"]["max_tokens"]) == (1, 3)
+        assert ctx_size() == "512"
+    finally:
+        sh.run_line_magic("unload_ext", "bodhi_nb")
+        InteractiveShell.clear_instance()

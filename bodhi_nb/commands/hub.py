@@ -85,6 +85,15 @@ class PullCommand(Command[PullRequest]):
                             help="restore the files and aliases of a lock file (default: "
                                  "./bodhi.lock), each checked against its SHA-256")
 
+    def request(self, namespace: argparse.Namespace) -> PullRequest:
+        request = super().request(namespace)
+        if request.ref is None and request.locked is None:
+            # argparse's own words (translated where it is shown): ref is optional only
+            # for --locked
+            raise BadArgumentsError(command=self.name,
+                                    reason="the following arguments are required: ref")
+        return request
+
     def run(self, app: AppService, request: PullRequest, ctx: Context) -> Result:
         if request.locked is not None:
             from bodhi_nb.commands.lock import restore_result
@@ -94,9 +103,7 @@ class PullCommand(Command[PullRequest]):
             report = app.lock_service().restore(request.locked or None,
                                                 progress=ctx.progress_view)
             return restore_result(report, ctx)
-        if not request.ref:
-            raise BadArgumentsError(command=self.name, reason=ctx.t("ui-arg-required",
-                                                                    arguments="ref"))
+        assert request.ref is not None  # checked when parsed
         ref = ModelRef.parse(request.ref, request.file)
         if ref.filename is None and ref.quant is None:
             return _repo_listing(app, ref.repo, request.revision, ctx)
