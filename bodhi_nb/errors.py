@@ -40,7 +40,7 @@ service (or layer) sits below it, and each concrete error is a leaf of exactly o
     │                             bad_json, bad_field, route_not_found, token_required, ...
     ├── LockError                 malformed, unsupported_version, not_found, nothing_used,
     │                             unknown_name, api_alias, not_downloaded, hash_mismatch,
-    │                             commit_not_found
+    │                             commit_not_found, model_missing
     └── TokenError                malformed, bad_checksum, unknown, revoked, name_taken,
                                   not_found, scope_above_yours, bad_scope, bad_name,
                                   session_only
@@ -1525,9 +1525,16 @@ class LockCommitNotFoundError(LockError):
     error_type = ErrorType.NOT_FOUND
 
 
+class LockModelMissingError(LockError):
+    """Chat with an alias the lock file pins to a file at a commit that is not in the cache
+    (the lock came from another machine). args: alias, model, commit, path"""
+
+    error_type = ErrorType.NOT_FOUND
+
+
 __all__ += [  # issue 14's lock files, beside their classes
     "LockApiAliasError", "LockCommitNotFoundError", "LockError", "LockHashMismatchError",
-    "LockMalformedError", "LockNotDownloadedError", "LockNotFoundError",
+    "LockMalformedError", "LockModelMissingError", "LockNotDownloadedError", "LockNotFoundError",
     "LockNothingUsedError", "LockUnknownNameError", "LockUnsupportedVersionError",
 ]
 

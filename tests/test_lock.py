@@ -164,11 +164,16 @@ def test_a_cli_process_used_nothing_and_says_how_to_name_it(
 
 
 def test_round_trip_restores_byte_identical_files_and_the_alias(
-        sh: InteractiveShell, hub: FaultyHubServer, folder: Path,
-        models: dict[str, Path]) -> None:
+        sh: InteractiveShell, hub: FaultyHubServer, folder: Path, models: dict[str, Path],
+        capsys: pytest.CaptureFixture[str]) -> None:
     locked = pulled_and_locked(sh)
     assert run(sh, "alias rm tiny") is not None
     shutil.rmtree(hf_cache())
+    # before the restore, chat says what to do: never another file under the locked name
+    capsys.readouterr()
+    assert run(sh, 'chat tiny "hello"') is None
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("error[lock_error-model_missing]") and "`%bodhi pull --locked`" in line
     hub.clear_log()
     result = run(sh, "pull --locked --json").to_json()
     assert {(f["file"], f["status"]) for f in result["files"]} == {
@@ -407,3 +412,24 @@ def test_chat_with_a_locked_alias_uses_the_lock(
     finally:
         sh.run_line_magic("unload_ext", "bodhi_nb")
         InteractiveShell.clear_instance()
+
+
+def test_api_aliases_and_their_keys_never_reach_the_lock(
+        sh: InteractiveShell, folder: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from bodhi_nb.testing.echo_llm import EchoLlm
+
+    secret = "sk-echo-do-not-write-me-0123456789"
+    monkeypatch.setenv("ECHO_KEY", secret)
+    with EchoLlm(delay=0) as echo:
+        assert run(sh, f"api add echo --base-url {echo.base_url} --models echo "
+                       "--api-key-env ECHO_KEY") is not None
+        assert run(sh, 'chat echo "hello there" --no-stream').text == "hello there"
+    assert run(sh, "lock echo") is None
+    assert "error[lock_error-api_alias]" in capsys.readouterr().err
+    assert run(sh, "lock") is None, "an API chat is nothing a lock can pin"
+    assert "error[lock_error-nothing_used]" in capsys.readouterr().err
+    run(sh, f"pull {REPO} {FILE}")
+    assert run(sh, "lock") is not None
+    text = (folder / "bodhi.lock").read_text()
+    assert secret not in text and "echo" not in text and "http" not in text

@@ -73,6 +73,7 @@ from bodhi_nb.errors import (
     LockCommitNotFoundError,
     LockHashMismatchError,
     LockMalformedError,
+    LockModelMissingError,
     LockNotDownloadedError,
     LockNotFoundError,
     LockNothingUsedError,
@@ -410,10 +411,18 @@ class LockService:
         return self._load(self.path())
 
     def locked_alias(self, name: str) -> UserAlias | None:
-        """The alias the default lock file pins under ``name``, or None."""
+        """The alias the default lock file pins under ``name``, or None.
+        ``LockModelMissingError`` when its file at its commit is not in the cache (never
+        the local alias's file instead: ``pull --locked`` brings it)."""
         lock = self.current()
         found = lock.alias(name) if lock is not None else None
-        return found.to_user_alias() if found is not None else None
+        if found is None:
+            return None
+        if not self.hf_cache.local_file_exists(found.repo, found.file, found.commit):
+            raise LockModelMissingError(path=str(self.path()), alias=name,
+                                        model=f"{found.repo}/{found.file}",
+                                        commit=found.commit)
+        return found.to_user_alias()
 
     def _load(self, path: Path) -> LockFile | None:
         try:

@@ -43,4 +43,5 @@ lock_error-hash_mismatch = { $model } at commit { $commit } does not match the l
     [size] size is { $found } bytes, the lock says { $expected }
    *[sha256] SHA-256 is { $found }, the lock says { $expected }
     }. Nothing was kept for it: never a substitute. Check where the lock file came from, or write it again with `{ $prog } lock`.
+lock_error-model_missing = { $path } pins the alias { $alias } to { $model } at commit { $commit }, which is not in the cache. Run `{ $prog } pull --locked` first (or remove the lock file to use the local alias).
 lock_error-commit_not_found = The Hub no longer has commit { $commit } for { $model }: the lock cannot be restored exactly. Nothing was downloaded. Pull a current revision and write a new lock with `{ $prog } lock`.

@@ -43,4 +43,5 @@ lock_error-hash_mismatch = { $model } au commit { $commit } ne correspond pas au
     [size] taille est de { $found } octets, le verrouillage indique { $expected }
    *[sha256] somme SHA-256 est { $found }, le verrouillage indique { $expected }
     }. Rien n'a été conservé pour lui : jamais de substitut. Vérifiez la provenance du fichier de verrouillage, ou réécrivez-le avec `{ $prog } lock`.
+lock_error-model_missing = { $path } fige l'alias { $alias } sur { $model } au commit { $commit }, qui n'est pas dans le cache. Lancez d'abord `{ $prog } pull --locked` (ou retirez le fichier de verrouillage pour utiliser l'alias local).
 lock_error-commit_not_found = Le Hub n'a plus le commit { $commit } pour { $model } : le verrouillage ne peut pas être restauré à l'identique. Rien n'a été téléchargé. Téléchargez une révision actuelle et écrivez un nouveau verrouillage avec `{ $prog } lock`.
