@@ -26,7 +26,10 @@ is missing, and a re-run of a finished notebook asks nothing.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -151,39 +154,50 @@ def chat_many(alias: str, prompts: Iterable[str], *, system: str | None = None,
         _check_prompt(prompt, f"prompts[{i}]")
     service = app().chat_service()
     requests = [ChatRequest(alias, p, system, checked, stream=False) for p in texts]
-    answers: list[Answer | None] = [None] * len(texts)
+    replies: list[ChatReply | None] = [None] * len(texts)
     if cache:
-        for i, reply in enumerate(service.lookup(requests)):
-            if reply is not None:
-                answers[i] = Answer.from_reply(reply, texts[i])
-    done = sum(a is not None for a in answers)
+        replies = service.lookup(requests)
+    total, done = len(texts), sum(r is not None for r in replies)
     bar = None
     if progress is True:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(texts), initial=done, desc=alias, unit="prompt")
+        bar = tqdm(total=total, initial=done, desc=alias, unit="prompt")
     callback = progress if callable(progress) else None
-    asked: dict[str, Answer] = {}
-    try:
-        for i, request in enumerate(requests):
-            if answers[i] is not None:
-                continue
-            again = asked.get(request.prompt) if cache else None
-            if again is not None:
-                answer = _replace(again, cached=True)
-            else:
-                answer = Answer.from_reply(service.chat(request), request.prompt)
-                asked[request.prompt] = answer
-            answers[i] = answer
-            done += 1
+    asked: dict[str, int] = {}  # prompt -> the index that asked it (cache: asked once)
+    repeats: dict[int, int] = {}
+    writes: list[tuple[int, Future[ChatReply]]] = []
+    # Each answer is logged on a worker while the next prompt is asked: the write (a
+    # transaction, and DuckDB's hand-back) costs the batch no time. An interruption waits
+    # for the writes under way, so every answer received is in the history.
+    holding = (service.holding(alias) if done < total else contextlib.nullcontext())
+    with holding, ThreadPoolExecutor(max_workers=1,
+                                     thread_name_prefix="bodhi-batch-log") as writer:
+        try:
+            for i, request in enumerate(requests):
+                if replies[i] is not None:
+                    continue
+                if cache and request.prompt in asked:
+                    repeats[i] = asked[request.prompt]
+                else:
+                    reply = service.chat(dataclasses.replace(request, log=False))
+                    writes.append((i, writer.submit(service.record, request, reply)))
+                    asked[request.prompt] = i
+                done += 1
+                if bar is not None:
+                    bar.update(1)
+                if callback is not None:
+                    callback(done, total)
+        finally:
+            for i, write in writes:
+                replies[i] = write.result()
             if bar is not None:
-                bar.update(1)
-            if callback is not None:
-                callback(done, len(texts))
-    finally:
-        if bar is not None:
-            bar.close()
-    return [a for a in answers if a is not None]
+                bar.close()
+    for i, first in repeats.items():
+        again = replies[first]
+        replies[i] = dataclasses.replace(again, cached=True) if again is not None else None
+    return [Answer.from_reply(r, p) for r, p in zip(replies, texts, strict=True)
+            if r is not None]
 
 
 def history(sql: str | None = None) -> HistoryRelation:
@@ -199,12 +213,6 @@ def history(sql: str | None = None) -> HistoryRelation:
 def _check_prompt(prompt: object, name: str) -> None:
     if not isinstance(prompt, str) or not prompt.strip():
         raise BadParamError(name=name, value=repr(prompt)[:80], reason="expected a non-empty text")
-
-
-def _replace(answer: Answer, **changes: Any) -> Answer:
-    from dataclasses import replace
-
-    return replace(answer, **changes)
 
 
 def _int(value: object) -> int | None:

@@ -70,7 +70,7 @@ import math
 import threading
 import time as _time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -270,6 +270,8 @@ class ChatService:
         self.hf_cache = hf_cache
         #: aliases whose template fallback was already announced
         self._told: set[str] = set()
+        #: per thread: the aliases held by :meth:`holding` (name -> _Held)
+        self._holds = threading.local()
 
     # -- chatting ---------------------------------------------------------------------------
 
@@ -282,13 +284,16 @@ class ChatService:
         keeps the text so far, with finish reason :data:`STOPPED`."""
         self._gate(Action.CHAT)
         started = request.started_at if request.started_at is not None else _time.perf_counter()
-        alias = self.data.find_alias(request.alias)
-        if alias is None:
+        held: _Held | None = getattr(self._holds, "by_name", {}).get(request.alias)
+        found = held.alias if held is not None else self.data.find_alias(request.alias)
+        if found is None:
             raise AliasNotFoundError(alias=request.alias)
+        alias = found
         params = check_request_params(request.params)
         reset = new_ulid(self.time.utc_now()) if request.reset and request.thread else None
         messages = self._context(request, fresh=reset is not None)
-        located = self._locate(alias) if isinstance(alias, UserAlias) else None
+        located = (held.located if held is not None
+                   else self._locate(alias) if isinstance(alias, UserAlias) else None)
         key = self._key(alias, request.alias, params, messages, located)
         if request.cache and request.log and request.thread is None:
             hit = self.messages.answer_for([key]).get(key)
@@ -306,7 +311,10 @@ class ChatService:
                 if on_event is not None:
                     on_event(ChatEvent(kind, dict(data)))
 
-        with self._target(alias, request.alias, local_event, located) as target:
+        if held is not None:
+            model.update(held.model)
+        with (nullcontext(held.target) if held is not None
+              else self._target(alias, request.alias, local_event, located)) as target:
             body = _merged(alias, body, model)
             fallback = model.get("fallback")
             if fallback and isinstance(alias, UserAlias):
@@ -332,6 +340,34 @@ class ChatService:
         if request.log:
             reply = dataclasses.replace(reply, created_at=self._log(request, reply, body, reset))
         return reply
+
+    @contextmanager
+    def holding(self, name: str) -> Iterator[None]:
+        """In this thread, within the block, every :meth:`chat` on alias ``name`` reuses one
+        resolution of the alias and its model file, and one hold of its model server (kept
+        busy, so never stopped for idleness, from the block's start to its end): a batch
+        pays for them once, not per prompt. The server starts here if it must."""
+        self._gate(Action.CHAT)
+        alias = self.data.find_alias(name)
+        if alias is None:
+            raise AliasNotFoundError(alias=name)
+        located = self._locate(alias) if isinstance(alias, UserAlias) else None
+        model: dict[str, Any] = {}
+        holds: dict[str, _Held] = getattr(self._holds, "by_name", None) or {}
+        self._holds.by_name = holds
+        with self._target(alias, name, _keep_model(model), located) as target:
+            holds[name] = _Held(alias, located, target, model)
+            try:
+                yield
+            finally:
+                holds.pop(name, None)
+
+    def record(self, request: ChatRequest, reply: ChatReply) -> ChatReply:
+        """Log an exchange :meth:`chat` answered with ``log`` off (``bodhi_nb.chat_many``
+        writes each answer on a worker thread while it asks the next one); the reply comes
+        back with its ``created_at``. Not for a thread reset (single turns only)."""
+        self._gate(Action.CHAT)
+        return dataclasses.replace(reply, created_at=self._log(request, reply, {}))
 
     def lookup(self, requests: Sequence[ChatRequest]) -> list[ChatReply | None]:
         """For each request (in order), the logged complete answer with the same inputs
@@ -763,6 +799,17 @@ def _from_history(record: HistoryRecord, alias: str) -> ChatReply:
                      record.finish_reason, input_key=record.input_key, repo=record.repo,
                      file=record.file, commit=record.commit, cached=True,
                      created_at=record.created_at)
+
+
+@dataclass(frozen=True)
+class _Held:
+    """An alias held by :meth:`ChatService.holding`: resolved, located, its server held."""
+
+    alias: UserAlias | ApiAlias
+    located: HubFile | None
+    target: ChatTarget
+    #: the local server's ``model`` event (chat template, fallback format)
+    model: dict[str, Any]
 
 
 def _keep_model(model: dict[str, Any]) -> Callable[[str, Mapping[str, Any]], None]:
