@@ -53,8 +53,11 @@ sequences, which follow from the model file), and the messages sent (system prom
 context, prompt). A request with ``cache`` (and no thread) whose key has a logged, complete
 answer (a finish reason other than :data:`STOPPED`) gets that answer back without a request
 (``ChatReply.cached``; nothing new is logged). :meth:`ChatService.lookup` does that for many
-requests in one query (``bodhi_nb.chat_many``). :meth:`ChatService.query_history` runs SQL
-over a private in-memory copy of the history (:mod:`bodhi_nb.store.history_sql`).
+requests in one query (``bodhi_nb.chat_many``), which also asks its prompts inside
+:meth:`ChatService.holding` (the alias resolved and its server held once for the batch) and
+logs each answer with :meth:`ChatService.record` on a worker while it asks the next.
+:meth:`ChatService.query_history` runs SQL over a private in-memory copy of the history
+(:mod:`bodhi_nb.store.history_sql`).
 
 Timings run from ``ChatRequest.started_at`` (the front end's Enter) when given: the time to
 first token includes the server's start, which ``startup_ms`` reports on its own.
