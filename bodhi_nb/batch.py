@@ -35,6 +35,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from bodhi_nb.errors import BadParamError
+from bodhi_nb.objs import count_in, number_in
 
 if TYPE_CHECKING:
     from bodhi_nb.services.chat import ChatReply
@@ -85,10 +86,10 @@ class Answer:
         timings = reply.timings or {}
         return cls(text=reply.text, prompt=prompt, alias=reply.alias, model=reply.model,
                    repo=reply.repo, file=reply.file, commit=reply.commit,
-                   params=dict(reply.params), prompt_tokens=_int(usage.get("prompt_tokens")),
-                   completion_tokens=_int(usage.get("completion_tokens")),
-                   finish_reason=reply.finish_reason, ttft_ms=_float(timings.get("ttft_ms")),
-                   total_ms=_float(timings.get("total_ms")), cached=reply.cached,
+                   params=dict(reply.params), prompt_tokens=count_in(usage, "prompt_tokens"),
+                   completion_tokens=count_in(usage, "completion_tokens"),
+                   finish_reason=reply.finish_reason, ttft_ms=number_in(timings, "ttft_ms"),
+                   total_ms=number_in(timings, "total_ms"), cached=reply.cached,
                    id=reply.exchange, created_at=_utc(reply.created_at))
 
     def to_dict(self) -> dict[str, Any]:
@@ -214,15 +215,6 @@ def _check_prompt(prompt: object, name: str) -> None:
     if not isinstance(prompt, str) or not prompt.strip():
         raise BadParamError(name=name, value=repr(prompt)[:80], reason="expected a non-empty text")
 
-
-def _int(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _float(value: object) -> float | None:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    return None
 
 
 def _utc(value: datetime | None) -> datetime | None:

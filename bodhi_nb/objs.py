@@ -622,6 +622,20 @@ class Notice(str):
         raise AttributeError(f"Notice is immutable: cannot set {name}")
 
 
+def count_in(values: Mapping[str, Any] | None, key: str) -> int | None:
+    """``values[key]`` when it is a whole number (token counts in a reply's ``usage``)."""
+    value = (values or {}).get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def number_in(values: Mapping[str, Any] | None, key: str) -> float | None:
+    """``values[key]`` as a float when it is a number (milliseconds in ``timings``)."""
+    value = (values or {}).get(key)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
 def is_http_url(text: str) -> bool:
     """An http(s) URL with a host and a valid port, with no space or control character: what
     an endpoint setting or a redirect from a server must be before it is used."""

@@ -39,7 +39,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from bodhi_nb.errors import BadSqlError, NotAQueryError
-from bodhi_nb.objs import HistoryRecord
+from bodhi_nb.objs import HistoryRecord, count_in, number_in
 from bodhi_nb.store.base import first_line
 
 if TYPE_CHECKING:
@@ -117,25 +117,16 @@ def _row(record: HistoryRecord) -> list[Any]:
     timings = record.timings or {}
     return [record.id, record.thread, record.alias, record.model, record.repo, record.file,
             record.commit, record.prompt, record.answer, _dumps(record.params),
-            _int(usage.get("prompt_tokens")), _int(usage.get("completion_tokens")),
+            count_in(usage, "prompt_tokens"), count_in(usage, "completion_tokens"),
             record.finish_reason or _str(usage.get("finish_reason")),
-            _float(timings.get("ttft_ms")), _float(timings.get("total_ms")),
-            _float(timings.get("startup_ms")), record.created_at, record.input_key,
+            number_in(timings, "ttft_ms"), number_in(timings, "total_ms"),
+            number_in(timings, "startup_ms"), record.created_at, record.input_key,
             _dumps(record.usage), _dumps(record.timings)]
 
 
 def _dumps(value: object) -> str | None:
     return None if value is None else json.dumps(value, sort_keys=True, default=str)
 
-
-def _int(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _float(value: object) -> float | None:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    return None
 
 
 def _str(value: object) -> str | None:
