@@ -23,7 +23,7 @@ FRESH = {"BODHI_HOME": "bodhi-nb-home-", "HF_HOME": "bodhi-nb-hf-",
 #: settings from the caller's environment that would make a run differ from a first run
 DROPPED = ("HF_ENDPOINT", "HF_TOKEN", "BODHI_DEMO_REPO", "BODHI_DEMO_FILE", "BODHI_PROFILE",
            "BODHI_AUTH_ISSUER", "BODHI_DATABASE_URL", "BODHI_ENCRYPTION_KEY", "BODHI_LOCALE",
-           "BROWSER")
+           "BODHI_LOCK_FILE", "BROWSER")
 
 _notebook: object = None
 _folders: list[str] = []
