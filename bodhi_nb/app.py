@@ -1,15 +1,15 @@
 """The registry: ``AppService`` hands out every service, built once per BODHI_HOME.
 
 ``build_app_service`` wires the services in dependency order (time -> setting -> db ->
-keyring -> secret -> session -> cache -> localization -> hub -> download -> data -> auth ->
-access_request -> api_token -> ai_api -> local_llm -> chat), each from
+keyring -> secret -> session -> cache -> localization -> usage -> hub -> download -> data ->
+auth -> access_request -> api_token -> ai_api -> local_llm -> chat -> lock), each from
 ``bodhi_nb.services.<name>`` (``access_request``: ``bodhi_nb.services.access_requests``;
 ``api_token``: ``bodhi_nb.services.api_tokens``). ``auth`` is always built (on first use);
 it is off (``enabled`` false) while ``BODHI_AUTH_ISSUER`` is empty.
 
 Building is cheap: nothing is opened, probed or fetched (the database lease is taken by the
 first unit of work, the OS keyring is asked only when a key is needed), and every service
-but time, setting, db, cache and localization is built (its module imported) on first use.
+but time, setting, db, cache, localization and usage is built (its module imported) on first use.
 Services follow the settings they read: a ``settings KEY VALUE`` in the running kernel
 reaches them through a SettingService listener (locale, Hub endpoint, HF cache, database
 timeouts).
@@ -36,6 +36,7 @@ from typing import (
 from bodhi_nb.errors import OverridesConflictError, ServiceNotAvailableError
 
 if TYPE_CHECKING:
+    from bodhi_nb.objs import UserAlias
     from bodhi_nb.services.access_requests import AccessRequestService
     from bodhi_nb.services.ai_api import AiApiService
     from bodhi_nb.services.api_tokens import ApiTokenService
@@ -50,11 +51,13 @@ if TYPE_CHECKING:
     from bodhi_nb.services.keyring import KeyringService
     from bodhi_nb.services.local_llm import LocalLlmService
     from bodhi_nb.services.localization import LocalizationService
+    from bodhi_nb.services.lock import LockService
     from bodhi_nb.services.policy import Action
     from bodhi_nb.services.secret import SecretService
     from bodhi_nb.services.session import SessionService
     from bodhi_nb.services.settings import SettingService
     from bodhi_nb.services.time import TimeService
+    from bodhi_nb.services.usage import UsageService
     from bodhi_nb.store import Tables
 
 __all__ = [
@@ -69,8 +72,8 @@ __all__ = [
 #: Accessor names, in the order the services are built.
 SERVICE_NAMES = (
     "time", "setting", "db", "keyring", "secret", "session", "cache", "localization",
-    "hub", "download", "data", "auth", "access_request", "api_token", "ai_api", "local_llm",
-    "chat",
+    "usage", "hub", "download", "data", "auth", "access_request", "api_token", "ai_api",
+    "local_llm", "chat", "lock",
 )
 
 T = TypeVar("T")
@@ -102,6 +105,8 @@ class AppService(Protocol):
     def ai_api_service(self) -> AiApiService: ...
     def local_llm_service(self) -> LocalLlmService: ...
     def chat_service(self) -> ChatService: ...
+    def usage_service(self) -> UsageService: ...
+    def lock_service(self) -> LockService: ...
     def available(self) -> dict[str, bool]: ...
     def check(self, action: Action) -> None:
         """The policy's check for ``action`` (the gate every service calls)."""
@@ -167,6 +172,9 @@ class DefaultAppService:
     ai_api: Slot[AiApiService] = None
     local_llm: Slot[LocalLlmService] = None
     chat: Slot[ChatService] = None
+    #: what this process used (always built by ``build_app_service``), and the lock file
+    usage: Slot[UsageService] = None
+    lock: Slot[LockService] = None
     #: the gate the services were built with (``build_app_service``); None (a registry put
     #: together by hand): everything is allowed
     gate: Callable[[Action], None] | None = field(default=None, repr=False)
@@ -227,6 +235,12 @@ class DefaultAppService:
     def chat_service(self) -> ChatService:
         return _need(self.chat, "chat")
 
+    def usage_service(self) -> UsageService:
+        return _need(self.usage, "usage")
+
+    def lock_service(self) -> LockService:
+        return _need(self.lock, "lock")
+
     def check(self, action: Action) -> None:
         """The policy's check for ``action``, as the services make it (a command checks
         before it runs, so nobody is asked for a value they may not store)."""
@@ -262,6 +276,7 @@ def build_app_service(
     from bodhi_nb.services.localization import LocalizationService
     from bodhi_nb.services.settings import SettingService
     from bodhi_nb.services.time import DefaultTimeService
+    from bodhi_nb.services.usage import UsageService
 
     unknown = set(services) - set(SERVICE_NAMES)
     if unknown:
@@ -348,7 +363,16 @@ def build_app_service(
         from bodhi_nb.services.downloads import DownloadService
         from bodhi_nb.services.hub import HubService
 
-        return DownloadService(tables().downloads, get("hub", HubService), clock, gate=gate)
+        return DownloadService(tables().downloads, get("hub", HubService), clock, gate=gate,
+                               usage=get("usage", UsageService))
+
+    def locked_alias(name: str) -> UserAlias | None:
+        # The lock file's pin, asked by DataService.find_alias (the lock service is built
+        # then, not with the data service: it needs the data service itself to write locks).
+        lock = built.get("lock")
+        if lock is None:
+            return None
+        return cast("LockService", _resolve(lock)).locked_alias(name)
 
     def make_data() -> DataService:
         from bodhi_nb.services.ai_api import AiApiService
@@ -356,7 +380,7 @@ def build_app_service(
 
         return DataService(setting, hf_cache.get(), clock, cache=get("cache", CacheService),
                            api_aliases=lambda: get("ai_api", AiApiService).list_api_aliases(),
-                           gate=gate)
+                           gate=gate, usage=get("usage", UsageService), locked=locked_alias)
 
     def make_auth() -> AuthService:
         from bodhi_nb.services.auth import AuthService
@@ -405,6 +429,17 @@ def build_app_service(
                            local_llm=get("local_llm", LocalLlmService),
                            hf_cache=hf_cache.get(), gate=gate)
 
+    def make_lock() -> LockService:
+        from bodhi_nb.services.data import DataService
+        from bodhi_nb.services.downloads import DownloadService
+        from bodhi_nb.services.hub import HubService
+        from bodhi_nb.services.lock import LockService
+
+        return LockService(setting, hf_cache.get(), get("usage", UsageService),
+                           data=lambda: get("data", DataService),
+                           hub=lambda: get("hub", HubService),
+                           downloads=lambda: get("download", DownloadService), gate=gate)
+
     need("keyring", make_keyring)
     need("secret", make_secret)
     need("session", make_session)
@@ -412,6 +447,8 @@ def build_app_service(
         built["cache"] = CacheService(clock)
     if "localization" not in built:
         built["localization"] = LocalizationService(str(setting.get("BODHI_LOCALE")))
+    if "usage" not in built:
+        built["usage"] = UsageService()
     need("hub", make_hub)
     need("download", make_download)
     need("data", make_data)
@@ -423,6 +460,7 @@ def build_app_service(
     need("local_llm", make_local_llm)
     if built["ai_api"] is not None and built["local_llm"] is not None:
         need("chat", make_chat)
+    need("lock", make_lock)
     setting.gate = gate
     setting.add_listener(_follower(built, hf_cache))
     return DefaultAppService(**built, gate=gate)

@@ -38,6 +38,9 @@ service (or layer) sits below it, and each concrete error is a leaf of exactly o
     │                             not_found
     ├── ServeError                needs_auth, port_in_use, cannot_listen, already_serving,
     │                             bad_json, bad_field, route_not_found, token_required, ...
+    ├── LockError                 malformed, unsupported_version, not_found, nothing_used,
+    │                             unknown_name, api_alias, not_downloaded, hash_mismatch,
+    │                             commit_not_found, model_missing
     └── TokenError                malformed, bad_checksum, unknown, revoked, name_taken,
                                   not_found, scope_above_yours, bad_scope, bad_name,
                                   session_only
@@ -1462,6 +1465,78 @@ class AuthAppTokenRefusedError(AuthError):
 
 
 __all__ += ["AuthAppTokenRefusedError"]  # issue 13's token exchange, beside its class
+
+
+# ---- issue 14: lock files (bodhi.lock) -------------------------------------------------------
+class LockError(BodhiError):
+    """``lock`` and ``pull --locked``: a lock file that cannot be read or written, or a
+    locked file the Hub no longer has as it was."""
+
+    error_type = ErrorType.INVALID_REQUEST
+
+
+class LockMalformedError(LockError):
+    """The lock file is not valid TOML, or a key has the wrong type or form. args: path,
+    key, reason"""
+
+
+class LockUnsupportedVersionError(LockError):
+    """args: path, version, supported"""
+
+
+class LockNotFoundError(LockError):
+    """No lock file where one was asked for. args: path"""
+
+    error_type = ErrorType.NOT_FOUND
+
+
+class LockNothingUsedError(LockError):
+    """``lock`` without names in a process that pulled, aliased and chatted with nothing."""
+
+
+class LockUnknownNameError(LockError):
+    """Neither an alias nor a downloaded model. args: name"""
+
+    error_type = ErrorType.NOT_FOUND
+
+
+class LockApiAliasError(LockError):
+    """An API alias cannot be locked (its model lives at the provider). args: name"""
+
+
+class LockNotDownloadedError(LockError):
+    """A name to lock whose file is not in the cache. args: name, repo, filename, revision"""
+
+    error_type = ErrorType.NOT_FOUND
+
+
+class LockHashMismatchError(LockError):
+    """The Hub's (or the downloaded) file differs from the lock's SHA-256 or size; nothing
+    was kept for it. args: model, commit, what (``sha256`` | ``size``), where (``hub``: the
+    Hub's metadata, checked before any download | ``file``: the downloaded file), expected,
+    found"""
+
+    error_type = ErrorType.CONFLICT
+
+
+class LockCommitNotFoundError(LockError):
+    """The locked commit no longer exists on the Hub. args: model, commit"""
+
+    error_type = ErrorType.NOT_FOUND
+
+
+class LockModelMissingError(LockError):
+    """Chat with an alias the lock file pins to a file at a commit that is not in the cache
+    (the lock came from another machine). args: alias, model, commit, path"""
+
+    error_type = ErrorType.NOT_FOUND
+
+
+__all__ += [  # issue 14's lock files, beside their classes
+    "LockApiAliasError", "LockCommitNotFoundError", "LockError", "LockHashMismatchError",
+    "LockMalformedError", "LockModelMissingError", "LockNotDownloadedError", "LockNotFoundError",
+    "LockNothingUsedError", "LockUnknownNameError", "LockUnsupportedVersionError",
+]
 
 
 def all_error_classes() -> list[type[BodhiError]]:

@@ -64,6 +64,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bodhi_nb.commands.access",
     "bodhi_nb.commands.serve",
     "bodhi_nb.commands.token",
+    "bodhi_nb.commands.lock",
 )
 
 

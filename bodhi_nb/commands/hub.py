@@ -49,13 +49,15 @@ def _repo_listing(app: AppService, repo: Repo, revision: str, ctx: Context) -> R
 
 @dataclass(frozen=True)
 class PullRequest:
-    ref: str
+    ref: str | None = None
     file: str | None = None
     revision: str = "main"
     alias: str | None = None
     dry_run: bool = False
     background: bool = False
     force: bool = False
+    #: ``--locked [PATH]``: restore a lock file ("" for BODHI_LOCK_FILE, ./bodhi.lock)
+    locked: str | None = None
     json: bool = False
 
 
@@ -67,8 +69,8 @@ class PullCommand(Command[PullRequest]):
     Request = PullRequest
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("ref", help="owner/repo, owner/repo:QUANT, owner/repo/FILE or "
-                            "hf://owner/repo/FILE")
+        parser.add_argument("ref", nargs="?", help="owner/repo, owner/repo:QUANT, "
+                            "owner/repo/FILE or hf://owner/repo/FILE")
         parser.add_argument("file", nargs="?", help="the file, when ref is owner/repo")
         parser.add_argument("--revision", default="main", help="branch, tag or commit")
         parser.add_argument("--alias", help="create a model alias for the file on success")
@@ -79,8 +81,29 @@ class PullCommand(Command[PullRequest]):
         parser.add_argument("--force", action="store_true",
                             help="download again, even a file already in the cache (a "
                                  "truncated or damaged copy)")
+        parser.add_argument("--locked", nargs="?", const="", metavar="PATH",
+                            help="restore the files and aliases of a lock file (default: "
+                                 "./bodhi.lock), each checked against its SHA-256")
+
+    def request(self, namespace: argparse.Namespace) -> PullRequest:
+        request = super().request(namespace)
+        if request.ref is None and request.locked is None:
+            # argparse's own words (translated where it is shown): ref is optional only
+            # for --locked
+            raise BadArgumentsError(command=self.name,
+                                    reason="the following arguments are required: ref")
+        return request
 
     def run(self, app: AppService, request: PullRequest, ctx: Context) -> Result:
+        if request.locked is not None:
+            from bodhi_nb.commands.lock import restore_result
+
+            if request.ref or request.file:
+                raise BadArgumentsError(command=self.name, reason=ctx.t("lock-pull-no-ref"))
+            report = app.lock_service().restore(request.locked or None,
+                                                progress=ctx.progress_view)
+            return restore_result(report, ctx)
+        assert request.ref is not None  # checked when parsed
         ref = ModelRef.parse(request.ref, request.file)
         if ref.filename is None and ref.quant is None:
             return _repo_listing(app, ref.repo, request.revision, ctx)

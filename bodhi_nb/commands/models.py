@@ -308,7 +308,7 @@ class AliasShow(Verb[AliasNameRequest]):
         from bodhi_nb.errors import AliasNotFoundError, LocalFileNotFoundError
 
         data = app.data_service()
-        found = data.find_alias(request.name)
+        found = data.find_alias(request.name, locked=False)  # the file, not bodhi.lock
         if found is None:
             raise AliasNotFoundError(alias=request.name)
         if isinstance(found, ApiAlias):

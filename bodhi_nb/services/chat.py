@@ -236,6 +236,7 @@ class ChatService:
         alias = self.data.find_alias(request.alias)
         if alias is None:
             raise AliasNotFoundError(alias=request.alias)
+        self.data.used(alias)  # for `lock` without names (issue 14)
         params = check_request_params(request.params)
         reset = new_ulid(self.time.utc_now()) if request.reset and request.thread else None
         messages = self._context(request, fresh=reset is not None)

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from bodhi_nb.services.cache import CacheService
     from bodhi_nb.services.settings import SettingService
     from bodhi_nb.services.time import TimeService
+    from bodhi_nb.services.usage import UsageService
 
 __all__ = [
     "AliasList",
@@ -65,6 +66,8 @@ __all__ = [
 ]
 
 ApiAliasProvider = Callable[[], Sequence[ApiAlias]]
+#: the alias a lock file pins under a name, or None (``LockService.locked_alias``)
+LockedAliasProvider = Callable[[str], "UserAlias | None"]
 
 #: Characters BodhiApp replaces with ``--`` in alias file names.
 _REPLACED = frozenset(':<>"/\\|?*')
@@ -209,8 +212,14 @@ class DataService:
         cache: CacheService | None = None,
         api_aliases: ApiAliasProvider | None = None,
         gate: Gate = allow_all,
+        usage: UsageService | None = None,
+        locked: LockedAliasProvider | None = None,
     ) -> None:
         self._gate = gate
+        #: records the aliases written and chatted with (``lock`` without names)
+        self.usage = usage
+        #: the lock file's pinned aliases (``find_alias`` answers with them first)
+        self.locked_alias = locked
         self.settings = settings
         self.hf_cache = hf_cache
         self.time = time
@@ -254,8 +263,17 @@ class DataService:
             raise AliasNotFoundError(alias=name)
         return record
 
-    def find_alias(self, name: str) -> UserAlias | ApiAlias | None:
-        """First match: user alias, then model alias, then the first API alias serving it."""
+    def find_alias(self, name: str, *, locked: bool = True) -> UserAlias | ApiAlias | None:
+        """First match: user alias, then model alias, then the first API alias serving it.
+
+        While the lock file (BODHI_LOCK_FILE, ``./bodhi.lock``) pins an alias of that name,
+        the lock's alias comes first (its commit, request and context params; the alias file
+        is left alone): chat, the batch API and ``serve`` all resolve here. ``locked=False``
+        reads only this machine's aliases (``alias show``, ``alias copy``)."""
+        if locked and self.locked_alias is not None:
+            pinned = self.locked_alias(name)
+            if pinned is not None:
+                return pinned
         scan = self._scan()
         if name in scan.records:
             return scan.records[name].alias
@@ -271,6 +289,11 @@ class DataService:
             if api_alias.supports(name):
                 return api_alias
         return None
+
+    def used(self, alias: UserAlias | ApiAlias) -> None:
+        """Record a chat with ``alias`` for ``lock`` without names."""
+        if self.usage is not None:
+            self.usage.chatted(alias)
 
     def model_aliases(self) -> list[UserAlias]:
         """``owner/name:QUANT`` for every local GGUF, sorted; one file per name.
@@ -361,7 +384,7 @@ class DataService:
     def copy_alias(self, source: str, target: str) -> UserAlias:
         """Copy the user or model alias ``source`` to a new user alias ``target``."""
         self._gate(Action.ALIAS)
-        found = self.find_alias(source)
+        found = self.find_alias(source, locked=False)
         if not isinstance(found, UserAlias):
             raise AliasNotFoundError(alias=source)
         return self.create_alias(dataclasses.replace(found, alias=target,
@@ -522,6 +545,8 @@ class DataService:
             atomic_write_text(path, text)
         except OSError as exc:
             raise AliasFileError(path=path, reason=exc.strerror or str(exc)) from exc
+        if self.usage is not None:
+            self.usage.alias(alias.alias)
 
     def _scan(self) -> _Scan:
         records: dict[str, AliasRecord] = {}

@@ -49,6 +49,7 @@ from bodhi_nb.redact import get_logger
 from bodhi_nb.services.hub import HubService, Progress
 from bodhi_nb.services.policy import Action, Gate, allow_all
 from bodhi_nb.services.time import TimeService
+from bodhi_nb.services.usage import UsageService
 from bodhi_nb.store.downloads import DownloadsTable
 
 __all__ = ["CANCELLED", "INTERRUPTED", "DownloadService", "error_code", "error_of",
@@ -243,8 +244,11 @@ def _safely(call: Callable[[], None]) -> None:
 
 class DownloadService:
     def __init__(self, rows: DownloadsTable, hub: HubService, time: TimeService,
-                 write_interval: float = 3.0, *, gate: Gate = allow_all) -> None:
+                 write_interval: float = 3.0, *, gate: Gate = allow_all,
+                 usage: UsageService | None = None) -> None:
         self._gate = gate
+        #: records each completed pull (``lock`` without names)
+        self.usage = usage
         self.rows = rows
         self.hub = hub
         self.time = time
@@ -491,6 +495,8 @@ class DownloadService:
         size = found.size or 0
         self._update(request.id, status=DownloadStatus.COMPLETED, total_bytes=size,
                      downloaded_bytes=size, started=True)
+        if self.usage is not None:
+            self.usage.model(found.repo, found.filename, found.snapshot)
         return found
 
     def _update(self, request_id: str, *, started: bool = False, **changes: Any) -> None:

@@ -46,6 +46,7 @@ class Action(StrEnum):
     ACCESS_REQUEST = "access request"  # access request/status: any logged-in user
     ACCESS_REVIEW = "access review"  # access ls/approve/reject, the access dashboard
     TOKENS = "token"  # token create/ls/revoke: one's own API tokens
+    LOCK = "lock"  # lock: write bodhi.lock (pull --locked is PULL)
 
 
 #: the lowest role allowed to do each action (roles rank user < power_user < manager < admin);
@@ -68,6 +69,7 @@ POLICY: Mapping[Action, str | None] = MappingProxyType({
     Action.ACCESS_REQUEST: None,
     Action.ACCESS_REVIEW: "resource_manager",
     Action.TOKENS: "resource_power_user",
+    Action.LOCK: "resource_user",
 })
 
 def short_role(role: str | None) -> str:

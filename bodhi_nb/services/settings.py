@@ -181,6 +181,9 @@ SETTINGS: dict[str, SettingDef] = _defs(
     SettingDef("BODHI_AUTH_TIMEOUT_SECS", "float", 10.0,
                "seconds a request to the OpenID provider may take before it fails",
                min=0.1, max=600),
+    SettingDef("BODHI_LOCK_FILE", "path", "bodhi.lock",
+               "the lock file `lock` writes and `pull --locked` and chat read (relative: to "
+               "the working folder, a notebook's own)", allow_empty=False),
 )
 
 Listener = Callable[[str, Any, Any], None]

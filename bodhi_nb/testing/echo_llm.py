@@ -61,6 +61,10 @@ class EchoLlm:
 
 
 class _Server(ThreadingHTTPServer):
+    # socketserver's default listen backlog is 5: sixteen clients connecting at once on a
+    # loaded machine had the kernel reset the overflow ("Connection reset by peer").
+    request_queue_size = 128
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # a client that closed its stream early is no error of the server's
 

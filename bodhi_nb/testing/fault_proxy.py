@@ -167,6 +167,7 @@ def _regex(path: str | None) -> re.Pattern[str] | None:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = False  # server_close() joins the handler threads
+    request_queue_size = 128  # the default backlog of 5 resets concurrent clients
     block_on_close = True
 
 
