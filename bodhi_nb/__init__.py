@@ -1,13 +1,14 @@
 """bodhi_nb: BodhiApp's service layer inside a Jupyter kernel.
 
 ``%load_ext bodhi_nb`` registers the ``%bodhi`` magic; ``bodhi_nb.app()`` returns this
-kernel's service registry. Importing the package is cheap: services, DuckDB, httpx and the
-Hub client are imported by the commands that need them.
+kernel's service registry; ``bodhi_nb.chat``, ``chat_many`` and ``history`` are the batch
+API for analysis (:mod:`bodhi_nb.batch`). Importing the package is cheap: services, DuckDB,
+httpx and the Hub client are imported by the commands that need them.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bodhi_nb._version import __version__
 
@@ -15,7 +16,22 @@ from bodhi_nb._version import __version__
 # submodule of the same name, whatever is imported later.
 from bodhi_nb.app import app
 
-__all__ = ["__version__", "app", "load_ipython_extension", "unload_ipython_extension"]
+if TYPE_CHECKING:
+    from bodhi_nb.batch import Answer, chat, chat_many, history
+
+__all__ = ["Answer", "__version__", "app", "chat", "chat_many", "history",
+           "load_ipython_extension", "unload_ipython_extension"]
+
+#: The batch API (issue 14), imported on first use: ``%load_ext bodhi_nb`` stays cheap.
+_BATCH = frozenset({"Answer", "chat", "chat_many", "history"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _BATCH:
+        from bodhi_nb import batch
+
+        return getattr(batch, name)
+    raise AttributeError(f"module 'bodhi_nb' has no attribute {name!r}")
 
 
 def load_ipython_extension(ipython: Any) -> None:

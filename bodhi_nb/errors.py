@@ -24,6 +24,7 @@ service (or layer) sits below it, and each concrete error is a leaf of exactly o
     │                             context_too_long, stream_interrupted, ...
     ├── ChatServiceError          model_not_downloaded, no_model, bad_param,
     │                             embeddings_local_only
+    ├── HistoryError              bad_sql, not_a_query
     ├── OfflineHubError           root_not_a_folder, port_in_use, cannot_listen,
     │                             already_serving
     ├── AuthError                 token_malformed, token_algorithm, token_unknown_key,
@@ -1041,6 +1042,25 @@ class NoModelError(ChatServiceError):
 
 class BadParamError(ChatServiceError):
     """args: name, value, reason"""
+
+
+# -- SQL over the chat history (issue 14): HistoryError ---------------------------------------
+
+
+class HistoryError(BodhiError):
+    error_type = ErrorType.INVALID_REQUEST
+
+
+class BadSqlError(HistoryError):
+    """The SQL of ``history --sql`` / ``bodhi_nb.history()`` failed. args: reason (DuckDB's
+    first line)"""
+
+
+class NotAQueryError(HistoryError):
+    """Not one query: a write, an ATTACH, several statements. args: kind"""
+
+
+__all__ += ["BadSqlError", "HistoryError", "NotAQueryError"]  # issue 14's SQL history
 
 
 # -- the chat panel (issue 10): CommandError leaves -------------------------------------------

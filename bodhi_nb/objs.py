@@ -793,3 +793,37 @@ class ChatMessage:
     params: str | None = None
     usage: str | None = None
     timings: str | None = None
+    # Issue 14 (batch answers, resumable): set on the assistant row. ``input_key`` is the
+    # SHA-256 of the exchange's inputs (ChatService.input_key); the model file that answered
+    # (a local alias: repo, file, resolved commit); the server's finish reason.
+    input_key: str | None = None
+    repo: str | None = None
+    filename: str | None = None
+    model_commit: str | None = None
+    finish_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class HistoryRecord:
+    """One logged exchange with everything the history keeps (``bodhi_nb.history()``'s
+    rows, and the answer a batch re-run reuses): ``params``, ``usage`` and ``timings``
+    decoded; ``commit`` is the resolved commit of a local alias's model file."""
+
+    id: str
+    thread: str
+    alias: str | None
+    model: str | None
+    prompt: str
+    answer: str
+    created_at: datetime
+    params: dict[str, Any] | None = None
+    usage: dict[str, Any] | None = None
+    timings: dict[str, Any] | None = None
+    finish_reason: str | None = None
+    repo: str | None = None
+    file: str | None = None
+    commit: str | None = None
+    input_key: str | None = None
+
+
+__all__ += ["HistoryRecord"]  # issue 14's batch API and SQL history

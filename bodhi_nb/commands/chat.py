@@ -295,6 +295,7 @@ class HistoryRequest:
     n: int = 10
     thread: str | None = None
     q: str | None = None
+    sql: str | None = None
     json: bool = False
 
 
@@ -309,8 +310,13 @@ class HistoryCommand(Command[HistoryRequest]):
         parser.add_argument("-n", type=int, default=10, help="how many exchanges")
         parser.add_argument("--thread", help="only this thread")
         parser.add_argument("-q", metavar="TEXT", help="only exchanges containing TEXT")
+        parser.add_argument("--sql", metavar="QUERY",
+                            help="run a SQL query over the table `history` (a private "
+                                 "in-memory copy) and show its result")
 
     def run(self, app: AppService, request: HistoryRequest, ctx: Context) -> Result:
+        if request.sql is not None:
+            return _sql_table(app, request.sql, ctx)
         if request.n < 1:
             raise BadArgumentsError(command=self.name, reason=ctx.t("history-n-too-small"))
         entries = app.chat_service().history(request.n, request.thread, request.q)
@@ -326,6 +332,17 @@ class HistoryCommand(Command[HistoryRequest]):
         return ctx.table(("when", "thread", "alias", "prompt", "answer", "tokens", "total"), rows,
                          title=ctx.t("history-title"), empty=ctx.t("history-empty"),
                          records=records)
+
+
+def _sql_table(app: AppService, sql: str, ctx: Context) -> Result:
+    """``history --sql``: the query's columns as they are named, every value in full."""
+    from bodhi_nb.commands.results import Table
+
+    columns, rows = app.chat_service().history_rows(sql)
+    return Table(tuple(columns), rows, title=ctx.t("history-sql-title"),
+                 empty=ctx.t("ui-none"), full_ids=True,
+                 records=[dict(zip(columns, row, strict=True)) for row in rows],
+                 yes_no=(ctx.t("ui-yes"), ctx.t("ui-no")))
 
 
 def _ms(value: object) -> str | None:

@@ -45,6 +45,20 @@ alias ``model`` names the alias, not the GGUF file). The history gets the last u
 and the answer, one exchange per request (a thread of its own). :meth:`ChatService.embed`
 asks a local alias's server for embeddings.
 
+Inputs and the cache (issue 14): every logged answer keeps :func:`input_key`, the SHA-256 of
+a canonical JSON of what decides it: the model (a local alias: repo, file, the resolved
+commit and its context params; an API alias: base URL and model), the effective request
+params (the alias's merged under the request's, without the fallback format's stop
+sequences, which follow from the model file), and the messages sent (system prompt, thread
+context, prompt). A request with ``cache`` (and no thread) whose key has a logged, complete
+answer (a finish reason other than :data:`STOPPED`) gets that answer back without a request
+(``ChatReply.cached``; nothing new is logged). :meth:`ChatService.lookup` does that for many
+requests in one query (``bodhi_nb.chat_many``), which also asks its prompts inside
+:meth:`ChatService.holding` (the alias resolved and its server held once for the batch) and
+logs each answer with :meth:`ChatService.record` on a worker while it asks the next.
+:meth:`ChatService.query_history` runs SQL over a private in-memory copy of the history
+(:mod:`bodhi_nb.store.history_sql`).
+
 Timings run from ``ChatRequest.started_at`` (the front end's Enter) when given: the time to
 first token includes the server's start, which ``startup_ms`` reports on its own.
 """
@@ -52,12 +66,14 @@ first token includes the server's start, which ``startup_ms`` reports on its own
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import hashlib
 import json
 import math
 import threading
 import time as _time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -75,6 +91,8 @@ from bodhi_nb.objs import (
     ChatMessage,
     ChatTarget,
     HistoryEntry,
+    HistoryRecord,
+    HubFile,
     Repo,
     ThreadInfo,
     UserAlias,
@@ -85,14 +103,17 @@ from bodhi_nb.services.time import TimeService
 from bodhi_nb.store.chat_messages import ChatMessagesTable
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from bodhi_nb.services.ai_api import AiApiService, StreamEvent
     from bodhi_nb.services.data import DataService
     from bodhi_nb.services.hf_cache import HfCache
     from bodhi_nb.services.local_llm import LocalLlmService
+    from bodhi_nb.store.history_sql import HistoryRelation
 
-__all__ = ["STOPPED", "ChatEvent", "ChatReply", "ChatRequest", "ChatService",
+__all__ = ["KNOWN_PARAMS", "STOPPED", "ChatEvent", "ChatReply", "ChatRequest", "ChatService",
            "CompletionRequest", "CompletionStream", "EmbeddingRequest", "Embeddings",
-           "HistoryEntry", "ThreadInfo", "check_request_params"]
+           "HistoryEntry", "ThreadInfo", "check_request_params", "input_key"]
 
 #: The finish reason of an answer stopped through a ``CancelToken`` (kept and logged).
 STOPPED = "stopped"
@@ -110,12 +131,31 @@ _WHOLE = {"max_tokens": (1, 2**31 - 1), "max_completion_tokens": (1, 2**31 - 1),
 _TEXT = ("user", "system_prompt")
 
 
-def check_request_params(params: Mapping[str, Any]) -> dict[str, Any]:
+#: The request params the Python API (``bodhi_nb.chat``, ``chat_many``) takes as keywords:
+#: OpenAI's, and the sampling extras llama.cpp's servers read. A misspelt keyword there is
+#: refused (``known_only``) rather than silently ignored by the server.
+KNOWN_PARAMS = frozenset({
+    "frequency_penalty", "presence_penalty", "temperature", "top_p", "max_tokens",
+    "max_completion_tokens", "seed", "n", "stop", "user", "logit_bias", "logprobs",
+    "top_logprobs", "response_format", "tools", "tool_choice", "parallel_tool_calls",
+    "reasoning_effort", "min_p", "top_k", "typical_p", "repeat_penalty", "mirostat_mode",
+    "mirostat_tau", "mirostat_eta", "grammar",
+})
+
+
+def check_request_params(params: Mapping[str, Any], *,
+                         known_only: bool = False) -> dict[str, Any]:
     """Request parameters checked before they travel: known ones typed and in range, every
     number finite (JSON has no infinity). Raises ``BadParamError`` naming the first bad one;
-    whole numbers written as floats (``1e3``) come back as ints."""
+    whole numbers written as floats (``1e3``) come back as ints. ``known_only`` refuses a
+    name outside :data:`KNOWN_PARAMS`."""
     out: dict[str, Any] = {}
     for name, value in params.items():
+        if known_only and name not in KNOWN_PARAMS:
+            close = difflib.get_close_matches(str(name), sorted(KNOWN_PARAMS), n=1)
+            raise BadParamError(name=str(name), value=str(value)[:80],
+                                reason=f"not a request parameter (did you mean {close[0]}?)"
+                                if close else "not a request parameter")
         out[name] = _checked(str(name), value)
     return out
 
@@ -179,6 +219,8 @@ class ChatRequest:
     reset: bool = False
     #: ``time.perf_counter()`` when the user asked (Enter); timings run from it
     started_at: float | None = None
+    #: reuse a logged, complete answer with the same inputs (without a thread only)
+    cache: bool = False
 
 
 @dataclass(frozen=True)
@@ -206,6 +248,16 @@ class ChatReply:
     markdown: bool = True
     #: the fallback chat format the model ran under, if any
     fallback: str | None = None
+    #: SHA-256 of the inputs (:func:`input_key`); None for an OpenAI client's request
+    input_key: str | None = None
+    #: a local alias's model file: repo, file and the resolved commit (None: an API alias)
+    repo: str | None = None
+    file: str | None = None
+    commit: str | None = None
+    #: the answer was taken from the history (``ChatRequest.cache``), not asked for
+    cached: bool = False
+    #: when the exchange was logged (None: not logged)
+    created_at: datetime | None = None
 
 
 class ChatService:
@@ -221,6 +273,8 @@ class ChatService:
         self.hf_cache = hf_cache
         #: aliases whose template fallback was already announced
         self._told: set[str] = set()
+        #: per thread: the aliases held by :meth:`holding` (name -> _Held)
+        self._holds = threading.local()
 
     # -- chatting ---------------------------------------------------------------------------
 
@@ -233,13 +287,22 @@ class ChatService:
         keeps the text so far, with finish reason :data:`STOPPED`."""
         self._gate(Action.CHAT)
         started = request.started_at if request.started_at is not None else _time.perf_counter()
-        alias = self.data.find_alias(request.alias)
-        if alias is None:
+        held: _Held | None = getattr(self._holds, "by_name", {}).get(request.alias)
+        found = held.alias if held is not None else self.data.find_alias(request.alias)
+        if found is None:
             raise AliasNotFoundError(alias=request.alias)
+        alias = found
         self.data.used(alias)  # for `lock` without names (issue 14)
         params = check_request_params(request.params)
         reset = new_ulid(self.time.utc_now()) if request.reset and request.thread else None
         messages = self._context(request, fresh=reset is not None)
+        located = (held.located if held is not None
+                   else self._locate(alias) if isinstance(alias, UserAlias) else None)
+        key = self._key(alias, request.alias, params, messages, located)
+        if request.cache and request.log and request.thread is None:
+            hit = self.messages.answer_for([key]).get(key)
+            if hit is not None:
+                return _from_history(hit, request.alias)
         body: dict[str, Any] = {**params, "messages": messages}
         model: dict[str, Any] = {}
 
@@ -252,7 +315,10 @@ class ChatService:
                 if on_event is not None:
                     on_event(ChatEvent(kind, dict(data)))
 
-        with self._target(alias, request.alias, local_event) as target:
+        if held is not None:
+            model.update(held.model)
+        with (nullcontext(held.target) if held is not None
+              else self._target(alias, request.alias, local_event, located)) as target:
             body = _merged(alias, body, model)
             fallback = model.get("fallback")
             if fallback and isinstance(alias, UserAlias):
@@ -271,10 +337,95 @@ class ChatService:
         timings = dict(reply.timings)
         if model.get("startup_ms") is not None:
             timings["startup_ms"] = model["startup_ms"]
-        reply = dataclasses.replace(reply, timings=timings, markdown=markdown, fallback=fallback)
+        reply = dataclasses.replace(
+            reply, timings=timings, markdown=markdown, fallback=fallback, input_key=key,
+            repo=located.repo if located else None, file=located.filename if located else None,
+            commit=located.snapshot if located else None)
         if request.log:
-            self._log(request, reply, body, reset)
+            reply = dataclasses.replace(reply, created_at=self._log(request, reply, body, reset))
         return reply
+
+    @contextmanager
+    def holding(self, name: str) -> Iterator[None]:
+        """In this thread, within the block, every :meth:`chat` on alias ``name`` reuses one
+        resolution of the alias and its model file, and one hold of its model server (kept
+        busy, so never stopped for idleness, from the block's start to its end): a batch
+        pays for them once, not per prompt. The server starts here if it must."""
+        self._gate(Action.CHAT)
+        alias = self.data.find_alias(name)
+        if alias is None:
+            raise AliasNotFoundError(alias=name)
+        located = self._locate(alias) if isinstance(alias, UserAlias) else None
+        model: dict[str, Any] = {}
+        holds: dict[str, _Held] = getattr(self._holds, "by_name", None) or {}
+        self._holds.by_name = holds
+        with self._target(alias, name, _keep_model(model), located) as target:
+            holds[name] = _Held(alias, located, target, model)
+            try:
+                yield
+            finally:
+                holds.pop(name, None)
+
+    def record(self, request: ChatRequest, reply: ChatReply) -> ChatReply:
+        """Log an exchange :meth:`chat` answered with ``log`` off (``bodhi_nb.chat_many``
+        writes each answer on a worker thread while it asks the next one); the reply comes
+        back with its ``created_at``. Not for a thread reset (single turns only)."""
+        self._gate(Action.CHAT)
+        return dataclasses.replace(reply, created_at=self._log(request, reply, {}))
+
+    def lookup(self, requests: Sequence[ChatRequest]) -> list[ChatReply | None]:
+        """For each request (in order), the logged complete answer with the same inputs
+        (``cached`` True), or None: what :meth:`chat` with ``cache`` would reuse, found for
+        all of them in one query. Requests on a thread are never answered from the history."""
+        self._gate(Action.CHAT)
+        keys: list[str | None] = []
+        for request in requests:
+            if request.thread is not None:
+                keys.append(None)
+                continue
+            alias = self.data.find_alias(request.alias)
+            if alias is None:
+                raise AliasNotFoundError(alias=request.alias)
+            self.data.used(alias)  # a batch answered from the history still used it (`lock`)
+            params = check_request_params(request.params)
+            located = self._locate(alias) if isinstance(alias, UserAlias) else None
+            keys.append(self._key(alias, request.alias, params, self._context(request),
+                                  located))
+        found = self.messages.answer_for([k for k in keys if k is not None])
+        return [_from_history(found[k], r.alias) if k is not None and k in found else None
+                for k, r in zip(keys, requests, strict=True)]
+
+    def query_history(self, sql: str | None = None) -> HistoryRelation:
+        """``sql`` over a private in-memory copy of the history, the table ``history`` (see
+        :mod:`bodhi_nb.store.history_sql` for its columns); without ``sql`` the whole table.
+        The real database never sees the SQL. ``history_error-bad_sql`` /
+        ``history_error-not_a_query`` for SQL that fails or is not one query."""
+        from bodhi_nb.store import history_sql
+
+        self._gate(Action.HISTORY)
+        return history_sql.query(self.messages.records(), sql)
+
+    def history_rows(self, sql: str) -> tuple[list[str], list[tuple[object, ...]]]:
+        """:meth:`query_history` run to its end: the column names and every row."""
+        from bodhi_nb.store import history_sql
+
+        return history_sql.fetch(self.query_history(sql))
+
+    def _key(self, alias: UserAlias | ApiAlias, name: str, params: Mapping[str, Any],
+             messages: list[dict[str, str]], located: HubFile | None) -> str:
+        """The request's :func:`input_key`: its model, effective params and messages."""
+        model: dict[str, Any]
+        if isinstance(alias, ApiAlias):
+            sent = (alias.models[0] if name == alias.id and not alias.supports(name)
+                    and alias.models else alias.strip_prefix(name))
+            model = {"base_url": alias.base_url, "model": sent}
+        else:
+            local = located if located is not None else self._locate(alias)
+            model = {"repo": local.repo, "file": local.filename, "commit": local.snapshot,
+                     "context": list(alias.context_params)}
+        effective = _merged(alias, {**params, "messages": messages}, {})
+        sent_messages = effective.pop("messages")  # with the alias's system prompt if any
+        return input_key(model, effective, sent_messages)
 
     # -- OpenAI requests as a client sent them (``bodhi serve``) ---------------------------
 
@@ -388,9 +539,19 @@ class ChatService:
                           str(finish_reason) if finish_reason is not None else None)
         self._log(logged, reply, body)
 
+    def _locate(self, alias: UserAlias) -> HubFile:
+        """The local alias's model file in the HF cache (its snapshot resolved to a commit)."""
+        try:
+            return self.hf_cache.find_local_file(Repo.parse(alias.repo), alias.filename,
+                                                 alias.snapshot)
+        except Exception as exc:
+            raise ModelNotDownloadedError(alias=alias.alias, repo=alias.repo,
+                                          filename=alias.filename) from exc
+
     @contextmanager
     def _target(self, alias: UserAlias | ApiAlias, name: str,
-                on_event: Callable[[str, Mapping[str, Any]], None]) -> Iterator[ChatTarget]:
+                on_event: Callable[[str, Mapping[str, Any]], None],
+                located: HubFile | None = None) -> Iterator[ChatTarget]:
         if isinstance(alias, ApiAlias):
             target = self.ai_api.resolve(name)
             if target is None and name == alias.id and alias.models:
@@ -400,12 +561,7 @@ class ChatService:
                 raise NoModelError(alias=name)
             yield target
             return
-        try:
-            local = self.hf_cache.find_local_file(Repo.parse(alias.repo), alias.filename,
-                                                  alias.snapshot)
-        except Exception as exc:
-            raise ModelNotDownloadedError(alias=alias.alias, repo=alias.repo,
-                                          filename=alias.filename) from exc
+        local = located if located is not None else self._locate(alias)
         with self.local_llm.using(alias, local.path, on_event=on_event) as target:
             yield target
 
@@ -491,7 +647,8 @@ class ChatService:
     # -- history ----------------------------------------------------------------------------
 
     def _log(self, request: ChatRequest, reply: ChatReply, body: dict[str, Any],
-             reset: str | None = None) -> None:
+             reset: str | None = None) -> datetime:
+        """Write the exchange (one transaction); returns its timestamp."""
         now = self.time.utc_now()
         thread = request.thread or reply.exchange
         params = json.dumps(reply.params, sort_keys=True, default=str)
@@ -506,8 +663,11 @@ class ChatService:
             usage = {**(usage or {}), "finish_reason": STOPPED}
         messages.append(ChatMessage(new_ulid(), thread, reply.exchange, 1, "assistant",
                                     reply.text, now, request.alias, reply.model, params,
-                                    json.dumps(usage), json.dumps(reply.timings)))
+                                    json.dumps(usage), json.dumps(reply.timings),
+                                    reply.input_key, reply.repo, reply.file, reply.commit,
+                                    reply.finish_reason))
         self.messages.add(messages)
+        return now
 
     def history(self, limit: int = 10, thread: str | None = None,
                 query: str | None = None, offset: int = 0) -> list[HistoryEntry]:
@@ -615,6 +775,46 @@ class CompletionStream:
             if self._ended or self._parts:
                 self._finish("".join(self._parts), self._usage, self._model, reason,
                              self._first_at)
+
+
+def input_key(model: Mapping[str, Any], params: Mapping[str, Any],
+              messages: Sequence[Mapping[str, Any]]) -> str:
+    """SHA-256 (hex) of the canonical JSON of a request's inputs: sorted keys, no spaces,
+    UTF-8, whole floats written as integers (``temperature=0`` and ``0.0`` ask the same)."""
+    document = {"v": 1, "model": model, "params": params, "messages": list(messages)}
+    text = json.dumps(_canonical(document), sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, Mapping):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    return value
+
+
+def _from_history(record: HistoryRecord, alias: str) -> ChatReply:
+    """A logged answer, reused (``cached``)."""
+    return ChatReply(record.answer, alias, record.model or "", None, record.id,
+                     dict(record.params or {}), record.usage, dict(record.timings or {}),
+                     record.finish_reason, input_key=record.input_key, repo=record.repo,
+                     file=record.file, commit=record.commit, cached=True,
+                     created_at=record.created_at)
+
+
+@dataclass(frozen=True)
+class _Held:
+    """An alias held by :meth:`ChatService.holding`: resolved, located, its server held."""
+
+    alias: UserAlias | ApiAlias
+    located: HubFile | None
+    target: ChatTarget
+    #: the local server's ``model`` event (chat template, fallback format)
+    model: dict[str, Any]
 
 
 def _keep_model(model: dict[str, Any]) -> Callable[[str, Mapping[str, Any]], None]:

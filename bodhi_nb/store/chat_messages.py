@@ -5,15 +5,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 
-from bodhi_nb.objs import ChatMessage, HistoryEntry, ThreadInfo
+from bodhi_nb.objs import ChatMessage, HistoryEntry, HistoryRecord, ThreadInfo
 from bodhi_nb.store.base import to_db_ts
 from bodhi_nb.store.table import Table
 
 __all__ = ["ChatMessagesTable"]
 
 _COLUMNS = ("id", "thread", "exchange", "seq", "role", "content", "alias", "model", "params",
-            "usage", "timings", "created_at")
+            "usage", "timings", "input_key", "repo", "filename", "model_commit",
+            "finish_reason", "created_at")
+#: An exchange as a :class:`HistoryRecord` (``u``: the user row, ``a``: the assistant's).
+_RECORD = ("SELECT u.exchange, u.thread, a.alias, a.model, u.content, a.content, u.created_at,"
+           " a.params, a.usage, a.timings, a.finish_reason, a.repo, a.filename,"
+           " a.model_commit, a.input_key FROM chat_messages u JOIN chat_messages a"
+           " ON a.exchange = u.exchange AND a.role = 'assistant' WHERE u.role = 'user'")
 
 
 class ChatMessagesTable(Table):
@@ -61,6 +68,29 @@ class ChatMessagesTable(Table):
                              json.loads(us) if us else None, json.loads(ti) if ti else None)
                 for e, t, al, m, p, an, c, us, ti in rows]
 
+    def answer_for(self, input_keys: Sequence[str]) -> dict[str, HistoryRecord]:
+        """The newest complete answer logged for each of ``input_keys`` (those with one):
+        an assistant row whose finish reason is known and is not a stop by the user."""
+        found: dict[str, HistoryRecord] = {}
+        keys = list(dict.fromkeys(input_keys))
+        for start in range(0, len(keys), 500):  # bounded statements, one round trip each
+            chunk = keys[start:start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            rows = self.store.execute(
+                f"{_RECORD} AND a.input_key IN ({marks}) AND a.finish_reason IS NOT NULL"
+                " AND a.finish_reason <> 'stopped'"
+                " ORDER BY u.created_at DESC, u.exchange DESC", chunk)
+            for row in rows:
+                record = _record(row)
+                if record.input_key is not None:
+                    found.setdefault(record.input_key, record)
+        return found
+
+    def records(self) -> list[HistoryRecord]:
+        """Every logged exchange, oldest first (what ``bodhi_nb.history()`` queries)."""
+        rows = self.store.execute(f"{_RECORD} ORDER BY u.created_at, u.exchange")
+        return [_record(row) for row in rows]
+
     def threads(self, *, limit: int = 20, offset: int = 0,
                 named_only: bool = False) -> list[ThreadInfo]:
         """Threads, the most recently active first (ties: the newest exchange, then the
@@ -85,3 +115,25 @@ class ChatMessagesTable(Table):
 def _like_escape(text: str) -> str:
     """``text`` matched literally inside a LIKE pattern (escape character ``\\``)."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _json(text: object) -> dict[str, object] | None:
+    if not text:
+        return None
+    value = json.loads(str(text))
+    return value if isinstance(value, dict) else None
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _record(row: tuple[object, ...]) -> HistoryRecord:
+    (exchange, thread, alias, model, prompt, answer, created_at, params, usage, timings,
+     finish, repo, filename, commit, key) = row
+    when = (created_at if isinstance(created_at, datetime)
+            else datetime.fromisoformat(str(created_at)))
+    return HistoryRecord(str(exchange), str(thread), _text(alias), _text(model), str(prompt),
+                         str(answer), when, _json(params), _json(usage), _json(timings),
+                         _text(finish), _text(repo), _text(filename), _text(commit),
+                         _text(key))

@@ -49,6 +49,15 @@ class ProxyLogEntry:
     fault: str | None = None
     #: body bytes relayed to the client (after a drop: how many were sent before it)
     sent: int = 0
+    #: the request's body as the client sent it (a test reads which prompts travelled)
+    body: bytes = field(default=b"", repr=False)
+
+    def json(self) -> Any:
+        """The request body as JSON (None when it is empty or not JSON)."""
+        try:
+            return json.loads(self.body) if self.body else None
+        except ValueError:
+            return None
 
 
 @dataclass
@@ -182,6 +191,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     owner: FaultProxy
     _started = False
+    _body = b""
     #: an idle keep-alive connection is closed after this long
     timeout = 60
 
@@ -219,6 +229,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        self._body = body
         rule = self.owner._take(self.command, self.path)
         if rule is not None and rule.kind == "status":
             self._answer(rule)
@@ -241,11 +252,15 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(rule.body)))
         # Every entry is logged before the client can have the whole answer, so a test
         # that has read a response finds it in the log.
-        self.owner._record(ProxyLogEntry(self.command, self.path, rule.status, "status",
+        self.owner._record(self._entry(self.command, self.path, rule.status, "status",
                                          len(rule.body)))
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(rule.body)
+
+    def _entry(self, method: str, path: str, status: int, fault: str | None = None,
+               sent: int = 0) -> ProxyLogEntry:
+        return ProxyLogEntry(method, path, status, fault, sent, self._body)
 
     def _bad_gateway(self, exc: BaseException) -> None:
         payload = json.dumps({"error": {"message": f"upstream: {exc}",
@@ -253,7 +268,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         self.send_response(502)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
-        self.owner._record(ProxyLogEntry(self.command, self.path, 502, None, len(payload)))
+        self.owner._record(self._entry(self.command, self.path, 502, None, len(payload)))
         self.end_headers()
         self.wfile.write(payload)
 
@@ -287,7 +302,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         else:
             self.send_header("Content-Length", length or "0")
         if self.command == "HEAD" or (not chunked and int(length or 0) == 0):
-            self.owner._record(ProxyLogEntry(self.command, self.path, response.status))
+            self.owner._record(self._entry(self.command, self.path, response.status))
             self.end_headers()
             return
         self.end_headers()
@@ -302,7 +317,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
                 self._write(data, chunked)
                 sent += len(data)
                 # Logged before the cut, so a client that sees the cut finds it in the log.
-                self.owner._record(ProxyLogEntry(self.command, self.path, response.status,
+                self.owner._record(self._entry(self.command, self.path, response.status,
                                                  "drop", sent))
                 self._cut()
                 return
@@ -317,7 +332,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
     def _log_relayed(self, status: int, sent: int) -> bool:
-        self.owner._record(ProxyLogEntry(self.command, self.path, status, None, sent))
+        self.owner._record(self._entry(self.command, self.path, status, None, sent))
         return True
 
     def _write(self, data: bytes, chunked: bool) -> None:
