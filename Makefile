@@ -62,8 +62,10 @@ unit: setup peers
 	BODHI_BROWSER_ARTEFACTS=$(abspath $(BROWSER_ARTEFACTS)) $(PY) -m pytest tests
 	@echo "browser screenshots: $(abspath $(BROWSER_ARTEFACTS))"
 
-notebooks: setup
-	BODHI_HOME=$$(mktemp -d) HF_HOME=$$(mktemp -d) $(PY) -m pytest --nbval --nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider notebooks/
+# Strict nbval over every notebook, offline; notebooks/conftest.py gives each notebook a fresh
+# BODHI_HOME and HF_HOME. 05-team-admin starts the OpenID test provider: peers.
+notebooks: setup peers
+	$(PY) -m pytest --nbval --nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider notebooks/
 
 test: lint unit notebooks
 	@echo "browser screenshots: $(abspath $(BROWSER_ARTEFACTS))"
