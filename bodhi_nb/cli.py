@@ -49,6 +49,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             # `bodhi login --device`: the address and code at once, then wait for the end.
             say_now(result.to_text())
             result = result.wait()
+        from bodhi_nb.commands.panel import PanelView
+
+        if isinstance(result, PanelView):
+            result = result.text  # made lazily (a notebook shows the widget): its errors here
     except KeyboardInterrupt:
         print(message_text("ui-interrupted"), file=sys.stderr)
         return 130

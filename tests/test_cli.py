@@ -139,3 +139,13 @@ def test_a_file_where_bodhi_home_should_be_is_a_coded_error(
     assert len(line.splitlines()) == 1 and "Traceback" not in line
     assert not line.startswith("error[command_error-internal]"), line
     assert str(blocker) in line
+
+
+def test_a_panel_whose_listing_fails_gives_its_coded_line(isolated_env: Path) -> None:
+    # The access dashboard's text is made after the command ran (a notebook shows the widget
+    # instead): with authentication off it is the issuer error, one line, exit 1.
+    proc = _run("panel", "access")
+    assert proc.returncode == 1 and proc.stdout == ""
+    line = proc.stderr.strip()
+    assert len(line.splitlines()) == 1 and "Traceback" not in line
+    assert line.startswith("error[auth_error-issuer_not_set]")
