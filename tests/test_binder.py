@@ -18,10 +18,11 @@ kernel must have run the installed package from the fresh environment, with its 
 ``$HOME/.bodhi`` (what ``start`` sets).
 
 Two differences from Binder, both chosen for time: Binder's llama-cpp-python compiles from
-source (about 20 minutes); here postBuild reuses this machine's pip cache, where ``make
-setup`` left the built wheel (postBuild uses the cache named by ``PIP_CACHE_DIR`` and
-otherwise none, so Binder's image keeps none). And the Python is this machine's, not
-``runtime.txt``'s (llama-cpp-python's wheel is not tied to a Python version).
+source (about 20 minutes); here postBuild finds the portable wheel ``make setup`` built with
+the same flags (``PIP_FIND_LINKS``) and this machine's pip cache (postBuild uses the cache
+named by ``PIP_CACHE_DIR`` and otherwise none, so Binder's image keeps none). And the
+Python is this machine's, not ``runtime.txt``'s (llama-cpp-python's wheel is not tied to
+a Python version).
 """
 
 from __future__ import annotations
@@ -74,26 +75,29 @@ def _copy_repository(dest: Path) -> None:
         shutil.copy2(source, target)
 
 
-def _pip_cache() -> str:
-    """This machine's pip cache, checked to hold the built llama-cpp-python wheel."""
-    def pip(*args: str) -> str:
-        return subprocess.run([sys.executable, "-m", "pip", *args], capture_output=True,
-                              text=True, check=True).stdout.strip()
+def _pip_cache() -> tuple[str, str]:
+    """This machine's pip cache (for what pip downloads), and the folder holding the portable
+    llama-cpp-python wheel that ``make setup`` built (``LLAMA_WHEELS``), which postBuild's
+    pip then finds instead of compiling: built with the same ``-DGGML_NATIVE=OFF`` as
+    postBuild's, so it is the build Binder makes."""
+    cache = subprocess.run([sys.executable, "-m", "pip", "cache", "dir"], capture_output=True,
+                           text=True, check=True).stdout.strip()
+    wheels = Path(os.environ.get("LLAMA_WHEELS")
+                  or Path.home() / ".cache" / "bodhi_nb" / "llama-portable")
+    assert list(wheels.glob("llama_cpp_python-*.whl")), (
+        f"no portable llama-cpp-python wheel in {wheels}: `make setup` builds it once "
+        "(5-20 min); without it postBuild would compile it here")
+    return cache, str(wheels)
 
-    cache = pip("cache", "dir")
-    wheels = pip("cache", "list", "llama_cpp_python", "--format=abspath")
-    assert wheels, (f"no built llama-cpp-python wheel in pip's cache ({cache}): `make setup` "
-                    "builds it once (20 min); without it postBuild would compile it here")
-    return cache
 
-
-def _environment(home: Path, venv: Path, cache: str) -> dict[str, str]:
+def _environment(home: Path, venv: Path, cache: tuple[str, str]) -> dict[str, str]:
     """A session's environment: this machine's pip configuration (indexes, certificates)
     and nothing of bodhi's, Jupyter's or this checkout's."""
     keep = {k: v for k, v in os.environ.items()
             if k.startswith("PIP_") or k in ("LANG", "LC_ALL", "TMPDIR", "SSL_CERT_FILE")}
     return {**keep, "HOME": str(home), "PATH": f"{venv / 'bin'}:/usr/local/bin:/usr/bin:/bin",
-            "PIP_CACHE_DIR": cache, "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+            "PIP_CACHE_DIR": cache[0], "PIP_FIND_LINKS": cache[1],
+            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
             "HF_HUB_DISABLE_TELEMETRY": "1"}
 
 
