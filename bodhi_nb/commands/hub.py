@@ -56,6 +56,7 @@ class PullRequest:
     dry_run: bool = False
     background: bool = False
     force: bool = False
+    connections: int | None = None
     json: bool = False
 
 
@@ -79,8 +80,20 @@ class PullCommand(Command[PullRequest]):
         parser.add_argument("--force", action="store_true",
                             help="download again, even a file already in the cache (a "
                                  "truncated or damaged copy)")
+        parser.add_argument("--connections", type=int, metavar="N",
+                            help="how many connections download one large file (default: "
+                                 "the BODHI_PULL_CONNECTIONS setting; 1: one stream)")
 
     def run(self, app: AppService, request: PullRequest, ctx: Context) -> Result:
+        budget = None
+        if request.connections is not None:
+            from bodhi_nb.services.hub import ConnectionBudget
+
+            if not 1 <= request.connections <= 32:
+                raise BadArgumentsError(command=self.name, reason=ctx.t(
+                    "hub-bad-connections", value=request.connections))
+            # One budget for every file of this pull (the parts of a split GGUF).
+            budget = ConnectionBudget(request.connections)
         ref = ModelRef.parse(request.ref, request.file)
         if ref.filename is None and ref.quant is None:
             return _repo_listing(app, ref.repo, request.revision, ctx)
@@ -139,7 +152,7 @@ class PullCommand(Command[PullRequest]):
             progress = None if request.background else ctx.progress_view()
             try:
                 row = downloads.pull(ref.repo, name, request.revision, progress=progress,
-                                     background=request.background)
+                                     background=request.background, connections=budget)
             finally:
                 if progress is not None:
                     progress.finish()  # a failed pull leaves no half-drawn bar behind
