@@ -252,7 +252,11 @@ class _Download:
         self.budget = budget
         self.size = remote.size
         self.hasher = _Hasher(remote.etag, remote.size)
-        self.cond = threading.Condition()
+        lock = threading.Lock()
+        #: the state below; waited on by the coordinator (a worker ended, all bytes are in)
+        self.cond = threading.Condition(lock)
+        #: waited on by the hasher: the contiguous prefix grew (or the pull stops)
+        self.grown = threading.Condition(lock)
         self.done = _Ranges()
         self.todo: list[list[int]] = []  # unassigned bytes, ascending
         self.hashed = 0
@@ -304,7 +308,7 @@ class _Download:
             with self.cond:
                 self.stopping = True
                 self.abandon = self.hashed < self.size
-                self.cond.notify_all()
+                self._wake()
             if hasher.is_alive():
                 hasher.join()
             os.close(self.fd)
@@ -361,7 +365,7 @@ class _Download:
         with self.cond:
             self.stopping = True
             workers = list(self.workers)
-            self.cond.notify_all()
+            self._wake()
         self._abort_sockets()
         for worker in workers:
             worker.join()
@@ -384,12 +388,17 @@ class _Download:
         for notice in notices:
             self.progress.notice(notice)
 
+    def _wake(self) -> None:
+        """Wake the coordinator and the hasher (called holding the lock)."""
+        self.cond.notify_all()
+        self.grown.notify_all()
+
     def _fail(self, error: BaseException) -> None:
         with self.cond:
             if self.error is None:
                 self.error = error
             self.stopping = True
-            self.cond.notify_all()
+            self._wake()
         self._abort_sockets()
 
     # -- the hasher ---------------------------------------------------------------------------
@@ -402,7 +411,7 @@ class _Download:
                 with self.cond:
                     while (self.done.prefix() <= self.hashed and not self.stopping
                            and self.error is None):
-                        self.cond.wait()
+                        self.grown.wait()
                     if self.error is not None:
                         return
                     target = self.done.prefix()
@@ -417,7 +426,7 @@ class _Download:
                     with self.cond:
                         self.hashed += n
                         if self.hashed >= self.size:
-                            self.cond.notify_all()
+                            self._wake()
         except BaseException as exc:
             from bodhi_nb.services.hub import _WriteFailed
 
@@ -471,7 +480,7 @@ class _Download:
                     with self.cond:
                         self.unsupported = True
                         self.stopping = True
-                        self.cond.notify_all()
+                        self._wake()
                     return
                 except _Expired as exc:
                     self._give_back(piece)
@@ -502,7 +511,7 @@ class _Download:
             self.budget.release()
             with self.cond:
                 self.workers.discard(threading.current_thread())
-                self.cond.notify_all()
+                self._wake()
 
     def _refresh(self, expired: _Expired, progressed: bool) -> None:
         """The signed URL expired: ask the Hub for a new one, once for all the workers that
@@ -572,9 +581,13 @@ class _Download:
                         raise _WriteFailed(exc) from exc
                 if filled:
                     with self.cond:
+                        prefix = self.done.prefix()
                         self.done.add(piece.at, piece.at + filled)
                         self.expired_in_a_row = 0
-                        self.cond.notify_all()
+                        if self.done.prefix() != prefix:
+                            self.grown.notify()
+                        if self.done.total() >= self.size:
+                            self.cond.notify_all()
                     piece.at += filled
                 if filled < want:
                     raise ConnectionResetError(
