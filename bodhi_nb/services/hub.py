@@ -17,7 +17,10 @@ The body is streamed by our own downloader, built for what huggingface_hub 2.x c
   huggingface_hub lays them out, so either tool finds the other's files;
 * **speed**: one reused pair of 1 MiB buffers; the network read of one buffer overlaps the
   hashing and writing of the other (both release the GIL), so memory stays flat whatever
-  the file size.
+  the file size;
+* **parallel ranges** for files of ``ranged_threshold`` (64 MiB) or more: several
+  connections from a :class:`ConnectionBudget` (``BODHI_PULL_CONNECTIONS``), with the same
+  verification, resume and flat memory (:mod:`bodhi_nb.services.ranged`).
 
 What the Hub sends is input, not truth (a plain-http ``HF_ENDPOINT`` can be anyone):
 ``X-Repo-Commit`` must be 40 hex digits and the etag a SHA-1 or SHA-256 (an LFS file's a

@@ -38,6 +38,7 @@ import os
 import re
 import socket
 import threading
+import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -147,6 +148,59 @@ def keep_prefix_only(partial: Path, size: int, etag: str) -> None:
     with contextlib.suppress(FileNotFoundError):
         os.truncate(partial, done.prefix())
     sidecar.unlink(missing_ok=True)
+
+
+class _Ramp:
+    """How many connections a download uses: it starts with two and doubles while the total
+    rate grows (a per-stream cap: a CDN, a long round trip), up to its budget; when a step
+    brings no gain (the link or the CPU is the limit, as on loopback), it steps back and
+    stays. Each step is judged on a window that opens once the new connections have
+    delivered their first buffer, so a slow TCP start does not pass for no gain."""
+
+    START = 2
+    GROW = 1.25  # a step must bring this factor to be worth the next
+    KEEP = 1.05  # below this factor, the step is undone
+    WINDOW = 0.2  # seconds of measure per step
+    SETTLE = 0.05  # seconds at least before a window opens
+
+    def __init__(self, cap: int, now: float, done: int) -> None:
+        self.cap = cap
+        self.target = min(self.START, cap)
+        self.ramping = self.target < cap
+        self.previous: tuple[int, float] | None = None  # (connections, rate) of the last step
+        self._step(now, done)
+
+    def _step(self, now: float, done: int) -> None:
+        self.step_at, self.step_done = now, done
+        self.window: tuple[float, int] | None = None
+
+    def update(self, now: float, done: int, running: int) -> None:
+        """Called by the coordinator with the bytes done so far and the workers running."""
+        if not self.ramping:
+            return
+        if running < self.target:
+            return  # not all there (a budget shared with another pull): wait
+        if self.window is None:
+            if (now - self.step_at >= self.SETTLE
+                    and done - self.step_done >= self.target * _BUFFER):
+                self.window = (now, done)
+            return
+        started, at = self.window
+        if now - started < self.WINDOW:
+            return
+        rate = (done - at) / (now - started)
+        if self.previous is not None:
+            connections, before = self.previous
+            if rate < before * self.KEEP:
+                self.target, self.ramping = connections, False  # no gain: step back
+                return
+            if rate < before * self.GROW:
+                self.ramping = False  # a small gain: keep it, go no further
+                return
+        self.previous = (self.target, rate)
+        self.target = min(self.cap, self.target * 2)
+        self.ramping = self.target > self.previous[0]
+        self._step(now, done)
 
 
 class _Ranges:
@@ -274,6 +328,7 @@ class _Download:
         self.expired_in_a_row = 0
         self.refreshing = threading.Lock()
         self.share: Callable[[], int] = lambda: 1
+        self.ramp = _Ramp(budget.size, time.monotonic(), 0)
 
     # -- the coordinating thread -------------------------------------------------------------
 
@@ -292,6 +347,7 @@ class _Download:
             hasher.start()
             with self.budget.hold() as share:
                 self.share = share
+                self.ramp = _Ramp(share(), time.monotonic(), self.done.total())
                 try:
                     self._coordinate()
                 finally:
@@ -337,6 +393,7 @@ class _Download:
                                          reason=self.last_failure or "no connection left")
                 self.cond.wait(interval)
                 done = self.done.total()
+                self.ramp.update(time.monotonic(), done, len(self.workers))
             self._flush_notices()
             if self.cancel.cancelled:
                 raise HubCancelledError(repo=self.remote.repo.id, filename=self.remote.filename)
@@ -354,12 +411,16 @@ class _Download:
         """Start workers up to this download's share (called holding ``cond``)."""
         if self.unsupported or self.stopping or self.cancel.cancelled:
             return
-        want = self.share() - self.gave_up
+        want = min(self.share(), self.ramp.target) - self.gave_up
         while (len(self.workers) < want and self.todo
                and self.budget.claim(first=not self.workers)):
             worker = threading.Thread(target=self._work, name="bodhi-pull-range", daemon=True)
             self.workers.add(worker)
             worker.start()
+
+    def _wanted(self) -> int:
+        """Workers to run now (called holding ``cond``)."""
+        return max(1, min(self.share(), self.ramp.target) - self.gave_up)
 
     def _stop_workers(self) -> None:
         with self.cond:
@@ -439,10 +500,12 @@ class _Download:
         with self.cond:
             if self.stopping or self.error is not None or self.unsupported or not self.todo:
                 return None
-            if len(self.workers) > max(1, self.share() - self.gave_up):
-                return None  # more than our share now: hand the connection back
+            if len(self.workers) > self._wanted():
+                return None  # more than we need or than our share: hand the connection back
             unassigned = sum(b - a for a, b in self.todo)
-            size = unassigned // (2 * max(1, len(self.workers))) & ~(_BUFFER - 1)
+            # Sized for every connection the download may reach, not only those running
+            # yet: a large first piece on a slow connection would finish last.
+            size = unassigned // (2 * max(len(self.workers), self.ramp.cap)) & ~(_BUFFER - 1)
             size = max(MIN_PIECE, min(MAX_PIECE, size))
             first = self.todo[0]
             start = first[0]
