@@ -340,6 +340,8 @@ class _Download:
         hasher = threading.Thread(target=self._hash, name="bodhi-pull-hash", daemon=True)
         forget = self.cancel.on_cancel(self._abort_sockets)
         try:
+            if os.fstat(self.fd).st_size > self.size:
+                os.ftruncate(self.fd, self.size)  # bytes past the end would be published too
             # Written before any byte lands out of order: a partial without a sidecar is
             # always a plain prefix.
             self._save()
