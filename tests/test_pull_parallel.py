@@ -348,6 +348,24 @@ def test_one_connection_continues_a_partial_left_by_several(
     assert [r.range for r in _gets(hub)] == [f"bytes={prefix}-" if prefix else None]
 
 
+def test_pull_connections_caps_the_connections_and_rm_partials_takes_the_sidecar(
+        hub: FaultyHubServer, big: str, registry: DefaultAppService) -> None:
+    hub.throttle(8 << 20, origin="cdn")
+    execute(["pull", REPO.id, FILE, "--connections", "3"], Context(), lambda: registry)
+    assert _published(registry, big)
+    assert 1 < max(r.concurrent for r in _gets(hub)) <= 3
+    execute(["rm", f"{REPO.id}/{FILE}", "-y"], Context(), lambda: registry)
+    token = CancelToken()
+    progress = Recorder()
+    progress.on_advance = lambda done: token.cancel() if done >= 4 << 20 else None
+    with pytest.raises(HubCancelledError):
+        registry.hub_service().download(REPO, FILE, progress=progress, cancel=token)
+    partial = _blobs(registry) / f"{big}.incomplete"
+    assert partial.exists() and ranges_path(partial).exists()
+    execute(["rm", "--partials"], Context(), lambda: registry)
+    assert not partial.exists() and not ranges_path(partial).exists()
+
+
 def test_downloads_holding_one_budget_share_it(hub: FaultyHubServer, source: tuple[Path, str],
                                                registry: DefaultAppService,
                                                tmp_path: Path) -> None:

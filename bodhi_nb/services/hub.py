@@ -520,6 +520,10 @@ class HubService:
                         removed.append(partial)
                 except Timeout:
                     continue  # a download is writing it right now
+        for sidecar in self.cache.root.glob("models--*/blobs/*.incomplete.ranges"):
+            if not sidecar.with_suffix("").exists():  # its partial is gone: it lists nothing
+                with self._local_errors():
+                    sidecar.unlink(missing_ok=True)
         return removed
 
     # -- internals: paths and local errors ---------------------------------------------------

@@ -475,7 +475,7 @@ class _Download:
                     while (self.done.prefix() <= self.hashed and not self.stopping
                            and self.error is None):
                         self.grown.wait()
-                    if self.error is not None:
+                    if self.error is not None or self.abandon:
                         return
                     target = self.done.prefix()
                     if target <= self.hashed:
