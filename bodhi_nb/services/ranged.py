@@ -503,7 +503,10 @@ class _Download:
             if self.stopping or self.error is not None or self.unsupported or not self.todo:
                 return None
             if len(self.workers) > self._wanted():
-                return None  # more than we need or than our share: hand the connection back
+                # More than we need or than our share: hand the connection back (counted
+                # out at once, so that the others do not all leave with it).
+                self.workers.discard(threading.current_thread())
+                return None
             unassigned = sum(b - a for a, b in self.todo)
             # Sized for every connection the download may reach, not only those running
             # yet: a large first piece on a slow connection would finish last.
