@@ -3,9 +3,11 @@
 
 Two links: the cdn origin throttled to 25 MB/s per connection (a stand-in for a CDN's
 per-stream cap; the throttle applies to each response body, and a connection carries one at a
-time), and loopback unthrottled. Every client runs in its own process into its own empty cache;
-Python clients time the download call and read their own peak RSS (VmHWM); curl is timed around
-the process. Ours verifies SHA-256 before publishing (a mismatch raises); the others do not.
+time), and loopback unthrottled. Before each client the page cache is synced, so that none is
+slowed by the writeback of the previous one's file. Every client runs in its own process into
+its own empty cache; Python clients time the download call and read their own peak RSS (VmHWM);
+curl is timed around the process. Ours verifies SHA-256 before publishing (a mismatch
+raises); the others do not.
 
 A pull ramps its connections up (two, then doubling while the speed grows), which costs about
 half a second on the throttled link: the file there is 512 MiB by default, still small for a
@@ -95,6 +97,7 @@ def _measure(root: Path, hub: Any, repo: str, size: int, runs: int,
     for i in range(runs):
         for name in clients:  # interleaved: fair to a noisy machine
             cache = root / f"cache-{name}-{i}"
+            os.sync()  # no client pays for the dirty pages of the one before
             if name == "curl":
                 cache.mkdir()
                 results[name].append(_curl(hub.url(repo, FILE), cache / "out", size))

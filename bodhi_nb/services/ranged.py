@@ -152,13 +152,15 @@ def keep_prefix_only(partial: Path, size: int, etag: str) -> None:
 
 class _Ramp:
     """How many connections a download uses: it starts with two and doubles while the total
-    rate grows (a per-stream cap: a CDN, a long round trip), up to its budget; when a step
+    rate grows (a per-stream cap: a CDN, a long round trip), up to its budget (at once after
+    a doubling that nearly doubled the rate); when a step
     brings no gain (the link or the CPU is the limit, as on loopback), it steps back and
     stays. Each step is judged on a window that opens once the new connections have
     delivered their first buffer, so a slow TCP start does not pass for no gain."""
 
     START = 2
     GROW = 1.25  # a step must bring this factor to be worth the next
+    LINEAR = 1.8  # a doubling that brings this much: a per-stream cap, go to the budget
     KEEP = 1.05  # below this factor, the step is undone
     WINDOW = 0.2  # seconds of measure per step
     SETTLE = 0.05  # seconds at least before a window opens
@@ -197,8 +199,9 @@ class _Ramp:
             if rate < before * self.GROW:
                 self.ramping = False  # a small gain: keep it, go no further
                 return
+        linear = self.previous is not None and rate >= self.previous[1] * self.LINEAR
         self.previous = (self.target, rate)
-        self.target = min(self.cap, self.target * 2)
+        self.target = self.cap if linear else min(self.cap, self.target * 2)
         self.ramping = self.target > self.previous[0]
         self._step(now, done)
 
