@@ -357,7 +357,7 @@ def build_app_service(
 
         return HubService(hf_cache.get(), clock, endpoint=str(setting.get("HF_ENDPOINT")),
                           token=hf_token_provider(setting, get("secret", SecretService)),
-                          gate=gate)
+                          gate=gate, connections=int(setting.get("BODHI_PULL_CONNECTIONS")))
 
     def make_download() -> DownloadService:
         from bodhi_nb.services.downloads import DownloadService
@@ -482,6 +482,8 @@ def _follower(built: Mapping[str, Any],
             existing("localization").locale = str(new)
         elif key == "HF_ENDPOINT" and hasattr(hub := existing("hub"), "endpoint"):
             hub.endpoint = str(new).rstrip("/")
+        elif key == "BODHI_PULL_CONNECTIONS" and hasattr(hub := existing("hub"), "connections"):
+            hub.connections = int(new)
         elif key == "HF_HOME" and hf_cache.built:
             hf_cache.get().root = Path(new) / "hub"
         elif key == "BODHI_DB_BUSY_TIMEOUT_SECS" and hasattr(

@@ -789,6 +789,25 @@ __all__ += [  # issue 8's hub errors, kept beside their classes
 ]
 
 
+# Issue 15: parallel ranged pulls. Both end a pull whose partial file stays for a resume.
+
+
+class UrlExpiredError(HubServiceError):
+    """The signed download URL kept expiring (HTTP 403/410) even right after the Hub handed
+    out a new one. args: filename, status"""
+
+    error_type = ErrorType.SERVICE_UNAVAILABLE
+
+
+class RemoteFileChangedError(HubServiceError):
+    """The file changed on the Hub during the download (another etag or size when its URL
+    was resolved again). args: repo, filename"""
+
+    error_type = ErrorType.CONFLICT
+
+
+__all__ += ["RemoteFileChangedError", "UrlExpiredError"]  # issue 15, beside their classes
+
 # -- aliases, GGUF metadata, local models (issue 4): DataServiceError ----------------------
 
 

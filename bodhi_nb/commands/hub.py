@@ -58,6 +58,7 @@ class PullRequest:
     force: bool = False
     #: ``--locked [PATH]``: restore a lock file ("" for BODHI_LOCK_FILE, ./bodhi.lock)
     locked: str | None = None
+    connections: int | None = None
     json: bool = False
 
 
@@ -84,6 +85,9 @@ class PullCommand(Command[PullRequest]):
         parser.add_argument("--locked", nargs="?", const="", metavar="PATH",
                             help="restore the files and aliases of a lock file (default: "
                                  "./bodhi.lock), each checked against its SHA-256")
+        parser.add_argument("--connections", type=int, metavar="N",
+                            help="how many connections download one large file (default: "
+                                 "the BODHI_PULL_CONNECTIONS setting; 1: one stream)")
 
     def request(self, namespace: argparse.Namespace) -> PullRequest:
         request = super().request(namespace)
@@ -104,6 +108,15 @@ class PullCommand(Command[PullRequest]):
                                                 progress=ctx.progress_view)
             return restore_result(report, ctx)
         assert request.ref is not None  # checked when parsed
+        budget = None
+        if request.connections is not None:
+            from bodhi_nb.services.hub import ConnectionBudget
+
+            if not 1 <= request.connections <= 32:
+                raise BadArgumentsError(command=self.name, reason=ctx.t(
+                    "hub-bad-connections", value=request.connections))
+            # One budget for every file of this pull (the parts of a split GGUF).
+            budget = ConnectionBudget(request.connections)
         ref = ModelRef.parse(request.ref, request.file)
         if ref.filename is None and ref.quant is None:
             return _repo_listing(app, ref.repo, request.revision, ctx)
@@ -162,7 +175,7 @@ class PullCommand(Command[PullRequest]):
             progress = None if request.background else ctx.progress_view()
             try:
                 row = downloads.pull(ref.repo, name, request.revision, progress=progress,
-                                     background=request.background)
+                                     background=request.background, connections=budget)
             finally:
                 if progress is not None:
                     progress.finish()  # a failed pull leaves no half-drawn bar behind

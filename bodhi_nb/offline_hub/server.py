@@ -140,7 +140,8 @@ class _Aborted(Exception):
 class _Fault:
     """A misbehaviour to apply to one request (see :meth:`HubServer._take_fault`): ``kind``
     "status" (answer ``status``), "delay" (``seconds``), "drop" (cut the body after ``after``
-    bytes) or "throttle" (``rate`` bytes per second)."""
+    bytes), "throttle" (``rate`` bytes per second), "ignore_range" (answer 200 with the
+    whole file) or "redirect" (a cdn request sent on to another URL)."""
 
     kind: str
     status: int = 0
@@ -972,7 +973,8 @@ class HubServer:
         range_header = ex.header("Range")
         if_range = ex.header("If-Range")
         if range_header and (if_range is None or if_range.strip('"').removeprefix("W/") in
-                             (etag, f'"{etag}"')):
+                             (etag, f'"{etag}"')) and (
+                self._take_fault("ignore_range", ex) is None):
             chosen = _parse_range(range_header, size)
             if chosen is not None:
                 first, last = chosen

@@ -46,7 +46,7 @@ from bodhi_nb.errors import (
 )
 from bodhi_nb.objs import CancelToken, DownloadRequest, DownloadStatus, HubFile, Repo, new_ulid
 from bodhi_nb.redact import get_logger
-from bodhi_nb.services.hub import HubService, Progress
+from bodhi_nb.services.hub import ConnectionBudget, HubService, Progress
 from bodhi_nb.services.policy import Action, Gate, allow_all
 from bodhi_nb.services.time import TimeService
 from bodhi_nb.services.usage import UsageService
@@ -320,16 +320,18 @@ class DownloadService:
 
     def pull(self, repo: Repo, filename: str, revision: str = "main",
              progress: Progress | None = None, background: bool = False,
-             cancel: CancelToken | None = None) -> DownloadRequest:
+             cancel: CancelToken | None = None,
+             connections: int | ConnectionBudget | None = None) -> DownloadRequest:
         """Record the request and download (now, or in a background thread). A pull of a
         request already running here returns its row (``watch`` follows it). ``cancel``
         stops the download between chunks: the row becomes an error coded
-        :data:`CANCELLED` (a foreground pull raises ``HubCancelledError``)."""
+        :data:`CANCELLED` (a foreground pull raises ``HubCancelledError``).
+        ``connections`` is :meth:`HubService.download`'s (None: the kernel's budget)."""
         self._gate(Action.PULL)
         request = self._request_for(repo, filename, revision)
         if self.running(request.id):
             return request
-        return self._run(request, progress, background, cancel)
+        return self._run(request, progress, background, cancel, connections)
 
     def retry(self, request_id: str, progress: Progress | None = None,
               background: bool = False, cancel: CancelToken | None = None) -> DownloadRequest:
@@ -415,7 +417,8 @@ class DownloadService:
         return request
 
     def _run(self, request: DownloadRequest, progress: Progress | None,
-             background: bool, cancel: CancelToken | None = None) -> DownloadRequest:
+             background: bool, cancel: CancelToken | None = None,
+             connections: int | ConnectionBudget | None = None) -> DownloadRequest:
         now = self.time.utc_now()
         reset = dataclasses.replace(request, status=DownloadStatus.PENDING, error=None,
                                     started_at=None, updated_at=now)
@@ -430,10 +433,10 @@ class DownloadService:
                 self.rows.update(reset)
                 self.rows.set_owner(reset.id, self._owner)
             if not background:
-                self._work(reset, tracker, token, reraise=True)
+                self._work(reset, tracker, token, reraise=True, connections=connections)
                 return self.get(reset.id)
             thread = threading.Thread(target=self._work_in_background,
-                                      args=(reset, tracker, token),
+                                      args=(reset, tracker, token, connections),
                                       name=f"bodhi-pull-{reset.id}", daemon=True)
             with self._lock:
                 self._threads[reset.id] = thread
@@ -444,18 +447,20 @@ class DownloadService:
         return reset
 
     def _work_in_background(self, request: DownloadRequest, tracker: _DbProgress,
-                            token: CancelToken) -> None:
+                            token: CancelToken,
+                            connections: int | ConnectionBudget | None = None) -> None:
         try:
-            self._work(request, tracker, token, reraise=False)
+            self._work(request, tracker, token, reraise=False, connections=connections)
         except Exception:  # the row holds the outcome; a thread has nobody to raise to
             _log.debug("background pull %s failed", request.id, exc_info=True)
 
     def _work(self, request: DownloadRequest, tracker: _DbProgress, token: CancelToken,
-              reraise: bool) -> HubFile | None:
+              reraise: bool,
+              connections: int | ConnectionBudget | None = None) -> HubFile | None:
         """Run one download; the outcome lands in the row. A background run (``reraise``
         false) keeps its error in the row only."""
         try:
-            return self._download(request, tracker, token, reraise)
+            return self._download(request, tracker, token, reraise, connections)
         finally:
             self._done(request.id, tracker)
 
@@ -468,10 +473,12 @@ class DownloadService:
         tracker.end()
 
     def _download(self, request: DownloadRequest, tracker: _DbProgress, token: CancelToken,
-                  reraise: bool) -> HubFile | None:
+                  reraise: bool,
+                  connections: int | ConnectionBudget | None = None) -> HubFile | None:
         try:
             found = self.hub.download(Repo.parse(request.repo), request.filename,
-                                      request.revision, tracker, cancel=token)
+                                      request.revision, tracker, cancel=token,
+                                      connections=connections)
         except BodhiError as exc:
             self._update(request.id, status=DownloadStatus.ERROR,
                          error=json.dumps({"code": exc.code, "params": exc.params}),

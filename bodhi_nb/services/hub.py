@@ -17,7 +17,10 @@ The body is streamed by our own downloader, built for what huggingface_hub 2.x c
   huggingface_hub lays them out, so either tool finds the other's files;
 * **speed**: one reused pair of 1 MiB buffers; the network read of one buffer overlaps the
   hashing and writing of the other (both release the GIL), so memory stays flat whatever
-  the file size.
+  the file size;
+* **parallel ranges** for files of ``ranged_threshold`` (64 MiB) or more: several
+  connections from a :class:`ConnectionBudget` (``BODHI_PULL_CONNECTIONS``), with the same
+  verification, resume and flat memory (:mod:`bodhi_nb.services.ranged`).
 
 What the Hub sends is input, not truth (a plain-http ``HF_ENDPOINT`` can be anyone):
 ``X-Repo-Commit`` must be 40 hex digits and the etag a SHA-1 or SHA-256 (an LFS file's a
@@ -67,6 +70,7 @@ from bodhi_nb.errors import (
     MayNotExistError,
     NoSpaceError,
     RateLimitedError,
+    RemoteFileChangedError,
     RemoteFileNotFoundError,
     RepoNotFoundError,
     RevisionNotFoundError,
@@ -74,17 +78,30 @@ from bodhi_nb.errors import (
     UnknownHubError,
     UnsafePathError,
     UnverifiableFileError,
+    UrlExpiredError,
 )
 from bodhi_nb.objs import CancelToken, HubFile, Notice, Repo, is_http_url
 from bodhi_nb.redact import redact_url, strip_control
 from bodhi_nb.services.hf_cache import HfCache, check_filename, check_revision, first_hop
 from bodhi_nb.services.policy import Action, Gate, allow_all
+from bodhi_nb.services.ranged import (
+    ConnectionBudget,
+    RangesUnsupported,
+    fetch_ranged,
+    forget_ranges,
+    keep_prefix_only,
+)
 from bodhi_nb.services.time import TimeService
 
-__all__ = ["HubService", "Notice", "Progress", "RemoteFile", "TokenProvider",
-           "hf_token_provider"]
+__all__ = ["RANGED_THRESHOLD", "ConnectionBudget", "HubService", "Notice", "Progress",
+           "RemoteFile", "TokenProvider", "hf_token_provider"]
 
 _BUFFER = 1 << 20
+#: Files from this size on are fetched in ranges over several connections (issue 15); below
+#: it, a second connection saves less than its setup costs.
+RANGED_THRESHOLD = 64 << 20
+#: Connections per large file unless BODHI_PULL_CONNECTIONS says otherwise.
+DEFAULT_CONNECTIONS = 8
 _USER_AGENT = "bodhi_nb"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _SHA1 = re.compile(r"[0-9a-f]{40}")
@@ -200,8 +217,14 @@ class HubService:
         progress_interval: float = 0.1,
         timeout: float = 60.0,
         gate: Gate = allow_all,
+        connections: int = DEFAULT_CONNECTIONS,
+        ranged_threshold: int = RANGED_THRESHOLD,
     ) -> None:
         self._gate = gate
+        #: shared by this service's pulls that name no budget of their own
+        self.budget = ConnectionBudget(connections)
+        #: files of this size or more go over several connections
+        self.ranged_threshold = ranged_threshold
         self.cache = hf_cache
         self.time = time
         self.endpoint = endpoint.rstrip("/")
@@ -217,6 +240,15 @@ class HubService:
             if self._client is not None:
                 self._client.close()
                 self._client = None
+
+    @property
+    def connections(self) -> int:
+        """Connections the pulls of this service share (``BODHI_PULL_CONNECTIONS``)."""
+        return self.budget.size
+
+    @connections.setter
+    def connections(self, value: int) -> None:
+        self.budget.size = value
 
     @property
     def shown_endpoint(self) -> str:
@@ -328,12 +360,22 @@ class HubService:
 
     def download(self, repo: Repo, filename: str, revision: str = "main",
                  progress: Progress | None = None,
-                 cancel: CancelToken | None = None) -> HubFile:
+                 cancel: CancelToken | None = None,
+                 connections: int | ConnectionBudget | None = None) -> HubFile:
         """The cached file, downloading (or resuming) it first if it is not there.
 
         ``cancel`` stops the body between chunks (and before it starts): the partial file
-        stays for the next pull to resume, and :class:`HubCancelledError` is raised."""
+        stays for the next pull to resume, and :class:`HubCancelledError` is raised.
+        ``connections``: how many connections may fetch a file of ``ranged_threshold`` bytes
+        or more in ranges (1: one stream), or a budget shared with other downloads; None
+        shares this service's budget."""
         self._gate(Action.PULL)
+        if connections is None:
+            budget = self.budget
+        elif isinstance(connections, ConnectionBudget):
+            budget = connections
+        else:
+            budget = ConnectionBudget(connections)
         progress = progress or _NoProgress()
         cancel = cancel or CancelToken()
         try:
@@ -358,7 +400,7 @@ class HubService:
                         # A blob of another size is no copy of this content (a copy cut
                         # short by hand or by a full disk): fetch it again, never link it.
                         paths.blob.unlink(missing_ok=True)
-                        self._fetch(remote, paths, progress, cancel)
+                        self._fetch(remote, paths, progress, cancel, budget)
             self._publish(paths)
         except _WriteFailed as exc:
             raise self._disk_error(exc.error, paths) from exc.error
@@ -474,9 +516,14 @@ class HubService:
                 try:
                     with FileLock(str(lock), timeout=0):
                         partial.unlink(missing_ok=True)
+                        forget_ranges(partial)
                         removed.append(partial)
                 except Timeout:
                     continue  # a download is writing it right now
+        for sidecar in self.cache.root.glob("models--*/blobs/*.incomplete.ranges"):
+            if not sidecar.with_suffix("").exists():  # its partial is gone: it lists nothing
+                with self._local_errors():
+                    sidecar.unlink(missing_ok=True)
         return removed
 
     # -- internals: paths and local errors ---------------------------------------------------
@@ -591,24 +638,48 @@ class HubService:
     # -- internals: the body ----------------------------------------------------------------
 
     def _fetch(self, remote: RemoteFile, paths: _Paths, progress: Progress,
-               cancel: CancelToken) -> None:
+               cancel: CancelToken, budget: ConnectionBudget) -> None:
         for attempt in ("resume", "fresh"):
-            digest = self._stream_to(remote, paths.partial, progress, cancel)
+            digest = self._body(remote, paths.partial, progress, cancel, budget)
             expected = remote.etag
             if digest == expected:
                 os.replace(paths.partial, paths.blob)
+                forget_ranges(paths.partial)
                 return
             paths.partial.unlink(missing_ok=True)
+            forget_ranges(paths.partial)
             if attempt == "fresh":
                 raise ChecksumMismatchError(repo=remote.repo.id, filename=remote.filename,
                                             expected=expected[:12], actual=digest[:12])
             progress.notice(Notice("hub-discarded-partial", filename=remote.filename))
+
+    def _body(self, remote: RemoteFile, partial: Path, progress: Progress,
+              cancel: CancelToken, budget: ConnectionBudget) -> str:
+        """The missing bytes of ``partial``, over several connections when the file is large
+        and the budget allows; returns the digest of the whole file."""
+        if budget.size > 1 and remote.size >= self.ranged_threshold:
+            try:
+                return fetch_ranged(self, remote, partial, progress, cancel, budget)
+            except RangesUnsupported:
+                progress.notice(Notice("hub-no-ranges", filename=remote.filename))
+        return self._stream_to(remote, partial, progress, cancel)
+
+    def _resolve_again(self, remote: RemoteFile) -> RemoteFile:
+        """A fresh download URL for ``remote`` (its signed CDN URL expired); the same
+        content, or :class:`RemoteFileChangedError`."""
+        fresh = self.file_metadata(remote.repo, remote.filename, remote.revision)
+        if fresh.etag != remote.etag or fresh.size != remote.size:
+            raise RemoteFileChangedError(repo=remote.repo.id, filename=remote.filename)
+        return fresh
 
     def _stream_to(self, remote: RemoteFile, partial: Path, progress: Progress,
                    cancel: CancelToken) -> str:
         """Append the missing bytes to ``partial``; returns the digest of the whole file."""
         hasher = _Hasher(remote.etag, remote.size)
         partial.parent.mkdir(parents=True, exist_ok=True)
+        # A partial left by several connections: keep its contiguous prefix, append the rest.
+        keep_prefix_only(partial, remote.size, remote.etag)
+        expired = 0
         with open(partial, "ab+") as fh:
             have = fh.seek(0, os.SEEK_END)
             if have > remote.size:
@@ -624,7 +695,17 @@ class HubService:
                     fh.flush()
                     raise HubCancelledError(repo=remote.repo.id, filename=remote.filename)
                 try:
+                    before = have
                     have = self._get_range(remote, fh, hasher, have, progress, cancel)
+                except _Expired as exc:
+                    # A signed CDN URL that expired: ask the Hub for a new one, and go on.
+                    have = fh.seek(0, os.SEEK_END)
+                    expired = 1 if have > before else expired + 1
+                    if expired > self.retries:
+                        raise UrlExpiredError(filename=remote.filename,
+                                              status=exc.status) from None
+                    remote = self._resolve_again(remote)
+                    continue
                 except (OSError, HTTPException, _Restart) as exc:
                     if isinstance(exc, _Restart):
                         fh.truncate(0)
@@ -656,6 +737,8 @@ class HubService:
         with _open(remote.url, headers, self.timeout) as response:
             if response.status == 416:
                 raise _Restart()
+            if response.status in (403, 410) and not remote.same_origin:
+                raise _Expired(response.status)
             if response.status >= 400:
                 raise _hub_error(response.status, {k.lower(): v for k, v in
                                                    response.getheaders()},
@@ -699,6 +782,14 @@ class HubService:
 
 class _Restart(Exception):
     """The server cannot continue where we are: start the file again from byte 0."""
+
+
+class _Expired(Exception):
+    """The (signed, other-origin) download URL answered 403/410: it has expired."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
 
 
 class _Hasher:
@@ -806,22 +897,8 @@ def _open(url: str, headers: dict[str, str], timeout: float,
         parts = urllib.parse.urlsplit(url)
         conn = _connection(parts, timeout)
         try:
-            target = parts.path + (f"?{parts.query}" if parts.query else "")
-            if getattr(conn, "_bodhi_absolute", False):
-                target = url
-            host = parts.hostname or ""
-            if ":" in host:
-                host = f"[{host}]"
-            if parts.port is not None:
-                host = f"{host}:{parts.port}"
-            if parts.username is not None and "authorization" not in headers and not relayed:
-                # What httpx does with credentials in the URL (a classroom hub behind basic
-                # auth), kept to the origin they were given for. Never in the Host header.
-                pair = f"{urllib.parse.unquote(parts.username)}:" \
-                       f"{urllib.parse.unquote(parts.password or '')}"
-                headers = {**headers, "authorization":
-                           "Basic " + base64.b64encode(pair.encode()).decode()}
-            conn.request("GET", target or "/", headers={**headers, "host": host})
+            target, sent = _prepare(url, conn, headers, relayed)
+            conn.request("GET", target, headers=sent)
             response = conn.getresponse()
             if response.status in (301, 302, 303, 307, 308):
                 location = response.getheader("location") or ""
@@ -837,6 +914,29 @@ def _open(url: str, headers: dict[str, str], timeout: float,
         finally:
             conn.close()
     raise ConnectionError("too many redirects")
+
+
+def _prepare(url: str, conn: HTTPConnection, headers: dict[str, str],
+             relayed: bool) -> tuple[str, dict[str, str]]:
+    """The request target and headers of a GET of ``url`` on ``conn``: the Host header, and
+    the URL's credentials as basic auth unless ``relayed`` (redirected from their origin)."""
+    parts = urllib.parse.urlsplit(url)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    if getattr(conn, "_bodhi_absolute", False):
+        target = url
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    if parts.username is not None and "authorization" not in headers and not relayed:
+        # What httpx does with credentials in the URL (a classroom hub behind basic
+        # auth), kept to the origin they were given for. Never in the Host header.
+        pair = f"{urllib.parse.unquote(parts.username)}:" \
+               f"{urllib.parse.unquote(parts.password or '')}"
+        headers = {**headers, "authorization":
+                   "Basic " + base64.b64encode(pair.encode()).decode()}
+    return target or "/", {**headers, "host": host}
 
 
 def _connection(parts: urllib.parse.SplitResult, timeout: float) -> HTTPConnection:

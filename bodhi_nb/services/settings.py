@@ -154,6 +154,9 @@ SETTINGS: dict[str, SettingDef] = _defs(
                "Hugging Face home; models live in $HF_HOME/hub", allow_empty=False),
     SettingDef("HF_ENDPOINT", "url", "https://huggingface.co", "the Hugging Face Hub to pull from",
                allow_empty=False),
+    SettingDef("BODHI_PULL_CONNECTIONS", "int", 8,
+               "connections that download one large file (64 MiB or more) in byte ranges; "
+               "1: one stream", min=1, max=32),
     SettingDef("BODHI_LOCALE", "choice", "en-US", "language of messages",
                choices=("en-US", "fr-FR")),
     SettingDef("BODHI_LOG_LEVEL", "choice", "warn", "log level",

@@ -7,11 +7,15 @@ searched in the decoded request path; cdn paths end with the file name), for the
 :meth:`~FaultyHubServer.fail_next` (a status, e.g. 429 with ``Retry-After``),
 :meth:`~FaultyHubServer.delay` (latency before the response),
 :meth:`~FaultyHubServer.drop_after` (close the connection after n body bytes, only when the body
-is longer), :meth:`~FaultyHubServer.throttle` (bytes per second). Drop and throttle apply to
-file bodies.
+is longer), :meth:`~FaultyHubServer.throttle` (bytes per second, for each response body: a
+connection serves one at a time, so it caps each connection, as a CDN caps each stream),
+:meth:`~FaultyHubServer.ignore_ranges` (answer a Range request with 200 and the whole file),
+:meth:`~FaultyHubServer.redirect_cdn` (send each cdn request on to a URL of its own). Drop and
+throttle apply to file bodies. :meth:`~FaultyHubServer.expire_urls` makes every signed cdn URL
+the hub hands out fail (403 or 410) after a number of requests, as an expiring signed URL does.
 
 ``hub.log`` lists a :class:`RequestRecord` per request (never the token, only whether one was
-sent).
+sent), with how many requests its origin was serving at once when it arrived.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
-from bodhi_nb.offline_hub.server import HubServer, Origin, _Exchange, _Fault
+from bodhi_nb.offline_hub.server import HubServer, Origin, _Exchange, _Fault, _HubError
 
 __all__ = ["FaultyHubServer", "RequestRecord"]
 
@@ -40,7 +44,9 @@ class RequestRecord:
     one was sent); ``status`` is 0 if the peer left before an answer; ``bytes_sent`` counts body
     bytes; ``fault`` names the injected faults ("status", "delay", "drop", "throttle", joined
     by "+"); ``connection`` numbers the connections of an origin from 1 (keep-alive reuses one);
-    ``duration`` runs from the request line to the end of the answer.
+    ``duration`` runs from the request line to the end of the answer; ``concurrent`` counts
+    the requests its origin was serving when it arrived, itself included; ``started`` is
+    ``time.monotonic()`` at its request line.
     """
 
     origin: str
@@ -54,11 +60,22 @@ class RequestRecord:
     fault: str | None
     connection: int
     duration: float
+    concurrent: int = 1
+    started: float = 0.0
 
     @property
     def range(self) -> str | None:
         """The request's ``Range`` header, if any."""
         return self.headers.get("range")
+
+    @property
+    def byte_range(self) -> tuple[int, int] | None:
+        """The bytes a 206 answer carried, as a half-open (start, end) pair; None for any
+        other answer."""
+        if self.status != 206 or self.range is None:
+            return None
+        first = int(self.range.removeprefix("bytes=").split("-", 1)[0])
+        return first, first + self.bytes_sent
 
 
 @dataclass
@@ -87,8 +104,13 @@ class FaultyHubServer(HubServer):
         self._rules: list[_Rule] = []
         self._log: deque[RequestRecord] = deque(maxlen=log_limit)
         self._inflight = 0
+        self._origin_inflight: dict[str, int] = {}
         self._log_lock = threading.Lock()
         self._log_changed = threading.Condition(self._log_lock)
+        self._expire_after: int | None = None
+        self._expire_status = 403
+        self._url_uses: dict[str, int] = {}
+        self._url_serial = 0
 
     # -- faults ----------------------------------------------------------------------------
 
@@ -128,10 +150,30 @@ class FaultyHubServer(HubServer):
             raise ValueError("bytes_per_second must be positive")
         self._add_rule(_Fault("throttle", rate=bytes_per_second), times, path, origin, None)
 
+    def ignore_ranges(self, *, times: int | None = None, path: str | None = None,
+                      origin: Origin | None = None) -> None:
+        """Answer matching Range requests with 200 and the whole file, as a server without
+        range support does."""
+        self._add_rule(_Fault("ignore_range"), times, path, origin, None)
+
+    def redirect_cdn(self, *, times: int | None = None, path: str | None = None) -> None:
+        """Send matching cdn GETs on (302) to a URL of their own (a ``hop`` parameter the
+        cdn accepts), as a CDN that balances each request elsewhere does."""
+        self._add_rule(_Fault("redirect"), times, path, "cdn", "GET")
+
+    def expire_urls(self, after: int | None, *, status: int = 403) -> None:
+        """Each signed cdn URL handed out from now on answers ``status`` (403 AccessDenied
+        "Request has expired", or 410) once it has served ``after`` requests; None stops."""
+        with self._log_lock:
+            self._expire_after = after
+            self._expire_status = status
+            self._url_uses.clear()
+
     def clear_faults(self) -> None:
-        """Remove every fault rule."""
+        """Remove every fault rule (and URL expiry)."""
         with self._log_lock:
             self._rules.clear()
+            self._expire_after = None
 
     def _add_rule(self, fault: _Fault, times: int | None, path: str | None,
                   origin: str | None, method: str | None) -> None:
@@ -171,9 +213,37 @@ class FaultyHubServer(HubServer):
             self._log_changed.wait_for(lambda: self._inflight == 0, timeout=5.0)
             self._log.clear()
 
+    def _cdn_url(self, entry: Any, host: str | None) -> str:
+        url = super()._cdn_url(entry, host)
+        with self._log_lock:
+            if self._expire_after is None:
+                return url
+            self._url_serial += 1
+            return f"{url}&url={self._url_serial}"  # each URL handed out is one of its own
+
+    def _cdn(self, ex: _Exchange) -> None:
+        with self._log_lock:
+            after, status = self._expire_after, self._expire_status
+            if after is not None and ex.param("url"):
+                key = ex.param("url")
+                self._url_uses[key] = uses = self._url_uses.get(key, 0) + 1
+                if uses > after:
+                    ex.faults.append("expired")
+                    raise _HubError(status, "AccessDenied" if status == 403 else "Gone",
+                                    "Request has expired")
+        if not ex.param("hop") and self._take_fault("redirect", ex) is not None:
+            with self._log_lock:
+                self._url_serial += 1
+                hop = self._url_serial
+            ex.send(302, [("Location", f"{ex.raw_path}?{ex.query}&hop={hop}")])
+            return
+        super()._cdn(ex)
+
     def _serve(self, ex: _Exchange) -> None:
         with self._log_lock:
             self._inflight += 1
+            concurrent = self._origin_inflight.get(ex.origin, 0) + 1
+            self._origin_inflight[ex.origin] = concurrent
         try:
             super()._serve(ex)
         finally:
@@ -185,8 +255,10 @@ class FaultyHubServer(HubServer):
                 headers=headers, authorization=handler.headers.get("Authorization") is not None,
                 status=ex.status, bytes_sent=ex.bytes_sent,
                 fault="+".join(ex.faults) or None, connection=handler.connection_id,
-                duration=time.monotonic() - ex.started)
+                duration=time.monotonic() - ex.started, concurrent=concurrent,
+                started=ex.started)
             with self._log_changed:
                 self._log.append(record)
                 self._inflight -= 1
+                self._origin_inflight[ex.origin] -= 1
                 self._log_changed.notify_all()

@@ -82,6 +82,8 @@ hub_service_error-checksum_mismatch = The download of { $filename } from { $repo
 hub_service_error-download_not_found = No download request with id '{ $id }'. `{ $prog } downloads` lists them.
 hub_service_error-download_active = Download { $id } is still running; wait for it to finish before archiving it.
 hub_service_error-download_not_failed = Download { $id } is { $status }; only a failed download can be retried.
+hub_service_error-url_expired = The download link of { $filename } kept expiring (HTTP { $status }) even after asking the Hub for a new one. Check the computer's clock, then run the same pull again: it resumes.
+hub_service_error-remote_file_changed = { $filename } in { $repo } changed on the Hub during the download. Run the same pull again to download the new version.
 
 ## aliases, GGUF metadata, local models (issue 4)
 data_service_error-alias_exists = An alias named '{ $alias }' already exists. Pick another name, or remove it first with `{ $prog } alias rm { $alias }`.

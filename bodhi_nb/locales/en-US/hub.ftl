@@ -31,6 +31,7 @@ hub-background-hint = `{ $prog } downloads` shows progress
 # What a download says while it runs (a notice of the hub service, shown by the front end).
 hub-discarded-partial = { $filename }: the bytes on disk did not match the Hub's checksum; discarded them and downloading again from the start
 hub-resuming = { $filename }: connection lost at { NUMBER($bytes) } bytes ({ $reason }); resuming
+hub-no-ranges = { $filename }: the server does not send byte ranges; continuing over one connection
 
 ## rm
 
@@ -57,6 +58,8 @@ arg-pull-alias = create a model alias for the file on success
 arg-pull-dry_run = show what would be downloaded, and its size
 arg-pull-background = return at once; `downloads` shows progress
 arg-pull-force = download again, even a file already in the cache (a truncated or damaged copy)
+arg-pull-connections = how many connections download one large file (default: the BODHI_PULL_CONNECTIONS setting; 1: one stream)
+hub-bad-connections = --connections must be a whole number from 1 to 32, not { $value }
 arg-rm-ref = owner/repo, owner/repo:QUANT or owner/repo/FILE
 arg-rm-file = the file, when ref is owner/repo
 arg-rm-partials = remove partial files of interrupted downloads

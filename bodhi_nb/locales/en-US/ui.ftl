@@ -50,6 +50,7 @@ ui-settings-unset-key = --unset needs a KEY
 setting-BODHI_HOME = where bodhi keeps its database and files
 setting-HF_HOME = Hugging Face home; models live in $HF_HOME/hub
 setting-HF_ENDPOINT = the Hugging Face Hub to pull from
+setting-BODHI_PULL_CONNECTIONS = connections that download one large file (64 MiB or more) in byte ranges; 1: one stream
 setting-BODHI_LOCALE = language of messages
 setting-BODHI_LOG_LEVEL = log level
 setting-BODHI_KEEP_ALIVE_SECS = seconds a local model server stays up idle (0: stop after each request, -1: never)

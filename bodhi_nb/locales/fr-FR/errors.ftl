@@ -82,6 +82,8 @@ hub_service_error-checksum_mismatch = Le téléchargement de { $filename } depui
 hub_service_error-download_not_found = Aucune demande de téléchargement avec l'identifiant « { $id } ». `{ $prog } downloads` les liste.
 hub_service_error-download_active = Le téléchargement { $id } est en cours ; attendez qu'il se termine avant de l'archiver.
 hub_service_error-download_not_failed = Le téléchargement { $id } est { $status } ; seul un téléchargement en erreur peut être relancé.
+hub_service_error-url_expired = Le lien de téléchargement de { $filename } a expiré à chaque fois (HTTP { $status }), même après en avoir demandé un nouveau au Hub. Vérifiez l'horloge de l'ordinateur, puis relancez le même pull : il reprendra.
+hub_service_error-remote_file_changed = { $filename } dans { $repo } a changé sur le Hub pendant le téléchargement. Relancez le même pull pour télécharger la nouvelle version.
 
 ## aliases, GGUF metadata, local models (issue 4)
 data_service_error-alias_exists = Un alias nommé « { $alias } » existe déjà. Choisissez un autre nom, ou supprimez-le d'abord avec `{ $prog } alias rm { $alias }`.

@@ -31,6 +31,7 @@ hub-background-hint = `{ $prog } downloads` affiche la progression
 # Ce qu'un téléchargement signale en cours de route (avis du service hub, affiché par l'interface).
 hub-discarded-partial = { $filename } : les octets sur le disque ne correspondaient pas à la somme de contrôle du Hub ; ils ont été supprimés et le téléchargement reprend depuis le début
 hub-resuming = { $filename } : connexion perdue à { NUMBER($bytes) } octets ({ $reason }) ; reprise
+hub-no-ranges = { $filename } : le serveur n'envoie pas de plages d'octets ; la suite passe par une seule connexion
 
 ## rm
 
@@ -57,6 +58,8 @@ arg-pull-alias = crée un alias de modèle pour le fichier en cas de succès
 arg-pull-dry_run = montre ce qui serait téléchargé, et sa taille
 arg-pull-background = rend la main aussitôt ; `downloads` affiche la progression
 arg-pull-force = télécharge à nouveau, même un fichier déjà dans le cache (une copie tronquée ou abîmée)
+arg-pull-connections = nombre de connexions pour télécharger un gros fichier (par défaut : le réglage BODHI_PULL_CONNECTIONS ; 1 : un seul flux)
+hub-bad-connections = --connections doit être un nombre entier de 1 à 32, pas { $value }
 arg-rm-ref = propriétaire/dépôt, propriétaire/dépôt:QUANT ou propriétaire/dépôt/FICHIER
 arg-rm-file = le fichier, quand la référence est propriétaire/dépôt
 arg-rm-partials = supprime les fichiers partiels des téléchargements interrompus

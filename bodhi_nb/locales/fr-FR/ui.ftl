@@ -48,6 +48,7 @@ ui-settings-unset-key = --unset demande une CLÉ
 setting-BODHI_HOME = où bodhi garde sa base de données et ses fichiers
 setting-HF_HOME = dossier Hugging Face ; les modèles sont dans $HF_HOME/hub
 setting-HF_ENDPOINT = le Hub Hugging Face d'où télécharger
+setting-BODHI_PULL_CONNECTIONS = connexions qui téléchargent un gros fichier (64 Mio ou plus) par plages d'octets ; 1 : un seul flux
 setting-BODHI_LOCALE = langue des messages
 setting-BODHI_LOG_LEVEL = niveau de journalisation
 setting-BODHI_KEEP_ALIVE_SECS = secondes pendant lesquelles un serveur de modèle local inactif reste lancé (0 : arrêt après chaque requête, -1 : jamais)
