@@ -900,14 +900,10 @@ def _open(url: str, headers: dict[str, str], timeout: float,
             target, sent = _prepare(url, conn, headers, relayed)
             conn.request("GET", target, headers=sent)
             response = conn.getresponse()
-            if response.status in (301, 302, 303, 307, 308):
+            if response.status in _REDIRECTS:
                 location = response.getheader("location") or ""
                 response.close()
-                new = urllib.parse.urljoin(url, location)
-                if _origin(new) != _origin(url):
-                    headers = {k: v for k, v in headers.items() if k != "authorization"}
-                    relayed = True
-                url = new
+                url, headers, relayed = _redirect(url, location, headers, relayed)
                 continue
             yield response
             return
@@ -1007,6 +1003,16 @@ def _clean_etag(value: str) -> str:
 def _origin(url: str) -> str:
     parts = urllib.parse.urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def _redirect(url: str, location: str, headers: dict[str, str],
+              relayed: bool) -> tuple[str, dict[str, str], bool]:
+    """Where a redirect from ``url`` to ``location`` leads, the headers to send there, and
+    whether they have left the Hub's origin: the token never does."""
+    new = urllib.parse.urljoin(url, location)
+    if _origin(new) != _origin(url):
+        return new, {k: v for k, v in headers.items() if k != "authorization"}, True
+    return new, headers, relayed
 
 
 def _reason(exc: BaseException) -> str:

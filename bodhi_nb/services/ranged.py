@@ -673,17 +673,15 @@ class _Download:
              conns: dict[str, HTTPConnection]) -> HTTPResponse:
         """GET ``url`` on this worker's keep-alive connection to its origin, following
         redirects (each range may be sent elsewhere); the token never leaves its origin."""
+        from bodhi_nb.services.hub import _redirect
+
         relayed = False
         for _ in range(6):
             response = self._send(url, headers, relayed, conns)
             if response.status in _REDIRECTS:
-                location = response.getheader("location") or ""
                 response.read()
-                new = urllib.parse.urljoin(url, location)
-                if _origin(new) != _origin(url):
-                    headers = {k: v for k, v in headers.items() if k != "authorization"}
-                    relayed = True
-                url = new
+                url, headers, relayed = _redirect(url, response.getheader("location") or "",
+                                                  headers, relayed)
                 continue
             return response
         raise ConnectionError("too many redirects")
