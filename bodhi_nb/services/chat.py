@@ -288,17 +288,9 @@ class ChatService:
         self._gate(Action.CHAT)
         started = request.started_at if request.started_at is not None else _time.perf_counter()
         held: _Held | None = getattr(self._holds, "by_name", {}).get(request.alias)
-        found = held.alias if held is not None else self.data.find_alias(request.alias)
-        if found is None:
-            raise AliasNotFoundError(alias=request.alias)
-        alias = found
-        self.data.used(alias)  # for `lock` without names (issue 14)
-        params = check_request_params(request.params)
         reset = new_ulid(self.time.utc_now()) if request.reset and request.thread else None
-        messages = self._context(request, fresh=reset is not None)
-        located = (held.located if held is not None
-                   else self._locate(alias) if isinstance(alias, UserAlias) else None)
-        key = self._key(alias, request.alias, params, messages, located)
+        alias, params, messages, located, key = self._inputs(request, held,
+                                                             fresh=reset is not None)
         if request.cache and request.log and request.thread is None:
             hit = self.messages.answer_for([key]).get(key)
             if hit is not None:
@@ -383,14 +375,7 @@ class ChatService:
             if request.thread is not None:
                 keys.append(None)
                 continue
-            alias = self.data.find_alias(request.alias)
-            if alias is None:
-                raise AliasNotFoundError(alias=request.alias)
-            self.data.used(alias)  # a batch answered from the history still used it (`lock`)
-            params = check_request_params(request.params)
-            located = self._locate(alias) if isinstance(alias, UserAlias) else None
-            keys.append(self._key(alias, request.alias, params, self._context(request),
-                                  located))
+            keys.append(self._inputs(request)[-1])
         found = self.messages.answer_for([k for k in keys if k is not None])
         return [_from_history(found[k], r.alias) if k is not None and k in found else None
                 for k, r in zip(keys, requests, strict=True)]
@@ -410,6 +395,23 @@ class ChatService:
         from bodhi_nb.store import history_sql
 
         return history_sql.fetch(self.query_history(sql))
+
+    def _inputs(self, request: ChatRequest, held: _Held | None = None, *, fresh: bool = False
+                ) -> tuple[UserAlias | ApiAlias, dict[str, Any], list[dict[str, str]],
+                           HubFile | None, str]:
+        """What decides ``request``'s answer: its alias (``held``'s in a batch), checked
+        params, the messages to send, a local alias's model file, and their input key. The
+        alias counts as used (``lock`` without names), even for an answer from the history."""
+        found = held.alias if held is not None else self.data.find_alias(request.alias)
+        if found is None:
+            raise AliasNotFoundError(alias=request.alias)
+        self.data.used(found)
+        params = check_request_params(request.params)
+        messages = self._context(request, fresh=fresh)
+        located = (held.located if held is not None
+                   else self._locate(found) if isinstance(found, UserAlias) else None)
+        return (found, params, messages, located,
+                self._key(found, request.alias, params, messages, located))
 
     def _key(self, alias: UserAlias | ApiAlias, name: str, params: Mapping[str, Any],
              messages: list[dict[str, str]], located: HubFile | None) -> str:
