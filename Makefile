@@ -19,6 +19,7 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("bodhi_nb needs Python 3.11+, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	@[ -n "$(LLAMA_VERSION)" ] || { echo "setup: no llama-cpp-python[server]>=X.Y.Z pin found in pyproject.toml's local extra" >&2; exit 1; }
 	@ls $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1 || { \
 	  echo "setup: building llama.cpp's server $(LLAMA_VERSION) once for this machine (portable; 5-20 min)"; \
 	  CMAKE_ARGS="-DGGML_NATIVE=OFF" CMAKE_BUILD_PARALLEL_LEVEL=$${CMAKE_BUILD_PARALLEL_LEVEL:-2} \
